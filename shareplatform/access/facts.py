@@ -1,0 +1,112 @@
+"""What a decision is made on: the subject, the object and the facts relating them.
+
+These are plain frozen values (no ORM objects), so a decision depends on nothing else and can be
+cached on exactly these fields plus the policy version.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+
+from ..domain.agencies import Agency, Oversight, Role
+from ..domain.labels import Classification, dominates
+from ..domain.vetting import Vetting
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The acting user as the access layer sees them, with today's memberships."""
+
+    user_id: uuid.UUID
+    username: str
+    role: Role
+    agency: Agency
+    vetting: Vetting
+    vetting_expires: date | None
+    clearance: Classification | None  # None: expired or unvetted
+    nsd_unit: str | None
+    ct_unit: str | None
+    team_cases: frozenset[uuid.UUID] = frozenset()
+    panel_cases: frozenset[uuid.UUID] = frozenset()
+    break_glass_cases: frozenset[uuid.UUID] = frozenset()
+    ended: dict[uuid.UUID, date] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def in_corridor(self) -> bool:
+        return self.role.in_corridor
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """The parts of a case that need-to-know depends on."""
+
+    case_id: uuid.UUID
+    nsd_unit: str | None
+    ct_unit: str | None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The object of a request, reduced to what policy may look at. `kind` e.g. record/CONTACT_OFFICE."""
+
+    kind: str
+    label: str  # classification marking
+    team: bool = False
+    panel: bool = False
+    oversight: bool = False
+    break_glass: bool = False
+    author: bool = False
+    owner: bool = False
+    orcon_foreign: bool = False
+
+
+@dataclass(frozen=True)
+class SubjectFacts:
+    role: str
+    clearance: str  # marking, or "" when none
+
+
+def relation(subject: Subject, case: CaseRef) -> dict[str, bool]:
+    """How the subject stands to a case today."""
+    oversight = subject.role.info.oversight
+    return {
+        "team": case.case_id in subject.team_cases,
+        "panel": case.case_id in subject.panel_cases,
+        "oversight": (
+            (oversight is Oversight.NSD_UNIT and case.nsd_unit is not None and case.nsd_unit == subject.nsd_unit)
+            or (oversight is Oversight.CT_UNIT and case.ct_unit is not None and case.ct_unit == subject.ct_unit)
+        ),
+        "break_glass": case.case_id in subject.break_glass_cases,
+    }
+
+
+def clearance_dominates(clearance: str, label: str) -> bool:
+    if not clearance:
+        return False
+    return dominates(Classification.parse(clearance), Classification.parse(label))
+
+
+def _need_to_know(o: Facts) -> bool:
+    return o.team or o.panel or o.oversight
+
+
+CONDITIONS = {
+    "any": lambda s, o: True,
+    "need_to_know": lambda s, o: _need_to_know(o),
+    "team": lambda s, o: o.team,
+    "panel": lambda s, o: o.panel,
+    "oversight": lambda s, o: o.oversight,
+    "break_glass": lambda s, o: o.break_glass and not _need_to_know(o),
+    "author": lambda s, o: o.author,
+    "owner": lambda s, o: o.owner,
+    "orcon_foreign": lambda s, o: o.orcon_foreign,
+    "uncleared": lambda s, o: not clearance_dominates(s.clearance, o.label),
+}
+
+
+def cond(name: str, sub: SubjectFacts, obj: Facts) -> bool:
+    """Matcher function: an unknown condition never matches (fail closed for allow lines)."""
+    check = CONDITIONS.get(name)
+    return bool(check and check(sub, obj))

@@ -1,0 +1,1 @@
+"""Key hierarchy, envelope encryption and blind indexes. Only the access layer opens sealed data."""

@@ -1,0 +1,131 @@
+"""The vault: the only holder of key material in the running application.
+
+Sealing and opening require a Grant. Grants are minted by the access layer alone (it takes the
+vault's one minter at start-up), after the policy decision and its audit entry. A grant names
+the rows it covers; the vault refuses any other row and any grant it did not mint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import uuid
+import weakref
+from dataclasses import dataclass, field
+
+from ..domain.labels import Label
+from .envelope import Binding, IntegrityError, open_sealed, seal
+from .keys import KeyProblem, KeyProvider
+
+LEVELS = ("OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET")
+
+
+class GrantRefused(Exception):
+    """A seal or open was attempted without a valid grant for that row."""
+
+
+@dataclass(frozen=True, eq=False)
+class Grant:
+    grant_id: str
+    actor_id: str
+    purpose: str  # "read" or "write"
+    rows: frozenset[tuple[str, str]]  # (table, row id)
+    audit_seq: int  # the audit entry that recorded the decision behind this grant
+    tag: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SealedField:
+    """Everything needed to open one stored ciphertext."""
+
+    binding: Binding
+    level: str
+    kek_version: int
+    wrapped_key: bytes | None  # None: crypto-shredded
+    ciphertext: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class NewDataKey:
+    key_id: uuid.UUID
+    level: str
+    kek_version: int
+    wrapped: bytes
+    dek: bytes = field(repr=False)
+
+
+class GrantMinter:
+    """Held by the access layer only."""
+
+    def __init__(self, vault: Vault) -> None:
+        self._vault = vault
+
+    def mint(
+        self, actor_id: str, purpose: str, rows: frozenset[tuple[str, str]], audit_seq: int
+    ) -> Grant:
+        grant_id = uuid.uuid4().hex
+        tag = self._vault._tag(grant_id, actor_id, purpose, rows, audit_seq)
+        grant = Grant(grant_id, actor_id, purpose, rows, audit_seq, tag)
+        self._vault._issued[grant_id] = grant
+        return grant
+
+
+class Vault:
+    def __init__(self, provider: KeyProvider) -> None:
+        self.provider = provider
+        self.current: dict[str, int] = {}  # level -> KEK version used for new data keys
+        self._mint_key = os.urandom(32)
+        self._minter_taken = False
+        self._issued: weakref.WeakValueDictionary[str, Grant] = weakref.WeakValueDictionary()
+        self.blocked_levels: set[str] = set()  # levels this deployment refuses to serve
+
+    def take_minter(self) -> GrantMinter:
+        if self._minter_taken:
+            raise GrantRefused("the grant minter has already been taken by the access layer")
+        self._minter_taken = True
+        return GrantMinter(self)
+
+    def _tag(
+        self, grant_id: str, actor: str, purpose: str, rows: frozenset[tuple[str, str]], seq: int
+    ) -> bytes:
+        canon = "\n".join(sorted(f"{t}:{r}" for t, r in rows))
+        msg = f"{grant_id}|{actor}|{purpose}|{seq}|{canon}".encode()
+        return hmac.new(self._mint_key, msg, hashlib.sha256).digest()
+
+    def _check(self, grant: Grant, purpose: str, table: str, row_id: str) -> None:
+        if not isinstance(grant, Grant) or self._issued.get(grant.grant_id) is not grant:
+            raise GrantRefused("not a grant issued by the access layer")
+        if grant.purpose != purpose or (table, row_id) not in grant.rows:
+            raise GrantRefused(f"grant does not cover {purpose} of {table} {row_id}")
+
+    # -- data keys --------------------------------------------------------------------------
+    def new_data_key(self, label: Label) -> NewDataKey:
+        level = label.classification.marking
+        version = self.current.get(level)
+        if version is None:
+            raise KeyProblem(f"no active KEK for {level}: the keyring is not bound")
+        dek = os.urandom(32)
+        return NewDataKey(uuid.uuid4(), level, version, self.provider.wrap(level, version, dek), dek)
+
+    def seal(self, grant: Grant, key: NewDataKey, binding: Binding, plaintext: str) -> bytes:
+        self._check(grant, "write", binding.table, binding.row_id)
+        if binding.key_id != str(key.key_id):
+            raise GrantRefused("binding names another data key")
+        return seal(key.dek, binding, plaintext)
+
+    def open(self, grant: Grant, item: SealedField) -> str:
+        self._check(grant, "read", item.binding.table, item.binding.row_id)
+        if item.level in self.blocked_levels:
+            raise GrantRefused(f"{item.level} material is not served from this key provider")
+        if item.wrapped_key is None:
+            raise IntegrityError(f"{item.binding.table} row {item.binding.row_id} has been shredded")
+        expected_level = item.binding.label.split("|", 1)[0]
+        if item.level != expected_level:
+            # the data key was wrapped for another level than the row's label claims
+            raise IntegrityError(f"label and key level disagree for row {item.binding.row_id}")
+        try:
+            dek = self.provider.unwrap(item.level, item.kek_version, item.wrapped_key)
+        except Exception as exc:  # InvalidUnwrap or a provider error: never plaintext
+            raise IntegrityError(f"data key unwrap failed for row {item.binding.row_id}") from exc
+        return open_sealed(dek, item.binding, item.ciphertext)

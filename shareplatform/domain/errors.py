@@ -1,0 +1,30 @@
+"""Errors raised by the domain layer. They carry messages safe to show a user."""
+
+
+class DomainError(ValueError):
+    """A value or request that the platform's rules refuse."""
+
+
+class InvalidValue(DomainError):
+    """An unknown or malformed label, caveat, role, vetting level or similar."""
+
+    def __init__(
+        self, kind: str, value: object, allowed: list[str] | None = None, why: str = ""
+    ) -> None:
+        self.kind = kind
+        self.value = value
+        self.allowed = allowed or []
+        hint = f" (allowed: {', '.join(self.allowed)})" if self.allowed else ""
+        shown = "no value" if value in (None, "") else repr(value)
+        super().__init__(f"Invalid {kind}: {shown}{': ' + why if why else ''}{hint}")
+
+
+class NotPermitted(DomainError):
+    """The acting user may not do this. The message is safe for that user to see."""
+
+
+class NotFound(DomainError):
+    """Absent, or not the caller's to know about: the two are deliberately indistinguishable."""
+
+    def __init__(self, what: str = "page") -> None:
+        super().__init__(f"{what.capitalize()} not found")

@@ -1,0 +1,95 @@
+"""The platform's security kernel, assembled from configuration. No Flask here.
+
+One Platform per application: the database, the key provider, the vault, the audit log and the
+access layer. The vault is handed to the access layer and to nothing else.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
+
+from .access.kernel import AccessLayer
+from .audit.log import AuditLog, Signer
+from .config import Config
+from .crypto import keyring
+from .crypto.blind_index import BlindIndexer
+from .crypto.keys import FileKeyProvider, KeyProblem, KeyProvider
+from .crypto.vault import Vault
+from .db import Database
+
+
+class NotMigrated(RuntimeError):
+    pass
+
+
+class Platform:
+    def __init__(self, config: Config, provider: KeyProvider | None = None) -> None:
+        self.config = config
+        self.db = Database(config.DATABASE_URL)
+        self.provider: KeyProvider = provider or FileKeyProvider(config.KEYS_DIR)
+        self._bound = False
+        self._lock = threading.Lock()
+        self._access: AccessLayer | None = None
+        self._indexer: BlindIndexer | None = None
+
+    # The kernel is bound lazily: the database may not be migrated when the app object is built.
+    def bind(self) -> None:
+        if self._bound:
+            return
+        with self._lock:
+            if self._bound:
+                return
+            if not inspect(self.db.engine).has_table("kek_versions"):
+                raise NotMigrated("the database is not set up: run `flask --app wsgi db upgrade`")
+            vault = Vault(self.provider)
+            with self.db.transaction() as session:
+                keyring.bind(session, self.provider, vault)
+            if (
+                self.config.PRODUCTION
+                and isinstance(self.provider, FileKeyProvider)
+                and not self.config.ALLOW_FILE_KEYS_FOR_SECRET
+            ):
+                vault.current.pop("SECRET", None)  # no new SECRET material under file keys
+                vault.blocked_levels.add("SECRET")  # and none served from them
+            seed = self.provider.secret("signing")
+            if seed is None:
+                raise KeyProblem("signing key missing")
+            signer = Signer(seed)
+            self._access = AccessLayer(
+                vault, AuditLog(signer, self.config.AUDIT_CHECKPOINT_EVERY, self.config.AUDIT_CHECKPOINT_SECONDS)
+            )
+            self._indexer = keyring.indexer(self.provider)
+            self._bound = True
+
+    @property
+    def access(self) -> AccessLayer:
+        self.bind()
+        assert self._access is not None
+        return self._access
+
+    @property
+    def indexer(self) -> BlindIndexer:
+        self.bind()
+        assert self._indexer is not None
+        return self._indexer
+
+    @property
+    def signer(self) -> Signer:
+        return self.access.audit.signer
+
+    def service_key(self) -> bytes:
+        self.bind()
+        key = self.provider.secret("service")
+        if key is None:
+            raise KeyProblem("service key missing")
+        return key
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self.db.transaction() as session:
+            yield session

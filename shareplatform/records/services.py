@@ -1,0 +1,319 @@
+"""Use cases for records: posting, correcting (supersession), the case timeline, one record."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..access.facts import Facts, relation
+from ..audit.log import Event
+from ..audit.models import AuditEntry
+from ..cases.models import Case
+from ..cases.services import case_ref, get_case
+from ..context import Ctx
+from ..domain.agencies import Agency
+from ..domain.cases import RecordType
+from ..domain.errors import InvalidValue, NotFound, NotPermitted
+from ..domain.labels import Classification, Label, highest
+from .models import Record, RecordAttendee
+
+MAX_BODY = 20_000
+MAX_TITLE = 200
+CONTACT_TYPES = tuple(t for t in RecordType if t.value.startswith("CONTACT_"))
+
+
+@dataclass(frozen=True)
+class RecordView:
+    id: uuid.UUID
+    case_id: uuid.UUID
+    record_type: RecordType
+    agency: str
+    author: str
+    occurred_on: date
+    created_at: datetime
+    label: Label
+    title: str
+    body: str
+    attendees: list[str]
+    supersedes_id: uuid.UUID | None
+    superseded_by: uuid.UUID | None
+    correction_reason: str | None
+
+    @property
+    def classification(self) -> str:
+        return self.label.classification.marking
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A withheld record the user may know exists: no label, title, author or content."""
+
+    occurred_on: date
+    text: str = "Further information is held. Speak to your manager if you need it."
+
+
+@dataclass
+class Timeline:
+    items: list[RecordView | Notice] = field(default_factory=list)
+    highest: Classification = Classification.OFFICIAL
+    total_visible: int = 0
+
+
+@dataclass(frozen=True)
+class NewRecord:
+    record_type: str
+    occurred_on: date
+    classification: str
+    caveats: list[str]
+    title: str
+    body: str
+    joint_agencies: list[str] = field(default_factory=list)
+
+
+def record_facts(ctx: Ctx, case: Case, record: Record) -> Facts:
+    label = record.label
+    return Facts(
+        f"record/{record.record_type}", record.classification,
+        author=record.author_id == ctx.subject.user_id,
+        orcon_foreign=label.orcon and record.originating_agency != ctx.subject.agency.value and record.released_at is None,
+        **relation(ctx.subject, case_ref(case)),
+    )
+
+
+def writable_labels(ctx: Ctx, case: Case, record_type: str = "CONTACT_OFFICE") -> list[Classification]:
+    """Labels this user may write on this case: never above their clearance (domain rule) or policy."""
+    rel = relation(ctx.subject, case_ref(case))
+    return [
+        c for c in Classification
+        if ctx.access.decide(ctx.session, ctx.subject, Facts(f"record/{record_type}", c.marking, author=True, **rel), "write").allowed
+    ]
+
+
+def can_write_any(ctx: Ctx, case: Case) -> bool:
+    return bool(writable_labels(ctx, case))
+
+
+def validate_new(data: NewRecord, today: date) -> tuple[RecordType, Label, list[Agency]]:
+    """Domain validation of a new record; raises InvalidValue naming the field."""
+    record_type = RecordType.parse(data.record_type)
+    if record_type is RecordType.SANITISED_ACTION:
+        raise InvalidValue("record type", data.record_type, why="sanitised actions are released by a chair")
+    label = Label.of(data.classification, data.caveats)
+    if data.occurred_on > today:
+        raise InvalidValue("date", data.occurred_on.isoformat(), why="the date cannot be in the future")
+    if not data.title.strip():
+        raise InvalidValue("title", data.title, why="enter a short title")
+    if len(data.title) > MAX_TITLE:
+        raise InvalidValue("title", data.title[:20] + "...", why=f"title must be {MAX_TITLE} characters or fewer")
+    if not data.body.strip():
+        raise InvalidValue("details", "", why="enter the details of the record")
+    if len(data.body) > MAX_BODY:
+        raise InvalidValue("details", "", why=f"details must be {MAX_BODY} characters or fewer")
+    joint = [Agency.parse(a) for a in data.joint_agencies]
+    if record_type is RecordType.CONTACT_JOINT_VISIT and not joint:
+        raise InvalidValue("attending agencies", "", why="a joint visit needs the other agency that attended")
+    return record_type, label, joint
+
+
+def post_record(ctx: Ctx, case_id: uuid.UUID | str, data: NewRecord, supersedes: Record | None = None,
+                reason: str | None = None) -> Record:
+    """Write one record on a case. A joint visit is one record with both agencies as attendees."""
+    case = get_case(ctx, case_id)
+    record_type, label, joint = validate_new(data, ctx.today)
+    record = Record(
+        id=uuid.uuid4(), case_id=case.id, record_type=record_type.value,
+        originating_agency=ctx.subject.agency.value, author_id=ctx.subject.user_id,
+        occurred_on=data.occurred_on, classification=label.classification.marking, caveats=label.caveat_text(),
+        supersedes_id=supersedes.id if supersedes else None,
+    )
+    facts = Facts(f"record/{record_type.value}", label.classification.marking, author=True,
+                  **relation(ctx.subject, case_ref(case)))
+    event = Event("record.create" if supersedes is None else "record.correct", "record", "done",
+                  label.classification.marking, str(record.id), str(case.id),
+                  detail={"type": record_type.value, "supersedes": str(supersedes.id) if supersedes else ""})
+    ctx.access.write(ctx.session, ctx.subject, record,
+                     {"title": data.title.strip(), "body": data.body, "correction_reason": reason}, facts, event)
+    ctx.session.flush()  # the record row first: attendees refer to it
+    agencies = [ctx.subject.agency, *[a for a in joint if a is not ctx.subject.agency]]
+    for agency in agencies:
+        ctx.session.add(RecordAttendee(record_id=record.id, agency=agency.value,
+                                       user_id=ctx.subject.user_id if agency is ctx.subject.agency else None))
+    ctx.session.flush()
+    return record
+
+
+def correct_record(ctx: Ctx, record_id: uuid.UUID | str, data: NewRecord, reason: str) -> Record:
+    """A correction is a new record superseding the old, with a reason. The old stays readable."""
+    if not reason or not reason.strip():
+        raise InvalidValue("reason for correction", reason, why="say why the record is being corrected")
+    old = _get_record(ctx, record_id)
+    case = ctx.session.get(Case, old.case_id)
+    assert case is not None
+    _open_record(ctx, case, old)  # must be able to read what is being corrected
+    already = ctx.session.scalar(select(Record.id).where(Record.supersedes_id == old.id))
+    if already is not None:
+        raise NotPermitted("This record has already been corrected: correct the latest version instead.")
+    return post_record(ctx, case.id, data, supersedes=old, reason=reason.strip())
+
+
+def _get_record(ctx: Ctx, record_id: uuid.UUID | str) -> Record:
+    try:
+        rid = record_id if isinstance(record_id, uuid.UUID) else uuid.UUID(str(record_id))
+    except ValueError:
+        raise NotFound("record") from None
+    record = ctx.session.get(Record, rid)
+    if record is None:
+        ctx.access.record(ctx.session, ctx.subject, Event("record.read", "record", "deny", "OFFICIAL", str(rid), "", "no such record"))
+        raise NotFound("record")
+    return record
+
+
+def _open_record(ctx: Ctx, case: Case, record: Record) -> dict[str, str | None]:
+    return ctx.access.read_one(
+        ctx.session, ctx.subject, record, record_facts(ctx, case, record),
+        Event("record.read", "record", "allow", record.classification, str(record.id), str(case.id)),
+    )
+
+
+def timeline(ctx: Ctx, case_id: uuid.UUID | str, *, record_type: str | None = None, agency: str | None = None,
+             date_from: date | None = None, date_to: date | None = None, limit: int = 500, offset: int = 0) -> Timeline:
+    """One timeline of every agency's records on a case that I may see, newest first, filtered in SQL."""
+    case = get_case(ctx, case_id)
+    ref = case_ref(case)
+    readable = ctx.access.record_filter(ctx.session, ctx.subject, ref, Record, "read")
+    noticeable = ctx.access.record_filter(ctx.session, ctx.subject, ref, Record, "notice")
+    stmt = select(Record).where(Record.case_id == case.id, readable | noticeable)
+    if record_type:
+        stmt = stmt.where(Record.record_type == RecordType.parse(record_type).value)
+    if agency:
+        stmt = stmt.where(Record.originating_agency == Agency.parse(agency).value)
+    if date_from:
+        stmt = stmt.where(Record.occurred_on >= date_from)
+    if date_to:
+        stmt = stmt.where(Record.occurred_on <= date_to)
+    rows = ctx.session.scalars(stmt.order_by(Record.occurred_on.desc(), Record.created_at.desc()).limit(limit).offset(offset)).all()
+    event = Event("case.timeline", "record", "allow", "OFFICIAL", str(case.id), str(case.id),
+                  detail={"filters": {"type": record_type, "agency": agency}})
+    opened = ctx.access.read(ctx.session, ctx.subject, rows, lambda r: record_facts(ctx, case, r), event)  # type: ignore[arg-type]
+    views = _views(ctx, opened.rows)
+    notices = {r.id: Notice(r.occurred_on) for r in opened.notices}  # type: ignore[attr-defined]
+    items: list[RecordView | Notice] = []
+    for row in rows:
+        if row.id in views:
+            items.append(views[row.id])
+        elif row.id in notices:
+            items.append(notices[row.id])
+    return Timeline(items, opened.highest, len(views))
+
+
+def _views(ctx: Ctx, opened: list) -> dict[uuid.UUID, RecordView]:  # type: ignore[type-arg]
+    from ..accounts.models import User
+
+    ids = [r.id for r, _ in opened]
+    if not ids:
+        return {}
+    authors = dict(ctx.session.execute(select(User.id, User.display_name).where(User.id.in_({r.author_id for r, _ in opened}))).all())
+    attendees: dict[uuid.UUID, list[str]] = {}
+    superseded_by: dict[uuid.UUID, uuid.UUID] = {}
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk : chunk + 500]
+        for rid, agency in ctx.session.execute(select(RecordAttendee.record_id, RecordAttendee.agency).where(RecordAttendee.record_id.in_(part))):
+            attendees.setdefault(rid, []).append(agency)
+        for new_id, old_id in ctx.session.execute(select(Record.id, Record.supersedes_id).where(Record.supersedes_id.in_(part))):
+            superseded_by[old_id] = new_id
+    return {
+        r.id: RecordView(
+            r.id, r.case_id, RecordType(r.record_type), r.originating_agency, authors.get(r.author_id, "Unknown"),
+            r.occurred_on, r.created_at, r.label, plain["title"] or "", plain["body"] or "",
+            sorted(attendees.get(r.id, [])), r.supersedes_id, superseded_by.get(r.id), plain.get("correction_reason"),
+        )
+        for r, plain in opened
+    }
+
+
+def record_page(ctx: Ctx, record_id: uuid.UUID | str) -> tuple[RecordView, list[RecordView]]:
+    """One record and its supersession history (older and newer versions the user may read)."""
+    record = _get_record(ctx, record_id)
+    case = ctx.session.get(Case, record.case_id)
+    assert case is not None
+    get_case(ctx, case.id)
+    plain = _open_record(ctx, case, record)
+    view = _views(ctx, [(record, plain)])[record.id]
+    chain = _supersession_chain(ctx.session, record)
+    others = [r for r in chain if r.id != record.id]
+    opened = ctx.access.read(ctx.session, ctx.subject, others, lambda r: record_facts(ctx, case, r),  # type: ignore[arg-type]
+                             Event("record.history", "record", "allow", record.classification, str(record.id), str(case.id)))
+    history = _views(ctx, opened.rows)
+    ordered = [history[r.id] if r.id in history else view for r in chain if r.id in history or r.id == record.id]
+    return view, ordered
+
+
+def _supersession_chain(session: Session, record: Record) -> list[Record]:
+    """Every version of a record, oldest first."""
+    chain = [record]
+    current = record
+    while current.supersedes_id is not None:
+        prev = session.get(Record, current.supersedes_id)
+        if prev is None:
+            break
+        chain.insert(0, prev)
+        current = prev
+    current = record
+    while True:
+        nxt = session.scalar(select(Record).where(Record.supersedes_id == current.id))
+        if nxt is None:
+            break
+        chain.append(nxt)
+        current = nxt
+    return chain
+
+
+@dataclass(frozen=True)
+class Viewing:
+    at: datetime
+    who: str
+    action: str
+    outcome: str
+
+
+def who_has_seen(ctx: Ctx, record_id: uuid.UUID | str) -> list[Viewing]:
+    """For managers: who has read this record, from the audit log (single reads and listings)."""
+    record = _get_record(ctx, record_id)
+    case = ctx.session.get(Case, record.case_id)
+    assert case is not None
+    ctx.access.require(ctx.session, ctx.subject, Facts("record_audit", record.classification, **relation(ctx.subject, case_ref(case))),
+                       "read", Event("record.audit_view", "record", "allow", record.classification, str(record.id), str(case.id)))
+    rid = str(record.id)
+    rows = ctx.session.execute(
+        select(AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.outcome, AuditEntry.object_id, AuditEntry.detail)
+        .where(AuditEntry.case_id == str(case.id), AuditEntry.action.in_(("record.read", "case.timeline", "record.history")))
+        .order_by(AuditEntry.seq.desc()).limit(2000)
+    ).all()
+    out = []
+    for at, actor, action, outcome, object_id, detail in rows:
+        if object_id == rid and action == "record.read" or (action != "record.read" and f'"{rid}"' in detail and _shown(detail, rid)):
+            out.append(Viewing(at, actor, action, outcome if action == "record.read" else "allow"))
+    return out
+
+
+def _shown(detail: str, rid: str) -> bool:
+    import json
+
+    try:
+        return rid in json.loads(detail).get("shown", [])
+    except ValueError:
+        return False
+
+
+def count_visible(ctx: Ctx, case_id: uuid.UUID | str) -> int:
+    case = get_case(ctx, case_id)
+    readable = ctx.access.record_filter(ctx.session, ctx.subject, case_ref(case), Record, "read")
+    return ctx.session.scalar(select(func.count()).select_from(Record).where(Record.case_id == case.id, readable)) or 0
+
+
+__all__ = ["NewRecord", "Notice", "RecordView", "Timeline", "correct_record", "count_visible", "highest",
+           "post_record", "record_page", "timeline", "who_has_seen", "writable_labels"]

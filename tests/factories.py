@@ -1,0 +1,72 @@
+"""Building platforms and data for tests: real migrations, real keys in temp folders, real crypto."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from shareplatform import create_app
+from shareplatform.access import policy_files, store
+from shareplatform.accounts.models import User
+from shareplatform.config import TestConfig
+from shareplatform.context import Ctx
+from shareplatform.migrate import upgrade
+from shareplatform.platform import Platform
+
+DEMO_PASSWORD = "correct horse battery staple"
+DEMO_TOTP = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # 160 bits, base32
+
+
+def make_config(db_url: str, keys_dir: Path) -> TestConfig:
+    return TestConfig(DATABASE_URL=db_url, KEYS_DIR=str(keys_dir), WTF_CSRF_ENABLED=True)
+
+
+def fresh_platform(db_url: str, keys_dir: Path, *, policy: bool = True) -> Platform:
+    """A migrated, key-bound platform with the default policy loaded (no demo data)."""
+    upgrade(db_url)
+    platform = Platform(make_config(db_url, keys_dir))
+    platform.bind()
+    if policy:
+        with platform.transaction() as session:
+            store.replace_rules(session, policy_files.read())
+    return platform
+
+
+def seeded_platform(db_url: str, keys_dir: Path) -> Platform:
+    from shareplatform.demo import seed
+
+    platform = fresh_platform(db_url, keys_dir)
+    seed(platform, password=DEMO_PASSWORD, totp_secret=DEMO_TOTP)
+    return platform
+
+
+def app_for(platform: Platform):  # type: ignore[no-untyped-def]
+    """A Flask app over an existing platform's database and keys."""
+    app = create_app(platform.config)
+    return app
+
+
+def ctx_for(platform: Platform, session, username: str, today: date | None = None) -> Ctx:  # type: ignore[no-untyped-def]
+    user = session.scalar(select(User).where(User.username == username))
+    assert user is not None, username
+    today = today or date.today()
+    return Ctx(session, platform.access, platform.access.subject(session, user, today), platform.indexer, today)
+
+
+@dataclass
+class SeededCopy:
+    """A seeded SQLite database and keys folder made once, copied cheaply for each test that writes."""
+
+    db_file: Path
+    keys_dir: Path
+
+    def copy(self) -> tuple[str, Path]:
+        target = Path(tempfile.mkdtemp(prefix="sp-copy-"))
+        shutil.copy(self.db_file, target / "db.sqlite")
+        shutil.copytree(self.keys_dir, target / "keys")
+        return f"sqlite:///{target / 'db.sqlite'}", target / "keys"
