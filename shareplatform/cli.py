@@ -32,7 +32,7 @@ demo_cli = AppGroup("demo", help="Demonstration and benchmark data.")
 
 
 @db_cli.command("upgrade")
-@click.option("--revision", default="head")
+@click.option("--revision", default="heads")
 def db_upgrade(revision: str) -> None:
     """Apply migrations to the configured database, then check or create the keys."""
     from . import migrate

@@ -32,10 +32,8 @@ def init_app(app: Flask) -> None:
 
 
 def _register_views(app: Flask) -> None:
-    try:
-        from .views import init_app as init_views
-    except ImportError:  # views arrive with the web journey
-        return
+    from .views import init_app as init_views
+
     init_views(app)
 
 
