@@ -214,6 +214,8 @@ def caseload(ctx: Ctx) -> list[CaseSummary]:
         .where(Case.id.in_(mine))
         .order_by(Case.reference)
     ).all()
+    # a case is listed only when I may open it today (expired vetting or policy can take it away)
+    rows = [r for r in rows if ctx.access.decide(ctx.session, s, _case_facts(ctx, r[0]), "read").allowed]
     by_nominal = {case.nominal_id: (case, capacity) for case, _, capacity in rows}
     nominals = {n.id: n for _, n, _ in rows}
     opened = ctx.access.read(
