@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from .access.facts import Subject
 from .access.kernel import AccessLayer
 from .crypto.blind_index import BlindIndexer
+from .domain.rules import DEFAULT_SETTINGS, Settings
 
 
 @dataclass(frozen=True)
@@ -19,3 +20,4 @@ class Ctx:
     subject: Subject
     indexer: BlindIndexer
     today: date
+    settings: Settings = DEFAULT_SETTINGS

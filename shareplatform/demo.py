@@ -200,6 +200,11 @@ def _demo_records(session, access, case: Case, users: dict[str, User], rng: rand
         _demo_record(session, access, case, authors[agency], agency, rtype, label, caveats, occurred, f"{title} ({case.reference})", body,
                      ["CTNM"] if rtype == "CONTACT_JOINT_VISIT" else [])
         n += 1
+    # rec 20: a current home-visit risk assessment, so police visits can be recorded on every case
+    _demo_record(session, access, case, authors["CTNM"], "CTNM", "ASSESSMENT_HOME_VISIT_RISK", "OFFICIAL-SENSITIVE", "",
+                 today - timedelta(days=3), f"Home-visit risk assessment ({case.reference})",
+                 "Address checked; no dogs or weapons reported; two officers to attend; control room informed.", [])
+    n += 1
     for k, (title, body) in enumerate(SECRET_NOTES):
         occurred = today - timedelta(days=rng.randint(1, 200))
         caveats = "ORCON" if k == 1 else ""
@@ -272,10 +277,10 @@ def generate(platform: Platform, nominals: int, records: int, seed: int,
                                   "nsd_unit": NSD_UNITS[k % 5], "ct_unit": CT_UNITS[k % 9], "mappa_category": 4,
                                   "mappa_level": 1 + k % 3, "created_at": utcnow()})
             keys = access.seal_bulk_system(session, Nominal, nom_rows, plains, Event("demo.generate", "nominal", "done", "OFFICIAL-SENSITIVE"))
-            session.execute(insert(DataKey), keys)
-            session.execute(insert(Nominal), nom_rows)
-            session.execute(insert(NominalIndex), index_rows)
-            session.execute(insert(Case), case_rows)
+            session.execute(insert(DataKey.__table__), keys)
+            session.execute(insert(Nominal.__table__), nom_rows)
+            session.execute(insert(NominalIndex.__table__), index_rows)
+            session.execute(insert(Case.__table__), case_rows)
         say(f"  nominals: {start + n}/{nominals}")
     types = [t.value for t in RecordType if t is not RecordType.SANITISED_ACTION]
     labels = ["OFFICIAL", "OFFICIAL-SENSITIVE", "OFFICIAL-SENSITIVE", "SECRET"]
@@ -292,8 +297,8 @@ def generate(platform: Platform, nominals: int, records: int, seed: int,
                              "classification": labels[k % 4], "caveats": "ORCON" if k % 11 == 0 else ""})
                 plains.append({"title": f"Generated record {k}", "body": body})
             keys = access.seal_bulk_system(session, Record, rows, plains, Event("demo.generate", "record", "done", "SECRET"))
-            session.execute(insert(DataKey), keys)
-            session.execute(insert(Record), rows)
+            session.execute(insert(DataKey.__table__), keys)
+            session.execute(insert(Record.__table__), rows)
         if (start // batch) % 20 == 0 or start + n == records:
             say(f"  records: {start + n}/{records}")
     elapsed = time.perf_counter() - started

@@ -17,8 +17,9 @@ from ..cases.services import case_ref, get_case
 from ..context import Ctx
 from ..domain.agencies import Agency
 from ..domain.cases import RecordType
-from ..domain.errors import InvalidValue, NotFound, NotPermitted
+from ..domain.errors import Conflict, InvalidValue, NotFound
 from ..domain.labels import Classification, Label, highest
+from ..domain.rules import assessment_current, needs_home_visit_assessment
 from .models import Record, RecordAttendee
 
 MAX_BODY = 20_000
@@ -124,6 +125,9 @@ def post_record(ctx: Ctx, case_id: uuid.UUID | str, data: NewRecord, supersedes:
     """Write one record on a case. A joint visit is one record with both agencies as attendees."""
     case = get_case(ctx, case_id)
     record_type, label, joint = validate_new(data, ctx.today)
+    agencies = [ctx.subject.agency, *[a for a in joint if a is not ctx.subject.agency]]
+    if needs_home_visit_assessment(record_type, agencies):
+        _require_home_visit_assessment(ctx, case, data.occurred_on)
     record = Record(
         id=uuid.uuid4(), case_id=case.id, record_type=record_type.value,
         originating_agency=ctx.subject.agency.value, author_id=ctx.subject.user_id,
@@ -138,12 +142,28 @@ def post_record(ctx: Ctx, case_id: uuid.UUID | str, data: NewRecord, supersedes:
     ctx.access.write(ctx.session, ctx.subject, record,
                      {"title": data.title.strip(), "body": data.body, "correction_reason": reason}, facts, event)
     ctx.session.flush()  # the record row first: attendees refer to it
-    agencies = [ctx.subject.agency, *[a for a in joint if a is not ctx.subject.agency]]
     for agency in agencies:
         ctx.session.add(RecordAttendee(record_id=record.id, agency=agency.value,
                                        user_id=ctx.subject.user_id if agency is ctx.subject.agency else None))
     ctx.session.flush()
     return record
+
+
+def _require_home_visit_assessment(ctx: Ctx, case: Case, visit_on: date) -> None:
+    """Rec 20: a police home visit needs a recent home-visit risk assessment for this person."""
+    same_person = select(Case.id).where(Case.nominal_id == case.nominal_id)
+    readable = ctx.access.record_filter(ctx.session, ctx.subject, case_ref(case), Record, "read")
+    latest = ctx.session.scalar(
+        select(func.max(Record.occurred_on)).where(
+            Record.case_id.in_(same_person), Record.record_type == RecordType.ASSESSMENT_HOME_VISIT_RISK.value,
+            Record.occurred_on <= visit_on, readable,
+        )
+    )
+    if not assessment_current(visit_on, latest, ctx.settings):
+        days = ctx.settings.home_visit_assessment_days
+        raise InvalidValue("type", "home visit", why=(
+            f"a home visit with police needs a home-visit risk assessment for this person completed in the "
+            f"{days} days before the visit: record the assessment first"))
 
 
 def correct_record(ctx: Ctx, record_id: uuid.UUID | str, data: NewRecord, reason: str) -> Record:
@@ -156,7 +176,7 @@ def correct_record(ctx: Ctx, record_id: uuid.UUID | str, data: NewRecord, reason
     _open_record(ctx, case, old)  # must be able to read what is being corrected
     already = ctx.session.scalar(select(Record.id).where(Record.supersedes_id == old.id))
     if already is not None:
-        raise NotPermitted("This record has already been corrected: correct the latest version instead.")
+        raise Conflict("This record has already been corrected: correct the latest version instead.")
     return post_record(ctx, case.id, data, supersedes=old, reason=reason.strip())
 
 
