@@ -21,6 +21,12 @@ class Config:
     # Production refuses to serve SECRET from file keys unless explicitly told to.
     PRODUCTION: bool = False
     ALLOW_FILE_KEYS_FOR_SECRET: bool = False
+    # Key provider: "file" (KEYS_DIR) or "pkcs11" (an HSM token; the PIN only ever from the env).
+    KEY_PROVIDER: str = "file"
+    PKCS11_MODULE: str = "/usr/lib/softhsm/libsofthsm2.so"
+    PKCS11_TOKEN: str = ""
+    PKCS11_PIN: str = field(default="", repr=False)
+    PKCS11_DEK_CACHE_SECONDS: float = 30.0  # unwrapped data keys kept briefly; 0 turns it off
     SESSION_IDLE_MINUTES: int = 15
     SESSION_ABSOLUTE_HOURS: int = 10
     LOGIN_MAX_FAILURES: int = 5
@@ -41,11 +47,22 @@ class Config:
             KEYS_DIR=os.environ.get("SHAREPLATFORM_KEYS_DIR", str(ROOT / "keys")),
             PRODUCTION=_env_bool("SHAREPLATFORM_PRODUCTION", False),
             ALLOW_FILE_KEYS_FOR_SECRET=_env_bool("SHAREPLATFORM_ALLOW_FILE_KEYS_FOR_SECRET", False),
+            KEY_PROVIDER=os.environ.get("SHAREPLATFORM_KEY_PROVIDER", "file").strip().lower(),
+            PKCS11_MODULE=os.environ.get(
+                "SHAREPLATFORM_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so"
+            ),
+            PKCS11_TOKEN=os.environ.get("SHAREPLATFORM_PKCS11_TOKEN", ""),
+            PKCS11_PIN=os.environ.get("SHAREPLATFORM_PKCS11_PIN", ""),
+            PKCS11_DEK_CACHE_SECONDS=float(
+                os.environ.get("SHAREPLATFORM_PKCS11_DEK_CACHE_SECONDS", "30")
+            ),
             SESSION_COOKIE_SECURE=_env_bool("SHAREPLATFORM_SECURE_COOKIES", False),
         )
 
     def as_flask(self) -> dict[str, object]:
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        # the HSM PIN stays out of the Flask config (and so out of any config dump)
+        hidden = ("extra", "PKCS11_PIN")
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in hidden}
         out.update(self.extra)
         return out
 

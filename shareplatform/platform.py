@@ -27,11 +27,27 @@ class NotMigrated(RuntimeError):
     pass
 
 
+def provider_for(config: Config) -> KeyProvider:
+    """The key provider the configuration selects (SHAREPLATFORM_KEY_PROVIDER)."""
+    if config.KEY_PROVIDER == "file":
+        return FileKeyProvider(config.KEYS_DIR)
+    if config.KEY_PROVIDER == "pkcs11":
+        from .crypto.pkcs11 import Pkcs11KeyProvider  # needs python-pkcs11 and the HSM module
+
+        return Pkcs11KeyProvider(
+            config.PKCS11_MODULE,
+            config.PKCS11_TOKEN,
+            config.PKCS11_PIN,
+            dek_cache_seconds=config.PKCS11_DEK_CACHE_SECONDS,
+        )
+    raise KeyProblem(f"unknown key provider {config.KEY_PROVIDER!r}: use 'file' or 'pkcs11'")
+
+
 class Platform:
     def __init__(self, config: Config, provider: KeyProvider | None = None) -> None:
         self.config = config
         self.db = Database(config.DATABASE_URL)
-        self.provider: KeyProvider = provider or FileKeyProvider(config.KEYS_DIR)
+        self.provider: KeyProvider = provider or provider_for(config)
         self._bound = False
         self._lock = threading.Lock()
         self._access: AccessLayer | None = None

@@ -146,6 +146,12 @@ class AccessLayer:
                 result.notices.append(row)
             else:
                 result.hidden += 1
+        # a crypto-shredded row is gone for good: leave it out rather than fail the whole listing
+        keys = _data_keys(session, {r.data_key_id for r in allowed})
+        shredded = [r for r in allowed if keys[r.data_key_id].wrapped is None]
+        if shredded:
+            allowed = [r for r in allowed if keys[r.data_key_id].wrapped is not None]
+            result.hidden += len(shredded)
         shown_labels = [Classification.parse(r.classification) for r in allowed]
         result.highest = highest(shown_labels)
         detail = {
@@ -153,11 +159,13 @@ class AccessLayer:
             "noticed": [str(r.id) for r in result.notices],
             "withheld": result.hidden,
         }
+        if shredded:
+            detail["shredded"] = [str(r.id) for r in shredded]
         outcome = "allow" if allowed or not rows else "deny"
         # the entry carries the highest label among everything the request touched
         touched = highest(Classification.parse(r.classification) for r in rows)
         seq = self.record(session, subject, _with(event, outcome, "", touched.marking, detail))
-        result.rows = list(zip(allowed, self._open(session, subject, allowed, seq), strict=True))
+        result.rows = list(zip(allowed, self._open(session, subject, allowed, seq, keys), strict=True))
         return result
 
     def read_one(
@@ -176,28 +184,32 @@ class AccessLayer:
         seq = self.record(session, subject, _with(event, "allow", "", facts.label))
         return self._open(session, subject, [row], seq)[0]
 
-    def _open(self, session: Session, subject: Subject, rows: Sequence[Sealed], seq: int) -> list[dict[str, str | None]]:
+    def _open(
+        self, session: Session, subject: Subject, rows: Sequence[Sealed], seq: int,
+        keys: dict[uuid.UUID, DataKey] | None = None,
+    ) -> list[dict[str, str | None]]:
         if not rows:
             return []
         for row in rows:  # kernel floor, independent of policy
             if not _cleared(subject, row.classification):
                 raise NotPermitted("clearance does not cover this material")
-        keys = _data_keys(session, {r.data_key_id for r in rows})
+        if keys is None:
+            keys = _data_keys(session, {r.data_key_id for r in rows})
         scope = frozenset((r.__tablename__, str(r.id)) for r in rows)  # type: ignore[attr-defined]
         grant = self._minter.mint(str(subject.user_id), "read", scope, seq)
         out = []
         for row in rows:
             key = keys[row.data_key_id]
             label = row.label.canonical()
-            plain: dict[str, str | None] = {}
-            for column in row.__sealed__:
-                sealed = getattr(row, column)
-                if sealed is None:
-                    plain[plain_name(column)] = None
-                    continue
-                binding = Binding(row.__tablename__, column, str(row.id), label, str(row.data_key_id))  # type: ignore[attr-defined]
-                item = SealedField(binding, key.level, key.kek_version, key.wrapped, sealed)
-                plain[plain_name(column)] = self._vault.open(grant, item)
+            plain: dict[str, str | None] = {plain_name(c): None for c in row.__sealed__}
+            items = [
+                SealedField(Binding(row.__tablename__, column, str(row.id), label, str(row.data_key_id)),  # type: ignore[attr-defined]
+                            key.level, key.kek_version, key.wrapped, getattr(row, column))
+                for column in row.__sealed__ if getattr(row, column) is not None
+            ]
+            if items:  # one unwrap per row, however many sealed fields it has
+                for item, text in zip(items, self._vault.open_row(grant, items), strict=True):
+                    plain[plain_name(item.binding.column)] = text
             out.append(plain)
         return out
 
@@ -305,6 +317,8 @@ class AccessLayer:
         from ..domain.cases import RecordType
 
         rel = relation(subject, case)
+        # crypto-shredded rows are unreadable for ever: never listed or counted (few keys are shredded)
+        live = model.data_key_id.not_in(select(DataKey.id).where(DataKey.wrapped.is_(None)))
         terms = []
         foreign = and_(
             model.caveats.contains("ORCON"), model.originating_agency != subject.agency.value,
@@ -328,7 +342,7 @@ class AccessLayer:
                         (model.author_id == subject.user_id) if author else (model.author_id != subject.user_id),
                         model.record_type.in_(types),
                     ))
-        return or_(*terms) if terms else false()
+        return and_(live, or_(*terms)) if terms else false()
 
 
 def _cleared(subject: Subject, label: str) -> bool:

@@ -115,7 +115,21 @@ class Vault:
         return seal(key.dek, binding, plaintext)
 
     def open(self, grant: Grant, item: SealedField) -> str:
-        self._check(grant, "read", item.binding.table, item.binding.row_id)
+        return self.open_row(grant, [item])[0]
+
+    def open_row(self, grant: Grant, items: list[SealedField]) -> list[str]:
+        """Open several fields of one row that share a data key: one unwrap for all of them."""
+        first = items[0]
+        for item in items:
+            self._check(grant, "read", item.binding.table, item.binding.row_id)
+            if (item.binding.row_id, item.wrapped_key, item.level, item.kek_version) != (
+                first.binding.row_id, first.wrapped_key, first.level, first.kek_version
+            ):
+                raise IntegrityError("open_row takes fields of one row under one data key")
+        dek = self._unwrap_for(first)
+        return [open_sealed(dek, item.binding, item.ciphertext) for item in items]
+
+    def _unwrap_for(self, item: SealedField) -> bytes:
         if item.level in self.blocked_levels:
             raise GrantRefused(f"{item.level} material is not served from this key provider")
         if item.wrapped_key is None:
@@ -125,7 +139,6 @@ class Vault:
             # the data key was wrapped for another level than the row's label claims
             raise IntegrityError(f"label and key level disagree for row {item.binding.row_id}")
         try:
-            dek = self.provider.unwrap(item.level, item.kek_version, item.wrapped_key)
+            return self.provider.unwrap(item.level, item.kek_version, item.wrapped_key)
         except Exception as exc:  # InvalidUnwrap or a provider error: never plaintext
             raise IntegrityError(f"data key unwrap failed for row {item.binding.row_id}") from exc
-        return open_sealed(dek, item.binding, item.ciphertext)
