@@ -32,7 +32,7 @@ demo_cli = AppGroup("demo", help="Demonstration and benchmark data.")
 
 
 @db_cli.command("upgrade")
-@click.option("--revision", default="heads")
+@click.option("--revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply migrations to the configured database, then check or create the keys."""
     from . import migrate
@@ -132,21 +132,26 @@ def keys_shred(record_id: str, reason: str) -> None:
 def policy_import(path: Path | None, if_empty: bool) -> None:
     """Load the policy from policies/policy.csv (or PATH) into the database, as a new version."""
     from .access import policy_files, store
-    from .audit.log import Event
+    from .domain.errors import NotPermitted
+    from .policy_admin.services import record_import
 
     platform = _platform()
+    source = path or policy_files.POLICY_PATH
     try:
-        rules = policy_files.read(path or policy_files.POLICY_PATH)
+        rules = policy_files.read(source)
     except policy_files.PolicyFileError as exc:
-        _fail(f"{path or policy_files.POLICY_PATH}: {exc}")
+        _fail(f"{source}: {exc}")
         return
-    with platform.transaction() as session:
-        if if_empty and store.load_rules(session):
-            click.echo("policy already loaded; nothing to do")
-            return
-        version = store.replace_rules(session, rules)
-        platform.access.record(session, None, Event("policy.import", "policy", "done", "OFFICIAL", str(version),
-                                                    detail={"lines": len(rules)}))
+    try:
+        with platform.transaction() as session:
+            if if_empty and store.load_rules(session):
+                click.echo("policy already loaded; nothing to do")
+                return
+            # a numbered policy version, audited, refused if it would lock every administrator out
+            version = record_import(session, platform.access, rules, str(source))
+    except NotPermitted as exc:
+        _fail(f"{source}: {exc}")
+        return
     click.echo(f"policy version {version}: {len(rules)} lines imported")
 
 
@@ -243,5 +248,12 @@ def demo_generate(nominals: int, records: int, seed_value: int) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, keys_cli, policy_cli, audit_cli, users_cli, demo_cli):
+    for group in (db_cli, keys_cli, policy_cli, audit_cli, users_cli, demo_cli, import_cli, tokens_cli):
         app.cli.add_command(group)
+    audit_cli.add_command(verify_export_command)  # audit verify-export (shareplatform/mappa)
+
+
+# -- import and API tokens (shareplatform/importer, shareplatform/api) ------------------------------
+from .api.cli import tokens_cli  # noqa: E402
+from .importer.cli import import_cli  # noqa: E402
+from .mappa.cli import verify_export_command  # noqa: E402

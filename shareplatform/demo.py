@@ -288,17 +288,20 @@ def generate(platform: Platform, nominals: int, records: int, seed: int,
     for start in range(0, records, batch):
         n = min(batch, records - start)
         with platform.transaction() as session:
-            rows, plains = [], []
+            rows, plains, attendees = [], [], []
             for k in range(start, start + n):
                 rid = uuid.UUID(int=rng.getrandbits(128) | (4 << 76))
+                agency = ("NSD", "PRISON", "CTNM")[k % 3]
+                attendees.append({"record_id": rid, "agency": agency, "user_id": author_id})
                 rows.append({"id": rid, "case_id": case_ids[k % len(case_ids)], "record_type": types[k % len(types)],
-                             "originating_agency": ("NSD", "PRISON", "CTNM")[k % 3], "author_id": author_id,
+                             "originating_agency": agency, "author_id": author_id,
                              "occurred_on": today - timedelta(days=k % 700), "created_at": utcnow(),
                              "classification": labels[k % 4], "caveats": "ORCON" if k % 11 == 0 else ""})
                 plains.append({"title": f"Generated record {k}", "body": body})
             keys = access.seal_bulk_system(session, Record, rows, plains, Event("demo.generate", "record", "done", "SECRET"))
             session.execute(insert(DataKey.__table__), keys)
             session.execute(insert(Record.__table__), rows)
+            session.execute(insert(RecordAttendee.__table__), attendees)  # as post_record writes them
         if (start // batch) % 20 == 0 or start + n == records:
             say(f"  records: {start + n}/{records}")
     elapsed = time.perf_counter() - started

@@ -7,7 +7,9 @@ from .enforcer import Verdict
 from .facts import Facts, Subject, clearance_dominates
 
 
-def explain(subject: Subject, facts: Facts, act: str, verdict: Verdict, case_id: object = None) -> str:
+def explain(
+    subject: Subject, facts: Facts, act: str, verdict: Verdict, case_id: object = None, because: str = ""
+) -> str:
     if verdict.allowed:
         how = _how(facts)
         return f"allowed: {subject.role.title} {how}" if how else f"allowed by policy for {subject.role.title}"
@@ -26,7 +28,10 @@ def explain(subject: Subject, facts: Facts, act: str, verdict: Verdict, case_id:
             return "denied: SECRET material is shared only through the sterile corridor"
         if rule[0] == "platform":
             return "denied: administrator and auditor roles do not read case content"
+        if because:
+            return f"denied: {because[:1].lower()}{because[1:]}"
         return f"denied: policy line '{', '.join(rule)}'"
+    case_id = case_id if case_id is not None else facts.case_id
     needs = facts.team or facts.panel or facts.oversight or facts.break_glass
     if not needs and facts.kind not in ("policy", "user", "audit"):
         case_end = subject.ended.get(case_id) if case_id is not None else None  # type: ignore[arg-type]

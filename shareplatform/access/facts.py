@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from ..domain.agencies import Agency, Oversight, Role
 from ..domain.labels import Classification, dominates
@@ -60,6 +61,8 @@ class Facts:
     author: bool = False
     owner: bool = False
     orcon_foreign: bool = False
+    # which case, for explanations only ("not on the case team since ..."): never part of a decision
+    case_id: uuid.UUID | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -68,10 +71,11 @@ class SubjectFacts:
     clearance: str  # marking, or "" when none
 
 
-def relation(subject: Subject, case: CaseRef) -> dict[str, bool]:
-    """How the subject stands to a case today."""
+def relation(subject: Subject, case: CaseRef) -> dict[str, Any]:
+    """How the subject stands to a case today (Facts keyword arguments, with the case's id)."""
     oversight = subject.role.info.oversight
     return {
+        "case_id": case.case_id,
         "team": case.case_id in subject.team_cases,
         "panel": case.case_id in subject.panel_cases,
         "oversight": (

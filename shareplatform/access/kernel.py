@@ -107,7 +107,11 @@ class AccessLayer:
     def explain(self, subject: Subject, facts: Facts, act: str, verdict: Verdict) -> str:
         from .explain import explain
 
-        return explain(subject, facts, act, verdict)
+        because = ""
+        if verdict.rule and verdict.rule[-1] == "deny" and self._engine is not None:
+            # the deciding line's reason (its comment in policy.csv) reads better than the line itself
+            because = next((r.reason for r in self._engine.rules if r.values == verdict.rule), "")
+        return explain(subject, facts, act, verdict, because=because)
 
     # -- audit ------------------------------------------------------------------------------
     def record(self, session: Session, subject: Subject | None, event: Event) -> int:
@@ -125,8 +129,8 @@ class AccessLayer:
         outcome = "allow" if decision.allowed else "deny"
         self.record(session, subject, _with(event, outcome, decision.explanation, facts.label))
         if not decision.allowed:
-            if hide:
-                raise NotFound()
+            if hide:  # worded exactly as for an absent object of that type
+                raise NotFound(event.object_type or "page")
             raise NotPermitted(decision.explanation)
         return decision
 
@@ -180,7 +184,7 @@ class AccessLayer:
                 raise NotPermitted(
                     "Further information is held on this case. Speak to your manager if you need it."
                 )
-            raise NotFound()
+            raise NotFound(event.object_type or "page")  # worded exactly as for an absent one
         seq = self.record(session, subject, _with(event, "allow", "", facts.label))
         return self._open(session, subject, [row], seq)[0]
 

@@ -27,7 +27,7 @@ ACTIONS = (
 KINDS = (
     "*", "record/*", "case", "nominal", "team", "audit", "policy", "user", "record_audit",
     "break_glass_review", "meeting", "meeting/open", "meeting/closed", "disclosure", "decision",
-    "action", "breakout", "dashboard", "mappa_level",
+    "action", "breakout", "dashboard", "mappa_level", "action_status",
 )
 
 

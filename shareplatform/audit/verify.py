@@ -32,23 +32,25 @@ def verify(session: Session, public_key: bytes, batch: int = 5000) -> VerifyResu
         AuditEntry.object_type, AuditEntry.object_id, AuditEntry.case_id, AuditEntry.label,
         AuditEntry.outcome, AuditEntry.reason, AuditEntry.detail, AuditEntry.prev_hash, AuditEntry.hash,
     ).order_by(AuditEntry.seq)
-    for row in session.execute(stmt.execution_options(yield_per=batch)):
-        seq = row[0]
-        if seq != expected_seq:
-            return VerifyResult(False, count, len(checkpoints), expected_seq,
-                                f"entry {expected_seq} is missing (next present is {seq})")
-        values = (seq, chain.timestamp(row[1]), row[2] or "", *row[3:12])
-        if row[12] != prev:
-            return VerifyResult(False, count, len(checkpoints), seq, f"entry {seq} does not follow entry {seq - 1}")
-        digest = link(prev, encode(values))
-        if digest != row[13]:
-            return VerifyResult(False, count, len(checkpoints), seq, f"entry {seq} has been altered")
-        cp = checkpoints.get(seq)
-        if cp is not None:
-            problem = _check_checkpoint(verifier, cp, digest)
-            if problem:
-                return VerifyResult(False, count, len(checkpoints), seq, problem)
-        prev, expected_seq, count = digest, seq + 1, count + 1
+    # a server-side cursor on PostgreSQL: `with` closes it also when returning at a broken entry
+    with session.execute(stmt.execution_options(yield_per=batch)) as rows:
+        for row in rows:
+            seq = row[0]
+            if seq != expected_seq:
+                return VerifyResult(False, count, len(checkpoints), expected_seq,
+                                    f"entry {expected_seq} is missing (next present is {seq})")
+            values = (seq, chain.timestamp(row[1]), row[2] or "", *row[3:12])
+            if row[12] != prev:
+                return VerifyResult(False, count, len(checkpoints), seq, f"entry {seq} does not follow entry {seq - 1}")
+            digest = link(prev, encode(values))
+            if digest != row[13]:
+                return VerifyResult(False, count, len(checkpoints), seq, f"entry {seq} has been altered")
+            cp = checkpoints.get(seq)
+            if cp is not None:
+                problem = _check_checkpoint(verifier, cp, digest)
+                if problem:
+                    return VerifyResult(False, count, len(checkpoints), seq, problem)
+            prev, expected_seq, count = digest, seq + 1, count + 1
     head = session.get(AuditHead, 1)
     last = expected_seq - 1
     if head is not None and (head.seq != last or head.hash != prev):

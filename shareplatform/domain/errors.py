@@ -14,6 +14,7 @@ class InvalidValue(DomainError):
         self.kind = kind
         self.value = value
         self.allowed = allowed or []
+        self.why = why  # the reason alone, for a form's field error
         hint = f" (allowed: {', '.join(self.allowed)})" if self.allowed else ""
         shown = "no value" if value in (None, "") else repr(value)
         super().__init__(f"Invalid {kind}: {shown}{': ' + why if why else ''}{hint}")
@@ -21,6 +22,10 @@ class InvalidValue(DomainError):
 
 class NotPermitted(DomainError):
     """The acting user may not do this. The message is safe for that user to see."""
+
+
+class Conflict(NotPermitted):
+    """The request clashes with the current state (e.g. correcting a record already corrected)."""
 
 
 class NotFound(DomainError):

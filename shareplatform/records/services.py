@@ -260,7 +260,10 @@ def record_page(ctx: Ctx, record_id: uuid.UUID | str) -> tuple[RecordView, list[
     record = _get_record(ctx, record_id)
     case = ctx.session.get(Case, record.case_id)
     assert case is not None
-    get_case(ctx, case.id)
+    try:
+        get_case(ctx, case.id)
+    except NotFound:
+        raise NotFound("record") from None  # the same answer as for a record that does not exist
     plain = _open_record(ctx, case, record)
     view = _views(ctx, [(record, plain)])[record.id]
     chain = _supersession_chain(ctx.session, record)

@@ -1,0 +1,164 @@
+"""Per-record sealing and opening through the AccessLayer against raw AES-256-GCM, same run."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from datetime import date
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import select
+
+from shareplatform.audit.log import Event
+from shareplatform.cases.models import Case
+from shareplatform.db import utcnow
+from shareplatform.records.models import Record
+from shareplatform.records.services import record_facts
+
+from .core import Result, median
+from .env import CORRIDOR_USER, WRITER, Env
+
+_AAD = b"SPAD" + b"\x00" * 120  # the same length as the associated data the envelope binds
+
+
+def _rows(
+    env: Env, n: int, author_id: uuid.UUID
+) -> tuple[list[dict[str, object]], list[dict[str, str | None]]]:
+    rows, plains = [], []
+    for i in range(n):
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "case_id": env.case_id,
+                "record_type": "CONTACT_OFFICE",
+                "originating_agency": "NSD",
+                "author_id": author_id,
+                "occurred_on": date.today(),
+                "created_at": utcnow(),
+                "classification": ("OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET")[i % 3],
+                "caveats": "",
+            }
+        )
+        plains.append(
+            {
+                "title": f"Sealing benchmark {i}",
+                "body": "Contact recorded; no concerns. " * 6,
+                "correction_reason": None,
+            }
+        )
+    return rows, plains
+
+
+def _raw_encrypt(
+    aes: AESGCM, plains: list[dict[str, str | None]]
+) -> list[tuple[bytes, bytes, bytes, bytes]]:
+    out = []
+    for p in plains:
+        n1, n2 = os.urandom(12), os.urandom(12)
+        out.append(
+            (
+                n1,
+                aes.encrypt(n1, (p["title"] or "").encode(), _AAD),
+                n2,
+                aes.encrypt(n2, (p["body"] or "").encode(), _AAD),
+            )
+        )
+    return out
+
+
+def seal_open(env: Env, n: int = 1000, rounds: int = 10) -> list[Result]:
+    access = env.platform.access
+    aes = AESGCM(AESGCM.generate_key(bit_length=256))
+    with env.platform.transaction() as session:
+        author_id = env.user(session, WRITER).id
+    seal_t, raw_seal_t = [], []
+    for r in range(rounds):
+        rows, plains = _rows(env, n, author_id)
+
+        def secure(rows: list = rows, plains: list = plains) -> None:  # type: ignore[type-arg]
+            with env.platform.db.sessions() as session:
+                start = time.perf_counter()
+                keys = access.seal_bulk_system(
+                    session, Record, rows, plains, Event("bench.seal", "record", "done", "SECRET")
+                )
+                seal_t.append((time.perf_counter() - start) / n)
+                assert len(keys) == n and all(row["body_ct"] for row in rows)
+                session.rollback()
+
+        def raw(plains: list = plains) -> None:  # type: ignore[type-arg]
+            start = time.perf_counter()
+            _raw_encrypt(aes, plains)
+            raw_seal_t.append((time.perf_counter() - start) / n)
+
+        for step in (secure, raw) if r % 2 == 0 else (raw, secure):
+            step()
+
+    open_t, raw_open_t, opened_n = [], [], 0
+    with env.platform.db.sessions() as session:
+        ctx = env.ctx(session, CORRIDOR_USER)
+        case = session.get(Case, env.case_id)
+        records = session.scalars(select(Record).where(Record.case_id == env.case_id)).all()
+        facts = {r.id: record_facts(ctx, case, r) for r in records}  # type: ignore[arg-type]
+        session.commit()
+        sample = _raw_encrypt(
+            aes,
+            [
+                {
+                    "title": "Bench record 1: contact office",
+                    "body": "Record 1 on the bench case. "
+                    + "Observed, discussed and agreed next steps. " * 4,
+                }
+                for _ in records
+            ],
+        )
+        for r in range(rounds):
+
+            def secure_open() -> None:
+                nonlocal opened_n
+                start = time.perf_counter()
+                opened = access.read(
+                    session,
+                    ctx.subject,
+                    records,
+                    lambda row: facts[row.id],  # type: ignore[attr-defined]
+                    Event("bench.read", "record", "allow", "OFFICIAL", case_id=str(env.case_id)),
+                )
+                elapsed = time.perf_counter() - start
+                opened_n = len(opened.rows)
+                open_t.append(elapsed / opened_n)
+                session.commit()  # keeps the loaded rows (a rollback would expire them)
+
+            def raw_open() -> None:
+                start = time.perf_counter()
+                for n1, c1, n2, c2 in sample[: opened_n or len(sample)]:
+                    aes.decrypt(n1, c1, _AAD)
+                    aes.decrypt(n2, c2, _AAD)
+                raw_open_t.append((time.perf_counter() - start) / (opened_n or len(sample)))
+
+            for step in (secure_open, raw_open) if r % 2 == 0 else (raw_open, secure_open):
+                step()
+    return [
+        Result.compared(
+            "crypto",
+            "seal one record (AccessLayer.seal_bulk_system)",
+            median(seal_t) * 1e6,
+            "us",
+            "raw AES-256-GCM, 2 fields",
+            median(raw_seal_t) * 1e6,
+            note=f"batches of {n}: new DEK + key wrap + AAD + grant check; "
+            "one audit entry per batch",
+        ),
+        Result.compared(
+            "crypto",
+            "open one record (AccessLayer.read)",
+            median(open_t) * 1e6,
+            "us",
+            "raw AES-256-GCM, 2 fields",
+            median(raw_open_t) * 1e6,
+            note=(
+                f"{opened_n} records opened per call: decisions (cached), one audit entry, "
+                "data-key fetch, unwrap, decrypt"
+            ),
+        ),
+    ]

@@ -1,0 +1,152 @@
+"""Measures 1 (read path) and 3 (scale, with the query plans behind it)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event, text
+
+from .core import Result, interleaved, median
+from .env import CORRIDOR_USER, Env
+from .page import plain_page, secure_page
+
+_CARD = 'class="govuk-summary-card"'
+
+
+def check_pages(env: Env) -> dict[str, int]:
+    """The pages measure real work: the corridor user sees SECRET text, the twin shows every row."""
+    secure = secure_page(env, CORRIDOR_USER, env.case_id)
+    plain = plain_page(env, CORRIDOR_USER, env.case_id)
+    shown, total = secure.count(_CARD), plain.count(_CARD)
+    if "SECRET-ONLY-TEXT-" not in secure or shown == 0 or total == 0:
+        raise AssertionError(
+            "the secure case page did not open SECRET records for the corridor user"
+        )
+    return {"shown": shown, "notices": secure.count("govuk-inset-text"), "twin_rows": total}
+
+
+def read_path(env: Env, rounds: int) -> list[Result]:
+    counts = check_pages(env)
+    times = interleaved(
+        {
+            "secure": lambda: secure_page(env, CORRIDOR_USER, env.case_id),
+            "plain": lambda: plain_page(env, CORRIDOR_USER, env.case_id),
+        },
+        rounds,
+    )
+    return [
+        Result.compared(
+            "1 read",
+            f"case page, {counts['twin_rows']} records, corridor user (full path)",
+            median(times["secure"]) * 1000,
+            "ms",
+            "plaintext twin page",
+            median(times["plain"]) * 1000,
+            goal="ratio <= 1.3",
+            met=lambda v, r: r <= 1.3,
+            note=(
+                f"{counts['shown']} records opened, {counts['notices']} notices, "
+                f"the rest withheld (ORCON); "
+                f"database of {env.total_records:,} records; median of {rounds} interleaved rounds"
+            ),
+            **counts,
+        )
+    ]
+
+
+@contextmanager
+def captured_selects(env: Env) -> Iterator[list[tuple[str, object]]]:
+    seen: list[tuple[str, object]] = []
+
+    def grab(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    engine = env.platform.db.engine
+    event.listen(engine, "before_cursor_execute", grab)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", grab)
+
+
+_BIG = (
+    "records",
+    "data_keys",
+    "audit_log",
+    "record_attendees",
+    "nominals",
+    "cases",
+    "nominal_index",
+)
+
+
+def query_plans(env: Env) -> tuple[list[dict[str, object]], list[str]]:
+    """EXPLAIN QUERY PLAN (SQLite) for every SELECT the case page runs; full scans of big tables."""
+    with captured_selects(env) as seen:
+        secure_page(env, CORRIDOR_USER, env.case_id)
+    plans, scans = [], []
+    distinct: dict[str, object] = {}
+    for statement, params in seen:
+        distinct.setdefault(statement, params)
+    raw = env.platform.db.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        for statement, params in distinct.items():
+            cur.execute("EXPLAIN QUERY PLAN " + statement, params)  # type: ignore[arg-type]
+            lines = [row[3] for row in cur.fetchall()]
+            plans.append({"sql": _short(statement), "plan": lines})
+            for line in lines:
+                m = re.match(r"SCAN (\w+)", line)
+                if m and m.group(1) in _BIG and "USING" not in line:
+                    scans.append(f"{m.group(1)}: {line}")
+    finally:
+        raw.close()
+    return plans, scans
+
+
+def _short(statement: str) -> str:
+    one = " ".join(statement.split())
+    return one if len(one) <= 240 else one[:237] + "..."
+
+
+def scale(small: Env, large: Env, rounds: int) -> list[Result]:
+    check_pages(small)
+    check_pages(large)
+    times = interleaved(
+        {
+            "large": lambda: secure_page(large, CORRIDOR_USER, large.case_id),
+            "small": lambda: secure_page(small, CORRIDOR_USER, small.case_id),
+        },
+        rounds,
+    )
+    plans, scans = query_plans(large) if large.platform.db.is_sqlite else ([], [])
+    note = f"same {200}-record case in both databases; {len(plans)} distinct SELECTs per page; " + (
+        "no full scan of a large table" if not scans else "FULL SCANS: " + "; ".join(scans)
+    )
+    return [
+        Result.compared(
+            "3 scale",
+            f"case page at {large.total_records:,} records",
+            median(times["large"]) * 1000,
+            "ms",
+            f"same page at {small.total_records:,} records",
+            median(times["small"]) * 1000,
+            goal="ratio <= 1.2",
+            met=lambda v, r: r <= 1.2,
+            note=note,
+            plans=plans,
+            scans=scans,
+        )
+    ]
+
+
+def sqlite_version(env: Env) -> str:
+    with env.platform.db.engine.connect() as conn:
+        return str(conn.execute(text("select sqlite_version()")).scalar())
+
+
+__all__ = ["read_path", "scale", "query_plans", "uuid"]

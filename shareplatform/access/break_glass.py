@@ -1,0 +1,121 @@
+"""Emergency ("break-glass") access for someone not on a case's team (DOMAIN.md, "Access rules").
+
+OFFICIAL-SENSITIVE at most (the policy's break-glass lines stop there and the ORCON deny still
+applies), with a written reason, time-limited, audited as "break_glass.take", and listed for
+review by the managers with oversight of the case's unit (HoNSU for the NSD unit, LRO for the CT
+unit: the policy's `break_glass_review` line).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from ..audit.log import Event
+from ..context import Ctx
+from ..db import utcnow
+from ..domain.errors import InvalidValue, NotFound, NotPermitted
+from .facts import CaseRef, Facts, relation
+from .models import BreakGlass
+
+MAX_HOURS = 24
+MIN_REASON = 10  # a written reason, not a token
+
+
+@dataclass(frozen=True)
+class PendingReview:
+    id: uuid.UUID
+    case_id: uuid.UUID
+    case_reference: str
+    who: str
+    reason: str
+    started_at: datetime
+    expires_at: datetime
+
+
+def _case(ctx: Ctx, case_id: uuid.UUID | str):  # type: ignore[no-untyped-def]
+    from ..cases.models import Case
+
+    try:
+        cid = case_id if isinstance(case_id, uuid.UUID) else uuid.UUID(str(case_id))
+    except ValueError:
+        raise NotFound("case") from None
+    case = ctx.session.get(Case, cid)
+    if case is None:
+        ctx.access.record(ctx.session, ctx.subject, Event("break_glass.take", "case", "deny", "OFFICIAL", str(cid),
+                                                          str(cid), "no such case"))
+        raise NotFound("case")
+    return case
+
+
+def take_break_glass(ctx: Ctx, case_id: uuid.UUID | str, reason: str, hours: int = 4) -> BreakGlass:
+    """Grant the acting user emergency access to one case for `hours`; audited, then reviewed."""
+    text = (reason or "").strip()
+    if len(text) < MIN_REASON:
+        raise InvalidValue("reason", reason, why="write why you need emergency access to this case")
+    if not 1 <= int(hours) <= MAX_HOURS:
+        raise InvalidValue("hours", hours, why=f"emergency access lasts between 1 and {MAX_HOURS} hours")
+    case = _case(ctx, case_id)
+    rel = relation(ctx.subject, CaseRef(case.id, case.nsd_unit, case.ct_unit))
+    event = Event("break_glass.take", "case", "done", "OFFICIAL-SENSITIVE", str(case.id), str(case.id), text,
+                  detail={"hours": int(hours), "reason": text})  # the decision's explanation fills `reason`
+    if rel["team"] or rel["panel"] or rel["oversight"]:
+        ctx.access.record(ctx.session, ctx.subject, Event(event.action, "case", "deny", event.label, str(case.id),
+                                                          str(case.id), "already has access to the case"))
+        raise NotPermitted("You already have access to this case: emergency access is not needed.")
+    facts = Facts("case", "OFFICIAL-SENSITIVE", **rel)
+    ctx.access.require(ctx.session, ctx.subject, facts, "break_glass", event, hide=False)
+    now = utcnow()
+    grant = BreakGlass(id=uuid.uuid4(), user_id=ctx.subject.user_id, case_id=case.id, reason=text,
+                       started_at=now, expires_at=now + timedelta(hours=int(hours)))
+    ctx.session.add(grant)
+    ctx.session.flush()
+    return grant
+
+
+def pending_reviews(ctx: Ctx) -> list[PendingReview]:
+    """Break-glass grants not yet reviewed on cases whose unit the acting manager oversees."""
+    from ..accounts.models import User
+    from ..cases.models import Case
+
+    rows = ctx.session.execute(
+        select(BreakGlass, Case, User.username)
+        .join(Case, Case.id == BreakGlass.case_id).join(User, User.id == BreakGlass.user_id)
+        .where(BreakGlass.reviewed_at.is_(None)).order_by(BreakGlass.started_at)
+    ).all()
+    out = []
+    for grant, case, username in rows:
+        rel = relation(ctx.subject, CaseRef(case.id, case.nsd_unit, case.ct_unit))
+        facts = Facts("break_glass_review", "OFFICIAL-SENSITIVE", **rel)
+        if ctx.access.decide(ctx.session, ctx.subject, facts, "read").allowed:
+            out.append(PendingReview(grant.id, case.id, case.reference, username, grant.reason, grant.started_at,
+                                     grant.expires_at))
+    ctx.access.record(ctx.session, ctx.subject, Event("break_glass.reviews", "case", "allow", "OFFICIAL-SENSITIVE",
+                                                      detail={"pending": [str(p.id) for p in out]}))
+    return out
+
+
+def mark_reviewed(ctx: Ctx, grant_id: uuid.UUID | str) -> None:
+    """A manager with oversight of the case's unit records that the emergency access was reviewed."""
+    from ..cases.models import Case
+
+    try:
+        gid = grant_id if isinstance(grant_id, uuid.UUID) else uuid.UUID(str(grant_id))
+    except ValueError:
+        raise NotFound("break-glass grant") from None
+    grant = ctx.session.get(BreakGlass, gid)
+    case = ctx.session.get(Case, grant.case_id) if grant is not None else None
+    if grant is None or case is None:
+        raise NotFound("break-glass grant")
+    facts = Facts("break_glass_review", "OFFICIAL-SENSITIVE",
+                  **relation(ctx.subject, CaseRef(case.id, case.nsd_unit, case.ct_unit)))
+    ctx.access.require(ctx.session, ctx.subject, facts, "read",
+                       Event("break_glass.review", "case", "done", "OFFICIAL-SENSITIVE", str(grant.id), str(case.id)))
+    if grant.reviewed_at is not None:
+        raise NotPermitted("This emergency access has already been reviewed.")
+    grant.reviewed_by_id = ctx.subject.user_id
+    grant.reviewed_at = utcnow()
+    ctx.session.flush()

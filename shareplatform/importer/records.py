@@ -1,0 +1,407 @@
+"""Importing records (contacts, assessments, enquiries, plans, minutes) from an extract.
+
+Every row must carry its label (no label: refused). Each record remembers its source-system id as
+a blind index (import_refs), so re-importing the same file changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from ..accounts.models import User
+from ..audit.log import Event
+from ..cases.models import Case, NominalIndex
+from ..cases.services import IDENTIFIERS
+from ..crypto.models import DataKey
+from ..db import utcnow
+from ..domain.agencies import Agency
+from ..domain.cases import RecordType
+from ..domain.errors import InvalidValue
+from ..domain.labels import Classification, Label, highest
+from ..platform import Platform
+from ..records.models import Record, RecordAttendee
+from ..records.services import MAX_BODY, MAX_TITLE
+from . import formats
+from .common import BATCH, SOURCE_AGENCY, ImportReport, Progress, no_progress
+from .formats import Problem, Value, parse_date, text
+from .models import ImportRef
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "source_system": ("system",),
+    "source_id": ("external_id", "event_id", "contact_id", "source_reference"),
+    "case_reference": ("reference",),
+    "pnc": ("pnc_id", "pnc_number"),
+    "cro": ("cro_number",),
+    "nomis": ("nomis_number", "noms_number", "prison_number", "offender_no"),
+    "crn": ("ndelius_crn",),
+    "visor": ("visor_number", "visor_ref", "visor_id"),
+    "record_type": ("type", "contact_type", "entry_type"),
+    "occurred_on": ("date", "contact_date", "event_date"),
+    "classification": ("protective_marking", "marking", "gsc"),
+    "caveats": ("handling_caveats", "descriptors"),
+    "title": ("subject", "summary"),
+    "body": ("notes", "details", "text", "narrative"),
+    "originating_agency": ("agency",),
+    "author": ("author_username",),
+    "source_author": ("recorded_by", "officer"),
+    "joint_agencies": ("attending_agencies",),
+}
+
+
+@dataclass
+class _Row:
+    number: int
+    system: str
+    source_id: str
+    case_key: tuple[str, str]  # ("reference", "SP-1001") or (identifier kind, value)
+    record_type: RecordType
+    occurred_on: date
+    label: Label
+    title: str
+    body: str
+    agency: str
+    author: str
+    joint: list[str]
+
+
+class _Rollback(Exception):
+    pass
+
+
+def source_digest(platform: Platform, system: str, source_id: str) -> bytes:
+    return platform.indexer.digest(f"src_{system.lower()}", source_id)
+
+
+def import_records(
+    platform: Platform,
+    path: Path | None = None,
+    *,
+    author: str,
+    extract: formats.Extract | None = None,
+    fmt: str | None = None,
+    dry_run: bool = False,
+    progress: Progress = no_progress,
+    today: date | None = None,
+) -> ImportReport:
+    """Validate every row; unless a dry run or any problem, write them all in one transaction.
+
+    `author`: the platform user accountable for the import (author where a row names none).
+    """
+    today = today or date.today()
+    started = time.perf_counter()
+    ex = extract if extract is not None else formats.read(path, COLUMNS, fmt, "records")  # type: ignore[arg-type]
+    report = ImportReport(
+        "records",
+        ex.sha256,
+        rows=ex.total,
+        problems=list(ex.problems),
+        dry_run=dry_run,
+        started=started,
+    )
+    rows = [r for r in (_validate(n, row, today, report.problems) for n, row in ex.rows) if r]
+    try:
+        with platform.db.transaction() as session:
+            importer = session.scalar(select(User).where(User.username == author))
+            if importer is None or importer.disabled_at is not None:
+                report.problems.append(
+                    Problem(0, "author", f"no active platform user {author[:64]!r}")
+                )
+                raise _Rollback()
+            planned = _plan(session, platform, rows, importer, report)
+            if dry_run or report.problems:
+                raise _Rollback()
+            _write(session, platform, planned, report, progress)
+            platform.access.record(
+                session,
+                None,
+                Event(
+                    "import.file",
+                    "import",
+                    "done",
+                    _highest(p.row.label for p in planned).marking,
+                    ex.sha256[:64],
+                    detail={
+                        "kind": "records",
+                        "rows": report.rows,
+                        "created": report.created,
+                        "unchanged": report.unchanged,
+                        "by": importer.username,
+                    },
+                ),
+            )
+            report.written = True
+    except _Rollback:
+        report.written = False
+    return report.finish()
+
+
+def _highest(labels) -> Classification:  # type: ignore[no-untyped-def]
+    return highest(label.classification for label in labels)
+
+
+def _validate(
+    number: int, row: dict[str, Value], today: date, problems: list[Problem]
+) -> _Row | None:
+    found: list[Problem] = []
+
+    def bad(column: str, why: str) -> None:
+        found.append(Problem(number, column, why))
+
+    system = text(row, "source_system").upper()
+    if system not in SOURCE_AGENCY:
+        bad("source_system", f"required: one of {', '.join(SOURCE_AGENCY)}")
+    source_id = text(row, "source_id")
+    if not source_id or len(source_id) > 64 or not any(ch.isalnum() for ch in source_id):
+        bad("source_id", "required: the record's id in the source system (up to 64 characters)")
+    case_key = _case_key(row, bad)
+    record_type = None
+    try:
+        record_type = RecordType.parse(text(row, "record_type"))
+        if record_type is RecordType.SANITISED_ACTION:
+            bad("record_type", "sanitised actions are released by a chair, not imported")
+    except InvalidValue as exc:
+        bad("record_type", str(exc) if text(row, "record_type") else "required")
+    occurred = None
+    try:
+        occurred = parse_date(text(row, "occurred_on"))
+        if occurred > today:
+            bad("occurred_on", "in the future")
+    except ValueError as exc:
+        bad("occurred_on", str(exc) if text(row, "occurred_on") else "required")
+    label = None
+    if not text(row, "classification"):
+        bad("classification", "required: an unlabelled record is refused")
+    else:
+        try:
+            label = Label.of(text(row, "classification"), formats.items(row, "caveats"))
+        except InvalidValue as exc:
+            bad("caveats" if "caveat" in str(exc).lower() else "classification", str(exc))
+    title, body = text(row, "title"), text(row, "body")
+    if not title or len(title) > MAX_TITLE:
+        bad("title", f"required, up to {MAX_TITLE} characters")
+    source_author = text(row, "source_author")
+    if len(source_author) > 120:
+        bad("source_author", "longer than 120 characters")
+    if source_author and system in SOURCE_AGENCY:  # keep who wrote it in the source system
+        body = (
+            f"[Recorded by {source_author} in {system}, ref {source_id}]\n{body}" if body else body
+        )
+    if not body or len(body) > MAX_BODY:
+        bad("body", f"required, up to {MAX_BODY} characters")
+    agency = text(row, "originating_agency").upper() or SOURCE_AGENCY.get(system, "")
+    try:
+        agency = Agency.parse(agency).value if agency else ""
+        if agency == Agency.PLATFORM.value:
+            bad("originating_agency", "records come from PRISON, NSD, CTNM or JEXU")
+    except InvalidValue as exc:
+        bad("originating_agency", str(exc))
+    joint: list[str] = []
+    try:
+        joint = [Agency.parse(a).value for a in formats.items(row, "joint_agencies")]
+    except InvalidValue as exc:
+        bad("joint_agencies", str(exc))
+    if record_type is RecordType.CONTACT_JOINT_VISIT and not joint:
+        bad("joint_agencies", "a joint visit needs the other agency that attended")
+    author = text(row, "author")
+    if found or record_type is None or occurred is None or label is None or case_key is None:
+        problems.extend(found)
+        return None
+    return _Row(
+        number,
+        system,
+        source_id,
+        case_key,
+        record_type,
+        occurred,
+        label,
+        title,
+        body,
+        agency,
+        author,
+        joint,
+    )
+
+
+def _case_key(row: dict[str, Value], bad) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]
+    reference = text(row, "case_reference")
+    if reference:
+        return ("reference", reference)
+    for kind in IDENTIFIERS:
+        if text(row, kind):
+            return (kind, text(row, kind))
+    bad("case_reference", f"required: the case reference, or one of {', '.join(IDENTIFIERS)}")
+    return None
+
+
+@dataclass
+class _Planned:
+    row: _Row
+    case_id: uuid.UUID
+    author_id: uuid.UUID
+    digest: bytes
+
+
+def _plan(
+    session: Session, platform: Platform, rows: list[_Row], importer: User, report: ImportReport
+) -> list[_Planned]:
+    refs = sorted({r.case_key[1] for r in rows if r.case_key[0] == "reference"})
+    by_ref: dict[str, uuid.UUID] = {}
+    for start in range(0, len(refs), BATCH):
+        by_ref.update(
+            session.execute(
+                select(Case.reference, Case.id).where(
+                    Case.reference.in_(refs[start : start + BATCH])
+                )
+            ).all()
+        )
+    by_ident = _cases_by_identifier(
+        session, platform, [r.case_key for r in rows if r.case_key[0] != "reference"]
+    )
+    names = sorted({r.author for r in rows if r.author})
+    authors: dict[str, uuid.UUID] = (
+        dict(session.execute(select(User.username, User.id).where(User.username.in_(names))).all())
+        if names
+        else {}
+    )
+    digests = {r.number: source_digest(platform, r.system, r.source_id) for r in rows}
+    done: set[bytes] = set()
+    values = sorted(set(digests.values()))
+    for start in range(0, len(values), BATCH):
+        done.update(
+            session.scalars(
+                select(ImportRef.digest).where(
+                    ImportRef.kind == "record", ImportRef.digest.in_(values[start : start + BATCH])
+                )
+            )
+        )
+    seen: dict[bytes, int] = {}
+    planned: list[_Planned] = []
+    for row in rows:
+        digest = digests[row.number]
+        if digest in seen:
+            report.problems.append(
+                Problem(row.number, "source_id", f"also in row {seen[digest]} of this file")
+            )
+            continue
+        seen[digest] = row.number
+        if row.case_key[0] == "reference":
+            case_id = by_ref.get(row.case_key[1])
+            if case_id is None:
+                report.problems.append(
+                    Problem(row.number, "case_reference", "no case with this reference")
+                )
+                continue
+        else:
+            found = by_ident.get(row.case_key, set())
+            if len(found) != 1:
+                why = (
+                    "matches no case"
+                    if not found
+                    else "matches more than one case: give case_reference"
+                )
+                report.problems.append(Problem(row.number, row.case_key[0], why))
+                continue
+            case_id = next(iter(found))
+        if row.author and row.author not in authors:
+            report.problems.append(
+                Problem(row.number, "author", "no platform user with this username")
+            )
+            continue
+        if digest in done:
+            report.unchanged += 1
+            continue
+        planned.append(_Planned(row, case_id, authors.get(row.author, importer.id), digest))
+    report.created = len(planned)
+    return planned
+
+
+def _cases_by_identifier(
+    session: Session, platform: Platform, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], set[uuid.UUID]]:
+    wanted = {platform.indexer.digest(kind, value): (kind, value) for kind, value in set(keys)}
+    out: dict[tuple[str, str], set[uuid.UUID]] = {}
+    values = sorted(wanted)
+    for start in range(0, len(values), BATCH):
+        rows = session.execute(
+            select(NominalIndex.digest, NominalIndex.kind, Case.id)
+            .join(Case, Case.nominal_id == NominalIndex.nominal_id)
+            .where(
+                NominalIndex.kind.in_(IDENTIFIERS),
+                NominalIndex.digest.in_(values[start : start + BATCH]),
+            )
+        )
+        for digest, kind, case_id in rows:
+            key = wanted[digest]
+            if key[0] == kind:
+                out.setdefault(key, set()).add(case_id)
+    return out
+
+
+def _write(
+    session: Session,
+    platform: Platform,
+    planned: list[_Planned],
+    report: ImportReport,
+    progress: Progress,
+) -> None:
+    for start in range(0, len(planned), BATCH):
+        batch = planned[start : start + BATCH]
+        rows: list[dict[str, object]] = []
+        plains: list[dict[str, str | None]] = []
+        attendees: list[dict[str, object]] = []
+        refs: list[dict[str, object]] = []
+        for p in batch:
+            rid = uuid.uuid4()
+            r = p.row
+            rows.append(
+                {
+                    "id": rid,
+                    "case_id": p.case_id,
+                    "record_type": r.record_type.value,
+                    "originating_agency": r.agency,
+                    "author_id": p.author_id,
+                    "occurred_on": r.occurred_on,
+                    "created_at": utcnow(),
+                    "classification": r.label.classification.marking,
+                    "caveats": r.label.caveat_text(),
+                }
+            )
+            plains.append({"title": r.title, "body": r.body, "correction_reason": None})
+            attendees += [
+                {"record_id": rid, "agency": a, "user_id": None}
+                for a in dict.fromkeys([r.agency, *r.joint])
+            ]
+            refs.append(
+                {
+                    "kind": "record",
+                    "source_system": r.system,
+                    "digest": p.digest,
+                    "target_id": rid,
+                    "created_at": utcnow(),
+                }
+            )
+        keys = platform.access.seal_bulk_system(
+            session,
+            Record,
+            rows,
+            plains,
+            Event(
+                "import.records",
+                "record",
+                "done",
+                _highest(p.row.label for p in batch).marking,
+                detail={"file": report.file_sha256, "ids": [str(r["id"]) for r in rows]},
+            ),
+        )
+        session.execute(insert(DataKey), keys)
+        session.execute(insert(Record), rows)
+        session.execute(insert(RecordAttendee), attendees)
+        session.execute(insert(ImportRef), refs)
+        progress(start + len(batch), len(planned))

@@ -1,0 +1,148 @@
+"""Helpers shared by the MAPPA services: ids, facts, people and memberships."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import or_, select
+
+from ..access.facts import Facts, relation
+from ..accounts.models import User
+from ..audit.log import Event
+from ..cases.models import Case, TeamMembership
+from ..cases.services import case_ref
+from ..context import Ctx
+from ..domain.agencies import Role
+from ..domain.errors import InvalidValue, NotFound, NotPermitted
+from ..domain.labels import Classification
+
+
+def parse_id(value: object, what: str) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound(what) from None
+
+
+def facts(ctx: Ctx, case: Case, kind: str, label: str, *, owner: bool = False) -> Facts:
+    return Facts(kind, label, owner=owner, **relation(ctx.subject, case_ref(case)))
+
+
+def demand(
+    ctx: Ctx,
+    case: Case,
+    kind: str,
+    label: str,
+    act: str,
+    event: Event,
+    message: str,
+    *,
+    owner: bool = False,
+) -> None:
+    """Decide; on refusal audit the denial and raise a message the user can act on."""
+    f = facts(ctx, case, kind, label, owner=owner)
+    decision = ctx.access.decide(ctx.session, ctx.subject, f, act)
+    if decision.allowed:
+        return
+    ctx.access.record(
+        ctx.session,
+        ctx.subject,
+        Event(
+            event.action,
+            event.object_type,
+            "deny",
+            label,
+            event.object_id,
+            event.case_id,
+            decision.explanation,
+            event.detail,
+        ),
+    )
+    raise NotPermitted(message)
+
+
+def may(
+    ctx: Ctx, case: Case, kind: str, label: str, act: str = "read", *, owner: bool = False
+) -> bool:
+    return ctx.access.decide(
+        ctx.session, ctx.subject, facts(ctx, case, kind, label, owner=owner), act
+    ).allowed
+
+
+def names(ctx: Ctx, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = ctx.session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
+    return dict(rows.all())  # type: ignore[arg-type]
+
+
+def active_user(ctx: Ctx, user_id: uuid.UUID | str | None, what: str) -> User:
+    if user_id is None or user_id == "":
+        raise InvalidValue(what, None, why=f"choose the {what}")
+    try:
+        uid = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
+    except ValueError:
+        raise InvalidValue(what, user_id, why="unknown person") from None
+    user = ctx.session.get(User, uid)
+    if user is None or user.disabled_at is not None:
+        raise InvalidValue(what, str(user_id), why="unknown person")
+    return user
+
+
+def current_members(ctx: Ctx, case: Case, *, panel_only: bool = False) -> set[uuid.UUID]:
+    today = ctx.today
+    stmt = select(TeamMembership.user_id).where(
+        TeamMembership.case_id == case.id,
+        TeamMembership.start_date <= today,
+        or_(TeamMembership.end_date.is_(None), TeamMembership.end_date >= today),
+    )
+    if panel_only:
+        stmt = stmt.where(TeamMembership.panel.is_(True))
+    return set(ctx.session.scalars(stmt))
+
+
+def people_of_case(ctx: Ctx, case: Case) -> list[User]:
+    """Current team and panel members: who may chair, attend or own an action."""
+    ids = current_members(ctx, case)
+    if not ids:
+        return []
+    return list(
+        ctx.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.display_name))
+    )
+
+
+def check_chair(ctx: Ctx, case: Case, user: User, what: str, required_role: Role | None) -> None:
+    role = Role.parse(user.role)
+    if required_role is not None and role is not required_role:
+        raise InvalidValue(
+            what,
+            user.display_name,
+            why=f"a MAPPA Level 3 meeting's {what} is the {required_role.title}",
+        )
+    if not role.in_corridor:
+        raise InvalidValue(
+            what,
+            user.display_name,
+            why=f"the {what} must be a senior manager in the sterile corridor",
+        )
+    if user.id not in current_members(ctx, case, panel_only=True):
+        raise InvalidValue(
+            what, user.display_name, why=f"the {what} must sit on this case's MAPPA panel"
+        )
+
+
+def not_future(kind: str, value: date | None, today: date) -> date:
+    if value is None:
+        raise InvalidValue(kind, None, why=f"enter the {kind}")
+    if value > today:
+        raise InvalidValue(kind, value.isoformat(), why=f"the {kind} cannot be in the future")
+    return value
+
+
+OS = Classification.OFFICIAL_SENSITIVE.marking
+SECRET = Classification.SECRET.marking

@@ -1,0 +1,503 @@
+"""Meetings (open and closed parts) and disclosures."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import cast
+
+from sqlalchemy import select
+
+from ..audit.log import Event
+from ..cases.models import Case
+from ..cases.services import get_case
+from ..context import Ctx
+from ..db import utcnow
+from ..domain.agencies import Agency, Role
+from ..domain.errors import InvalidValue, NotFound
+from ..domain.labels import Label
+from .common import (
+    OS,
+    SECRET,
+    active_user,
+    check_chair,
+    demand,
+    facts,
+    may,
+    names,
+    not_future,
+    parse_id,
+)
+from .models import Disclosure, MappaMeeting, MeetingAttendee, MeetingClosedPart
+from .vocab import (
+    MAX_SHORT,
+    Attendee,
+    MeetingType,
+    NewDisclosure,
+    NewMeeting,
+    Originator,
+    need_text,
+    optional_text,
+)
+
+NOT_CORRIDOR = (
+    "Only senior managers in the sterile corridor who sit on this case's MAPPA panel may {}."
+)
+
+
+@dataclass(frozen=True)
+class AttendeeView:
+    agency: str
+    role: str
+    name: str
+    closed_part: bool
+
+
+@dataclass
+class MeetingView:
+    id: uuid.UUID
+    case_id: uuid.UUID
+    meeting_type: MeetingType
+    held_on: date
+    chair: str
+    co_chair: str
+    next_review: date | None
+    open_minutes: str
+    attendees: list[AttendeeView]
+    closed_minutes: str | None = None  # None: none recorded, or not the reader's to see
+    can_read_closed: bool = False
+    decisions: list[uuid.UUID] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DisclosureView:
+    id: uuid.UUID
+    case_id: uuid.UUID
+    meeting_id: uuid.UUID | None
+    originator: Originator
+    originator_detail: str
+    reference: str
+    received_by: str
+    received_at: datetime
+    label: Label
+    handling: str
+    summary: str
+
+    @property
+    def originator_title(self) -> str:
+        return self.originator_detail or self.originator.title
+
+
+# -- meetings --------------------------------------------------------------------------------------
+def record_meeting(ctx: Ctx, case_id: uuid.UUID | str, data: NewMeeting) -> MappaMeeting:
+    """A meeting with its open part (OFFICIAL-SENSITIVE) and optionally its closed part (SECRET)."""
+    case = get_case(ctx, case_id)
+    event = Event("mappa.meeting.record", "meeting", "done", OS, "", str(case.id))
+    demand(
+        ctx,
+        case,
+        "meeting/open",
+        OS,
+        "write",
+        event,
+        "Only the chairs, panel managers and the MAPPA administrator on this case's panel "
+        "may record meetings.",
+    )
+    closed = optional_text("closed-part minutes", data.closed_minutes)
+    if closed:
+        demand(
+            ctx,
+            case,
+            "meeting/closed",
+            SECRET,
+            "write",
+            event,
+            NOT_CORRIDOR.format("record the closed part"),
+        )
+    mtype = MeetingType.parse(data.meeting_type)
+    held_on = not_future("meeting date", data.held_on, ctx.today)
+    level3 = mtype is MeetingType.MAPPA_L3
+    chair = active_user(ctx, data.chair_id, "chair")
+    check_chair(ctx, case, chair, "chair", Role.HONSU if level3 else None)
+    co_chair = None
+    if data.co_chair_id or level3:
+        co_chair = active_user(ctx, data.co_chair_id, "co-chair")
+        check_chair(ctx, case, co_chair, "co-chair", Role.LRO if level3 else None)
+        if co_chair.id == chair.id:
+            raise InvalidValue(
+                "co-chair", co_chair.display_name, why="the co-chair cannot also be the chair"
+            )
+    if data.next_review is not None and data.next_review <= held_on:
+        raise InvalidValue(
+            "next review date", data.next_review.isoformat(), why="must be after the meeting"
+        )
+    minutes = need_text(
+        "open-part minutes", data.open_minutes, "enter the minutes of the open part"
+    )
+    attendees = [_attendee(ctx, a) for a in data.attendees]
+    if not attendees:
+        raise InvalidValue("attendees", "", why="list who attended, by agency and role")
+
+    meeting = MappaMeeting(
+        id=uuid.uuid4(),
+        case_id=case.id,
+        meeting_type=mtype.value,
+        held_on=held_on,
+        chair_id=chair.id,
+        co_chair_id=co_chair.id if co_chair else None,
+        recorded_by_id=ctx.subject.user_id,
+        next_review=data.next_review,
+        created_at=utcnow(),
+        classification=OS,
+        caveats="",
+    )
+    ctx.access.write(
+        ctx.session,
+        ctx.subject,
+        meeting,
+        {"open_minutes": minutes},
+        facts(ctx, case, "meeting/open", OS),
+        Event(
+            "mappa.meeting.record",
+            "meeting",
+            "done",
+            OS,
+            str(meeting.id),
+            str(case.id),
+            detail={"type": mtype.value},
+        ),
+    )
+    ctx.session.flush()
+    for a in attendees:
+        ctx.session.add(MeetingAttendee(meeting_id=meeting.id, **a))
+    if closed:
+        _write_closed(ctx, case, meeting, closed)
+    ctx.session.flush()
+    return meeting
+
+
+def record_closed_part(ctx: Ctx, meeting_id: uuid.UUID | str, minutes: str) -> MeetingClosedPart:
+    """Add the SECRET closed part to a meeting that has none yet (the log is append-only)."""
+    meeting, case = _meeting_and_case(ctx, meeting_id)
+    event = Event("mappa.meeting.closed", "meeting", "done", SECRET, str(meeting.id), str(case.id))
+    demand(
+        ctx,
+        case,
+        "meeting/closed",
+        SECRET,
+        "write",
+        event,
+        NOT_CORRIDOR.format("record the closed part"),
+    )
+    text = need_text("closed-part minutes", minutes, "enter the minutes of the closed part")
+    exists = ctx.session.scalar(
+        select(MeetingClosedPart.id).where(MeetingClosedPart.meeting_id == meeting.id)
+    )
+    if exists is not None:
+        raise InvalidValue(
+            "closed-part minutes", "", why="this meeting's closed part is already recorded"
+        )
+    part = _write_closed(ctx, case, meeting, text)
+    ctx.session.flush()
+    return part
+
+
+def _write_closed(ctx: Ctx, case: Case, meeting: MappaMeeting, text: str) -> MeetingClosedPart:
+    part = MeetingClosedPart(
+        id=uuid.uuid4(),
+        meeting_id=meeting.id,
+        recorded_by_id=ctx.subject.user_id,
+        created_at=utcnow(),
+        classification=SECRET,
+        caveats="",
+    )
+    ctx.access.write(
+        ctx.session,
+        ctx.subject,
+        part,
+        {"minutes": text},
+        facts(ctx, case, "meeting/closed", SECRET),
+        Event("mappa.meeting.closed", "meeting", "done", SECRET, str(meeting.id), str(case.id)),
+    )
+    return part
+
+
+def _attendee(ctx: Ctx, a: Attendee) -> dict[str, object]:
+    agency = Agency.parse(a.agency)
+    role = Role.parse(a.role)
+    name = optional_text("attendee name", a.name, 120)
+    user_id = a.user_id
+    if user_id is not None:
+        user = active_user(ctx, user_id, "attendee")
+        name = name or user.display_name
+    return {
+        "agency": agency.value,
+        "role": role.value,
+        "name": name,
+        "user_id": user_id,
+        "closed_part": bool(a.closed_part),
+    }  # type: ignore[attr-defined]
+
+
+def _meeting_and_case(ctx: Ctx, meeting_id: uuid.UUID | str) -> tuple[MappaMeeting, Case]:
+    mid = parse_id(meeting_id, "meeting")
+    meeting = ctx.session.get(MappaMeeting, mid)
+    if meeting is None:
+        ctx.access.record(
+            ctx.session,
+            ctx.subject,
+            Event(
+                "mappa.meeting.read", "meeting", "deny", "OFFICIAL", str(mid), "", "no such meeting"
+            ),
+        )
+        raise NotFound("meeting")
+    return meeting, get_case(ctx, meeting.case_id)
+
+
+def meeting_view(ctx: Ctx, meeting_id: uuid.UUID | str) -> MeetingView:
+    meeting, case = _meeting_and_case(ctx, meeting_id)
+    if not _readable(ctx, case):
+        ctx.access.record(
+            ctx.session,
+            ctx.subject,
+            Event(
+                "mappa.meeting.read",
+                "meeting",
+                "deny",
+                OS,
+                str(meeting.id),
+                str(case.id),
+                "no need to know",
+            ),
+        )
+        raise NotFound("meeting")
+    return _views(ctx, case, [meeting], with_closed=True)[0]
+
+
+def meetings_for_case(ctx: Ctx, case_id: uuid.UUID | str) -> list[MeetingView]:
+    case = get_case(ctx, case_id)
+    if not _readable(ctx, case):
+        return []
+    rows = ctx.session.scalars(
+        select(MappaMeeting)
+        .where(MappaMeeting.case_id == case.id)
+        .order_by(MappaMeeting.held_on.desc(), MappaMeeting.created_at.desc())
+    ).all()
+    return _views(ctx, case, list(rows), with_closed=False)
+
+
+def _readable(ctx: Ctx, case: Case) -> bool:
+    return may(ctx, case, "meeting/open", OS)
+
+
+def _views(ctx: Ctx, case: Case, rows: list[MappaMeeting], with_closed: bool) -> list[MeetingView]:
+    from .models import MappaDecision
+
+    if not rows:
+        return []
+    opened = ctx.access.read(
+        ctx.session,
+        ctx.subject,
+        rows,
+        lambda m: facts(ctx, case, "meeting/open", m.classification),
+        Event("mappa.meeting.read", "meeting", "allow", OS, "", str(case.id)),
+    )
+    ids = [m.id for m, _ in opened.rows]
+    people = names(ctx, [m.chair_id for m in rows] + [m.co_chair_id for m in rows])
+    attendees: dict[uuid.UUID, list[AttendeeView]] = {}
+    closed_ok = may(ctx, case, "meeting/closed", SECRET)
+    for a in ctx.session.scalars(
+        select(MeetingAttendee)
+        .where(MeetingAttendee.meeting_id.in_(ids))
+        .order_by(MeetingAttendee.id)
+    ):
+        if a.closed_part and not closed_ok:
+            continue  # who sat in the closed part is itself for the corridor only
+        attendees.setdefault(a.meeting_id, []).append(
+            AttendeeView(a.agency, a.role, a.name, a.closed_part)
+        )
+    closed: dict[uuid.UUID, str] = {}
+    if with_closed and closed_ok:
+        parts = ctx.session.scalars(
+            select(MeetingClosedPart).where(MeetingClosedPart.meeting_id.in_(ids))
+        ).all()
+        if parts:
+            got = ctx.access.read(
+                ctx.session,
+                ctx.subject,
+                list(parts),
+                lambda p: facts(ctx, case, "meeting/closed", p.classification),
+                Event(
+                    "mappa.meeting.closed_read",
+                    "meeting",
+                    "allow",
+                    SECRET,
+                    str(ids[0]),
+                    str(case.id),
+                ),
+            )
+            closed = {p.meeting_id: plain["minutes"] or "" for p, plain in got.rows}  # type: ignore[attr-defined]
+    decisions: dict[uuid.UUID, list[uuid.UUID]] = {}
+    if may(ctx, case, "decision", SECRET):
+        for did, mid in ctx.session.execute(
+            select(MappaDecision.id, MappaDecision.meeting_id)
+            .where(MappaDecision.meeting_id.in_(ids))
+            .order_by(MappaDecision.created_at)
+        ):
+            decisions.setdefault(mid, []).append(did)
+    out = []
+    for row, plain in opened.rows:
+        m = cast(MappaMeeting, row)
+        out.append(
+            MeetingView(
+                m.id,
+                m.case_id,
+                MeetingType(m.meeting_type),
+                m.held_on,
+                people.get(m.chair_id, ""),
+                people.get(m.co_chair_id, "") if m.co_chair_id else "",
+                m.next_review,
+                plain["open_minutes"] or "",
+                attendees.get(m.id, []),
+                closed.get(m.id),
+                closed_ok,
+                decisions.get(m.id, []),
+            )
+        )
+    return out
+
+
+# -- disclosures -----------------------------------------------------------------------------------
+def record_disclosure(ctx: Ctx, case_id: uuid.UUID | str, data: NewDisclosure) -> Disclosure:
+    """Record the disclosure event (corridor managers on the panel only); nothing else is stored."""
+    case = get_case(ctx, case_id)
+    label = Label.of(data.classification or SECRET, list(data.caveats))
+    event = Event(
+        "mappa.disclosure.record",
+        "disclosure",
+        "done",
+        label.classification.marking,
+        "",
+        str(case.id),
+    )
+    demand(
+        ctx,
+        case,
+        "disclosure",
+        label.classification.marking,
+        "write",
+        event,
+        NOT_CORRIDOR.format("record or read disclosures"),
+    )
+    originator = Originator.parse(data.originator)
+    detail = optional_text("originator", data.originator_detail, 120)
+    if originator is Originator.OTHER and not detail:
+        raise InvalidValue("originator", "", why="name the originating organisation")
+    reference = need_text(
+        "originator's reference",
+        data.originator_reference,
+        "enter the originator's reference",
+        MAX_SHORT,
+    )
+    receiver = active_user(ctx, data.received_by_id, "person who received it")
+    if data.received_at is None:
+        raise InvalidValue("date received", None, why="enter when the disclosure was received")
+    if data.received_at > utcnow():
+        raise InvalidValue(
+            "date received", data.received_at.isoformat(), why="cannot be in the future"
+        )
+    meeting_id = None
+    if data.meeting_id is not None:
+        meeting = ctx.session.get(MappaMeeting, parse_id(data.meeting_id, "meeting"))
+        if meeting is None or meeting.case_id != case.id:
+            raise InvalidValue("meeting", str(data.meeting_id), why="not a meeting of this case")
+        meeting_id = meeting.id
+    row = Disclosure(
+        id=uuid.uuid4(),
+        case_id=case.id,
+        meeting_id=meeting_id,
+        originator=originator.value,
+        received_by_id=receiver.id,
+        received_at=data.received_at,
+        recorded_by_id=ctx.subject.user_id,
+        created_at=utcnow(),
+        classification=label.classification.marking,
+        caveats=label.caveat_text(),
+    )
+    plain = {
+        "reference": reference,
+        "handling": optional_text("handling instructions", data.handling) or None,
+        "summary": optional_text("summary", data.summary) or None,
+        "originator_detail": detail or None,
+    }
+    ctx.access.write(
+        ctx.session,
+        ctx.subject,
+        row,
+        plain,
+        facts(ctx, case, "disclosure", row.classification),
+        Event(
+            "mappa.disclosure.record",
+            "disclosure",
+            "done",
+            row.classification,
+            str(row.id),
+            str(case.id),
+            detail={"originator": originator.value},
+        ),
+    )
+    ctx.session.flush()
+    return row
+
+
+def disclosures_for_case(ctx: Ctx, case_id: uuid.UUID | str) -> list[DisclosureView]:
+    case = get_case(ctx, case_id)
+    event = Event("mappa.disclosure.list", "disclosure", "allow", SECRET, "", str(case.id))
+    demand(
+        ctx,
+        case,
+        "disclosure",
+        SECRET,
+        "read",
+        event,
+        NOT_CORRIDOR.format("record or read disclosures"),
+    )
+    rows = ctx.session.scalars(
+        select(Disclosure)
+        .where(Disclosure.case_id == case.id)
+        .order_by(Disclosure.received_at.desc())
+    ).all()
+    return open_disclosures(ctx, case, list(rows), event)
+
+
+def open_disclosures(
+    ctx: Ctx, case: Case, rows: list[Disclosure], event: Event
+) -> list[DisclosureView]:
+    if not rows:
+        return []
+    opened = ctx.access.read(
+        ctx.session,
+        ctx.subject,
+        rows,
+        lambda d: facts(ctx, case, "disclosure", d.classification),
+        event,
+    )
+    people = names(ctx, [d.received_by_id for d in rows])
+    opened_rows = [(cast(Disclosure, r), p) for r, p in opened.rows]
+    return [
+        DisclosureView(
+            d.id,
+            d.case_id,
+            d.meeting_id,
+            Originator(d.originator),
+            p["originator_detail"] or "",
+            p["reference"] or "",
+            people.get(d.received_by_id, ""),
+            d.received_at,
+            d.label,
+            p["handling"] or "",
+            p["summary"] or "",
+        )
+        for d, p in opened_rows
+    ]

@@ -1,0 +1,543 @@
+"""Reading the decision log: decide, audit, decrypt, then verify hash and signature."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import cast
+
+from sqlalchemy import select
+
+from ..access.facts import Facts
+from ..audit.log import Event
+from ..cases.models import Case
+from ..cases.services import get_case
+from ..context import Ctx
+from ..domain.errors import NotFound, NotPermitted
+from ..domain.labels import Label
+from ..sealed import Sealed
+from . import signing
+from .common import OS, SECRET, demand, facts, names, parse_id
+from .content import action_content, breakout_content, decision_content
+from .meetings import DisclosureView, open_disclosures
+from .models import (
+    ActionStatus,
+    Breakout,
+    Disclosure,
+    MappaAction,
+    MappaDecision,
+    MappaMeeting,
+    decision_disclosures,
+)
+from .vocab import DUE_SOON_DAYS, ActionState, MeetingType
+
+UNOPENABLE = "its stored content cannot be opened: it fails its integrity check"
+NO_DECISIONS = (
+    "Only senior managers in the sterile corridor who sit on this case's MAPPA panel "
+    "may read its decisions."
+)
+
+
+@dataclass(frozen=True)
+class StatusView:
+    status: ActionState
+    at: datetime
+    by: str
+    note: str
+
+
+@dataclass(frozen=True)
+class BreakoutView:
+    id: uuid.UUID
+    action_id: uuid.UUID
+    text: str
+    label: Label
+    approved_by: str
+    approved_at: datetime
+    consent: dict[str, str] | None
+    integrity: str
+    content_hash: str
+    signature: str
+    key_id: str
+    audit_seq: int
+    content: dict[str, object] | None = None  # what was signed (for inspection exports)
+
+
+@dataclass
+class ActionView:
+    id: uuid.UUID
+    decision_id: uuid.UUID
+    case_id: uuid.UUID
+    position: int
+    owner: str
+    owner_id: uuid.UUID
+    owner_agency: str
+    due_on: date
+    label: Label
+    description: str | None  # None: the reader may see only the break-out
+    status: ActionState
+    history: list[StatusView]
+    breakout: BreakoutView | None
+    integrity: str
+    live: bool  # False once its decision has been superseded
+    content: dict[str, object] | None = None
+    content_hash: str = ""
+
+    def overdue(self, today: date) -> bool:
+        return self.status is ActionState.OPEN and self.due_on < today
+
+    def due_soon(self, today: date) -> bool:
+        return self.status is ActionState.OPEN and today <= self.due_on <= today + timedelta(
+            days=DUE_SOON_DAYS
+        )
+
+
+@dataclass
+class DecisionView:
+    id: uuid.UUID
+    case_id: uuid.UUID
+    meeting_id: uuid.UUID
+    meeting_title: str
+    label: Label
+    decision: str
+    rationale: str
+    options: str
+    level: int | None
+    level_rationale: str
+    decided_by: str
+    agreed_by: str
+    signer: str
+    signer_role: str
+    created_at: datetime
+    supersedes_id: uuid.UUID | None
+    superseded_by_id: uuid.UUID | None
+    correction_reason: str
+    content_hash: str
+    signature: str
+    key_id: str
+    audit_seq: int
+    disclosures: list[DisclosureView] = field(default_factory=list)
+    actions: list[ActionView] = field(default_factory=list)
+    integrity: list[str] = field(default_factory=list)
+    content: dict[str, object] | None = None
+
+    @property
+    def verified(self) -> bool:
+        return not self.integrity
+
+
+# -- reading with integrity checks -----------------------------------------------------------------
+def read_checked(
+    ctx: Ctx,
+    rows: Sequence[Sealed],
+    facts_of: Callable[[Sealed], Facts],
+    event: Event,
+) -> tuple[list[tuple[Sealed, dict[str, str | None] | None]], dict[uuid.UUID, str]]:
+    """Open what the reader may see; a ciphertext failing its check is reported, not fatal."""
+    if not rows:
+        return [], {}
+    try:
+        opened = ctx.access.read(ctx.session, ctx.subject, rows, facts_of, event)
+        return [(r, p) for r, p in opened.rows], {}
+    except (NotPermitted, NotFound):
+        raise
+    except Exception:  # noqa: BLE001 - decryption refused for some row (e.g. relabelled in the database)
+        out: list[tuple[Sealed, dict[str, str | None] | None]] = []
+        problems: dict[uuid.UUID, str] = {}
+        for row in rows:
+            try:
+                out.append(
+                    (row, ctx.access.read_one(ctx.session, ctx.subject, row, facts_of(row), event))
+                )
+            except (NotPermitted, NotFound):
+                continue
+            except Exception:  # noqa: BLE001
+                problems[row.id] = UNOPENABLE
+                out.append((row, None))
+        return out, problems
+
+
+def _verify(
+    ctx: Ctx,
+    kind: str,
+    content: dict[str, object] | None,
+    stored: bytes,
+    signature: bytes | None,
+    key_id: str | None = None,
+) -> str:
+    if content is None:
+        return UNOPENABLE
+    signer = ctx.access.audit.signer
+    if key_id is not None and key_id != signer.key_id:
+        return "signed with a key this platform does not hold"
+    return signing.verify(signer.public_key, kind, content, stored, signature)
+
+
+def decision_and_case(ctx: Ctx, decision_id: uuid.UUID | str) -> tuple[MappaDecision, Case]:
+    did = parse_id(decision_id, "decision")
+    row = ctx.session.get(MappaDecision, did)
+    if row is None:
+        ctx.access.record(
+            ctx.session,
+            ctx.subject,
+            Event(
+                "mappa.decision.read",
+                "decision",
+                "deny",
+                "OFFICIAL",
+                str(did),
+                "",
+                "no such decision",
+            ),
+        )
+        raise NotFound("decision")
+    return row, get_case(ctx, row.case_id)
+
+
+def open_decision(ctx: Ctx, case: Case, row: MappaDecision) -> dict[str, str | None]:
+    return ctx.access.read_one(
+        ctx.session,
+        ctx.subject,
+        row,
+        facts(ctx, case, "decision", row.classification),
+        Event(
+            "mappa.decision.read",
+            "decision",
+            "allow",
+            row.classification,
+            str(row.id),
+            str(case.id),
+        ),
+    )
+
+
+def decision_log(ctx: Ctx, case_id: uuid.UUID | str) -> list[DecisionView]:
+    """Every decision on the case the reader may see, corrected ones flagged, newest first."""
+    case = get_case(ctx, case_id)
+    demand(
+        ctx,
+        case,
+        "decision",
+        SECRET,
+        "read",
+        Event("mappa.decision.list", "decision", "allow", SECRET, "", str(case.id)),
+        NO_DECISIONS,
+    )
+    rows = ctx.session.scalars(
+        select(MappaDecision)
+        .where(MappaDecision.case_id == case.id)
+        .order_by(MappaDecision.created_at.desc())
+    ).all()
+    return decision_views(ctx, case, list(rows))
+
+
+def decision_page(
+    ctx: Ctx, decision_id: uuid.UUID | str
+) -> tuple[DecisionView, list[DecisionView]]:
+    """One decision and every version of it (oldest first), each verified."""
+    row, case = decision_and_case(ctx, decision_id)
+    demand(
+        ctx,
+        case,
+        "decision",
+        row.classification,
+        "read",
+        Event(
+            "mappa.decision.read",
+            "decision",
+            "allow",
+            row.classification,
+            str(row.id),
+            str(case.id),
+        ),
+        NO_DECISIONS,
+    )
+    chain = _chain(ctx, row)
+    views = {v.id: v for v in decision_views(ctx, case, chain)}
+    if row.id not in views:
+        raise NotFound("decision")
+    return views[row.id], [views[r.id] for r in chain if r.id in views]
+
+
+def _chain(ctx: Ctx, row: MappaDecision) -> list[MappaDecision]:
+    chain = [row]
+    current = row
+    while current.supersedes_id is not None:
+        prev = ctx.session.get(MappaDecision, current.supersedes_id)
+        if prev is None:
+            break
+        chain.insert(0, prev)
+        current = prev
+    current = row
+    while (
+        nxt := ctx.session.scalar(
+            select(MappaDecision).where(MappaDecision.supersedes_id == current.id)
+        )
+    ) is not None:
+        chain.append(nxt)
+        current = nxt
+    return chain
+
+
+def decision_views(ctx: Ctx, case: Case, rows: list[MappaDecision]) -> list[DecisionView]:
+    if not rows:
+        return []
+    opened, problems = read_checked(
+        ctx,
+        rows,
+        lambda d: facts(ctx, case, "decision", d.classification),
+        Event(
+            "mappa.decision.read",
+            "decision",
+            "allow",
+            SECRET,
+            "",
+            str(case.id),
+            detail={"decisions": [str(r.id) for r in rows]},
+        ),
+    )
+    ids = [r.id for r, _ in opened]
+    links: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for did, disc in ctx.session.execute(
+        select(decision_disclosures.c.decision_id, decision_disclosures.c.disclosure_id).where(
+            decision_disclosures.c.decision_id.in_(ids)
+        )
+    ):
+        links.setdefault(did, []).append(disc)
+    disc_ids = {d for ds in links.values() for d in ds}
+    disc_rows = (
+        list(ctx.session.scalars(select(Disclosure).where(Disclosure.id.in_(disc_ids))))
+        if disc_ids
+        else []
+    )
+    disc_views = {
+        d.id: d
+        for d in open_disclosures(
+            ctx,
+            case,
+            disc_rows,
+            Event("mappa.disclosure.read", "disclosure", "allow", SECRET, "", str(case.id)),
+        )
+    }
+    action_rows = list(
+        ctx.session.scalars(
+            select(MappaAction)
+            .where(MappaAction.decision_id.in_(ids))
+            .order_by(MappaAction.position)
+        )
+    )
+    actions: dict[uuid.UUID, list[ActionView]] = {}
+    for view in action_views(ctx, case, action_rows):
+        actions.setdefault(view.decision_id, []).append(view)
+    by_decision: dict[uuid.UUID, list[MappaAction]] = {}
+    for row in action_rows:
+        by_decision.setdefault(row.decision_id, []).append(row)
+    successors = dict(
+        ctx.session.execute(
+            select(MappaDecision.supersedes_id, MappaDecision.id).where(
+                MappaDecision.supersedes_id.in_(ids)
+            )
+        ).all()
+    )
+    meetings = {
+        m.id: m
+        for m in ctx.session.scalars(
+            select(MappaMeeting).where(
+                MappaMeeting.id.in_({cast(MappaDecision, r).meeting_id for r, _ in opened})
+            )
+        )
+    }
+    people = names(ctx, [r.decided_by_id for r, _ in opened] + [r.agreed_by_id for r, _ in opened])  # type: ignore[attr-defined]
+    out = []
+    for r, plain in opened:
+        d: MappaDecision = r  # type: ignore[assignment]
+        p = plain or {}
+        content = None
+        if plain is not None:
+            try:
+                content = decision_content(
+                    d,
+                    p,
+                    links.get(d.id, []),
+                    [(a.id, a.content_hash) for a in by_decision.get(d.id, [])],
+                )
+            except ValueError:  # a label that no longer parses
+                content = None
+        problems_of = [f"decision: {problems[d.id]}"] if d.id in problems else []
+        problem = _verify(ctx, "decision", content, d.content_hash, d.signature, d.key_id)
+        if problem and not problems_of:
+            problems_of.append(f"decision: {problem}")
+        problems_of += [
+            f"action {a.position + 1}: {a.integrity}" for a in actions.get(d.id, []) if a.integrity
+        ]
+        problems_of += [
+            f"action {a.position + 1} break-out: {a.breakout.integrity}"
+            for a in actions.get(d.id, [])
+            if a.breakout and a.breakout.integrity
+        ]
+        meeting = meetings.get(d.meeting_id)
+        out.append(
+            DecisionView(
+                d.id,
+                d.case_id,
+                d.meeting_id,
+                f"{MeetingType(meeting.meeting_type).title}, {meeting.held_on:%d %B %Y}"
+                if meeting
+                else "",
+                _label(d),
+                p.get("decision") or "",
+                p.get("rationale") or "",
+                p.get("options") or "",
+                d.level,
+                p.get("level_rationale") or "",
+                people.get(d.decided_by_id, ""),
+                people.get(d.agreed_by_id, "") if d.agreed_by_id else "",
+                d.signer_name,
+                d.signer_role,
+                d.created_at,
+                d.supersedes_id,
+                successors.get(d.id),
+                p.get("correction_reason") or "",
+                d.content_hash.hex(),
+                d.signature.hex(),
+                d.key_id,
+                d.audit_seq,
+                [disc_views[i] for i in links.get(d.id, []) if i in disc_views],
+                actions.get(d.id, []),
+                problems_of,
+                content,
+            )
+        )
+    return out
+
+
+def _label(row: Sealed) -> Label:
+    try:
+        return row.label
+    except ValueError:
+        return Label.of(SECRET, [])  # an unparseable stored label: treat as the highest
+
+
+# -- actions ---------------------------------------------------------------------------------------
+def action_views(ctx: Ctx, case: Case, rows: list[MappaAction]) -> list[ActionView]:
+    """Actions as this reader may see them: the action itself, or only its break-out, or nothing."""
+    if not rows:
+        return []
+    me = ctx.subject.user_id
+    opened, problems = read_checked(
+        ctx,
+        rows,
+        lambda a: facts(ctx, case, "action", a.classification, owner=a.owner_id == me),  # type: ignore[attr-defined]
+        Event("mappa.action.read", "action", "allow", SECRET, "", str(case.id)),
+    )
+    plains = {r.id: p for r, p in opened}
+    ids = [a.id for a in rows]
+    owner_of = {a.id: a.owner_id for a in rows}
+
+    def child_facts(row: Sealed, kind: str) -> Facts:
+        action_id = cast(ActionStatus | Breakout, row).action_id
+        return facts(ctx, case, kind, row.classification, owner=owner_of[action_id] == me)
+
+    status_rows = list(
+        ctx.session.scalars(
+            select(ActionStatus)
+            .where(ActionStatus.action_id.in_(ids))
+            .order_by(ActionStatus.action_id, ActionStatus.position)
+        )
+    )
+    states: dict[uuid.UUID, ActionState] = {}
+    for s in status_rows:
+        states[s.action_id] = ActionState(s.status)  # positions ascend: the last one wins
+    got_status, _ = read_checked(
+        ctx,
+        status_rows,
+        lambda r: child_facts(r, "action_status"),
+        Event("mappa.action_status.read", "action", "allow", OS, "", str(case.id)),
+    )
+    bo_rows = list(ctx.session.scalars(select(Breakout).where(Breakout.action_id.in_(ids))))
+    got_bo, bo_problems = read_checked(
+        ctx,
+        bo_rows,
+        lambda r: child_facts(r, "breakout"),
+        Event("mappa.breakout.read", "breakout", "allow", OS, "", str(case.id)),
+    )
+    people = names(
+        ctx,
+        [a.owner_id for a in rows]
+        + [s.by_id for s in status_rows]
+        + [b.approved_by_id for b in bo_rows],
+    )
+    history: dict[uuid.UUID, list[StatusView]] = {}
+    for srow, p in got_status:
+        st = cast(ActionStatus, srow)
+        history.setdefault(st.action_id, []).append(
+            StatusView(
+                ActionState(st.status), st.at, people.get(st.by_id, ""), (p or {}).get("note") or ""
+            )
+        )
+    breakouts: dict[uuid.UUID, BreakoutView] = {}
+    for b, p in got_bo:
+        bo: Breakout = b  # type: ignore[assignment]
+        bcontent = breakout_content(bo, p) if p is not None else None
+        problem = bo_problems.get(bo.id) or _verify(
+            ctx, "breakout", bcontent, bo.content_hash, bo.signature, bo.key_id
+        )
+        consent = json.loads(p.get("consent") or "null") if p else None
+        breakouts[bo.action_id] = BreakoutView(
+            bo.id,
+            bo.action_id,
+            (p or {}).get("text") or "",
+            _label(bo),
+            people.get(bo.approved_by_id, ""),
+            bo.approved_at,
+            consent,
+            problem,
+            bo.content_hash.hex(),
+            bo.signature.hex(),
+            bo.key_id,
+            bo.audit_seq,
+            bcontent,
+        )
+    superseded = set(
+        ctx.session.scalars(
+            select(MappaDecision.supersedes_id).where(
+                MappaDecision.supersedes_id.in_({a.decision_id for a in rows})
+            )
+        )
+    )
+    out = []
+    for a in rows:
+        plain = plains.get(a.id)
+        integrity = ""
+        acontent = action_content(a, plain) if plain is not None else None
+        if a.id in problems:
+            integrity = problems[a.id]
+        elif acontent is not None:
+            integrity = _verify(ctx, "action", acontent, a.content_hash, None)
+        if plain is None and a.id not in problems and a.id not in breakouts:
+            continue  # neither the action nor a break-out is this reader's to see
+        out.append(
+            ActionView(
+                a.id,
+                a.decision_id,
+                a.case_id,
+                a.position,
+                people.get(a.owner_id, ""),
+                a.owner_id,
+                a.owner_agency,
+                a.due_on,
+                _label(a),
+                plain.get("description") if plain else None,
+                states.get(a.id, ActionState.OPEN),
+                history.get(a.id, []),
+                breakouts.get(a.id),
+                integrity,
+                a.decision_id not in superseded,
+                acontent,
+                a.content_hash.hex(),
+            )
+        )
+    return out

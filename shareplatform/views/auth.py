@@ -1,0 +1,199 @@
+"""Sign-in journey: password, second factor (or enrolment), sign out, sign out everywhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from flask import Blueprint, redirect, request, url_for
+from markupsafe import Markup
+
+from ..accounts import auth
+from ..accounts.models import User
+from ..forms import CodeForm, ConfirmForm, SignInForm
+from ..web import db_session, platform
+from .permissions import PRE_MFA, SIGNED_IN, public, requires
+from .rendering import render
+from .shell import active, current_user, end_cookie, safe_next, settings, start_session
+
+bp = Blueprint("auth", __name__)
+
+
+def _address() -> str | None:
+    return request.remote_addr
+
+
+def _agent() -> str | None:
+    return request.headers.get("User-Agent")
+
+
+def _next_query() -> dict[str, Any]:
+    target = safe_next(request.args.get("next"))
+    return {"next": target} if target else {}
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public
+def sign_in():  # type: ignore[no-untyped-def]
+    act = active()
+    if act is not None and act.mfa_done:
+        return redirect(url_for("cases.home"))
+    form = SignInForm()
+    problem = ""
+    if form.validate_on_submit():
+        with platform().db.transaction() as session:
+            outcome = auth.password_step(
+                session,
+                platform().access,
+                settings(),
+                form.username.data or "",
+                form.password.data or "",
+                _address(),
+                _agent(),
+            )
+        if outcome.ok and outcome.token:
+            start_session(outcome.token)
+            step = "auth.enrol" if outcome.next_step == "enrol" else "auth.code"
+            return redirect(url_for(step, **_next_query()))
+        problem = outcome.message
+    reason = auth.SIGNED_OUT.get(request.args.get("reason", ""), "")
+    form.password.data = ""  # never echo a password back
+    return render(
+        "auth/sign_in.html",
+        form=form,
+        problem=problem,
+        reason=reason,
+        status=400 if problem or form.errors else 200,
+    )
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@requires(PRE_MFA)
+def code():  # type: ignore[no-untyped-def]
+    act = active()
+    assert act is not None
+    if act.mfa_done:
+        return redirect(url_for("cases.home"))
+    with platform().db.transaction() as session:
+        if auth.needs_enrolment(session, act):
+            return redirect(url_for("auth.enrol", **_next_query()))
+    form = CodeForm()
+    problem = ""
+    if form.validate_on_submit():
+        with platform().db.transaction() as session:
+            outcome = auth.code_step(
+                session,
+                platform().access,
+                settings(),
+                platform().service_key(),
+                act,
+                form.code.data or "",
+                _address(),
+                _agent(),
+            )
+        if outcome.ok and outcome.token:
+            start_session(outcome.token)
+            return redirect(safe_next(request.args.get("next")) or url_for("cases.home"))
+        if outcome.next_step == "enrol":
+            return redirect(url_for("auth.enrol"))
+        problem = outcome.message
+        if "locked" in problem:
+            end_cookie()
+            return render(
+                "auth/sign_in.html",
+                form=SignInForm(formdata=None),
+                problem=problem,
+                reason="",
+                status=400,
+            )
+    form.code.data = ""
+    return render(
+        "auth/code.html", form=form, problem=problem, status=400 if problem or form.errors else 200
+    )
+
+
+@bp.route("/sign-in/enrol", methods=["GET", "POST"])
+@requires(PRE_MFA)
+def enrol():  # type: ignore[no-untyped-def]
+    act = active()
+    assert act is not None
+    if act.mfa_done:
+        return redirect(url_for("cases.home"))
+    form = CodeForm()
+    problem = ""
+    if form.validate_on_submit():
+        with platform().db.transaction() as session:
+            outcome = auth.finish_enrolment(
+                session,
+                platform().access,
+                settings(),
+                platform().service_key(),
+                act,
+                form.code.data or "",
+                _address(),
+                _agent(),
+            )
+        if outcome.ok and outcome.token:
+            start_session(outcome.token)
+            return redirect(safe_next(request.args.get("next")) or url_for("cases.home"))
+        if outcome.message == "Sign in again":
+            return redirect(url_for("auth.code"))
+        problem = outcome.message
+    with platform().db.transaction() as session:
+        if not auth.needs_enrolment(session, act):
+            return redirect(url_for("auth.code"))
+        # a fresh secret on each showing: only a code from the secret last shown completes enrolment
+        secret, uri = auth.begin_enrolment(session, platform().service_key(), act)
+        username = session.get(User, act.user_id).username  # type: ignore[union-attr]
+    svg = segno.make(uri, error="m").svg_inline(
+        scale=4, title="QR code for your authenticator app", svgclass="app-qr"
+    )
+    form.code.data = ""
+    return render(
+        "auth/enrol.html",
+        form=form,
+        problem=problem,
+        qr=Markup(svg),  # noqa: S704 - segno's own SVG
+        secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        username=username,
+        status=400 if problem or form.errors else 200,
+    )
+
+
+@bp.route("/sign-out", methods=["POST"])
+@requires(PRE_MFA)
+def sign_out():  # type: ignore[no-untyped-def]
+    act = active()
+    assert act is not None
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        with platform().db.transaction() as session:
+            auth.sign_out(session, platform().access, act)
+        end_cookie()
+    return redirect(url_for("auth.sign_in", reason="signed-out"))
+
+
+@bp.route("/account")
+@requires(SIGNED_IN)
+def account():  # type: ignore[no-untyped-def]
+    user = current_user()
+    act = active()
+    assert user is not None and act is not None
+    sessions = auth.active_sessions(db_session(), user.id)
+    return render(
+        "auth/account.html", user=user, sessions=sessions, form=ConfirmForm(), current=act.id_hash
+    )
+
+
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
+@requires(SIGNED_IN)
+def sign_out_everywhere():  # type: ignore[no-untyped-def]
+    act = active()
+    assert act is not None
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        with platform().db.transaction() as session:
+            auth.sign_out(session, platform().access, act, everywhere=True)
+        end_cookie()
+        return redirect(url_for("auth.sign_in", reason="everywhere"))
+    return redirect(url_for("auth.account"))

@@ -1,0 +1,177 @@
+"""Posting records, a record with its supersession history, corrections, and who has seen it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, url_for
+
+from ..access.facts import Facts, relation
+from ..cases.models import Case
+from ..cases.services import case_ref, get_case
+from ..context import Ctx
+from ..domain.agencies import Agency
+from ..domain.cases import RecordType
+from ..domain.errors import InvalidValue, NotPermitted
+from ..domain.labels import Classification
+from ..forms import FIELD_OF_KIND, CorrectionForm, RecordForm
+from ..records import services as records
+from .permissions import requires
+from .rendering import commit, render, rollback
+from .shell import ctx
+
+bp = Blueprint("records", __name__)
+
+
+def _prepare(form: RecordForm, c: Ctx, case: Case, record_type: str | None = None) -> None:
+    labels = records.writable_labels(c, case, record_type or RecordType.CONTACT_OFFICE.value)
+    if not labels:
+        raise NotPermitted("You cannot add records to this case.")
+    form.offer_labels(labels)
+    form.exclude_agency(c.subject.agency)
+
+
+def _new_record(form: RecordForm) -> records.NewRecord:
+    record_type = form.record_type.data or ""
+    joint = (
+        [form.joint_agency.data]
+        if form.joint_agency.data and record_type == "CONTACT_JOINT_VISIT"
+        else []
+    )
+    assert form.occurred_on.data is not None
+    return records.NewRecord(
+        record_type=record_type,
+        occurred_on=form.occurred_on.data,
+        classification=form.classification.data or "",
+        caveats=list(form.caveats.data or []),
+        title=form.title.data or "",
+        body=form.body.data or "",
+        joint_agencies=joint,
+    )
+
+
+def _field_error(form: RecordForm, exc: InvalidValue) -> None:
+    name = FIELD_OF_KIND.get(exc.kind)
+    why = getattr(exc, "why", "") or ""
+    field = getattr(form, name, None) if name else None
+    message = why[:1].upper() + why[1:] if why else str(exc)
+    if field is None:
+        form.form_errors.append(message)
+        field = form.title
+    field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+
+
+def _typed_label(form: RecordForm) -> str | None:
+    """On a re-shown form the page displays what was typed, at the label the author chose."""
+    value = form.classification.data
+    return value if value in Classification.markings() else None
+
+
+@bp.route("/cases/<case_id>/records/new", methods=["GET", "POST"])
+@requires("record:write")
+def new(case_id: str):  # type: ignore[no-untyped-def]
+    c = ctx()
+    case = get_case(c, case_id)
+    form = RecordForm()
+    _prepare(form, c, case)
+    if form.validate_on_submit():
+        try:
+            record = records.post_record(c, case.id, _new_record(form))
+        except InvalidValue as exc:  # nothing half-written: the whole use case rolls back
+            rollback()
+            _field_error(form, exc)
+        else:
+            commit()
+            return redirect(
+                url_for("cases.case", case_id=case.id, saved=record.id) + f"#record-{record.id}"
+            )
+    else:
+        commit()
+    errors = bool(form.errors)
+    return render(
+        "records/form.html",
+        _typed_label(form) if errors else None,
+        form=form,
+        case=case,
+        heading="Add a record",
+        action=url_for("records.new", case_id=case.id),
+        status=400 if errors else 200,
+    )
+
+
+@bp.route("/records/<record_id>")
+@requires("case:read")
+def record(record_id: str):  # type: ignore[no-untyped-def]
+    c = ctx()
+    view, history = records.record_page(c, record_id)
+    case = c.session.get(Case, view.case_id)
+    assert case is not None
+    rel = relation(c.subject, case_ref(case))
+    can_see_viewers = c.access.decide(
+        c.session, c.subject, Facts("record_audit", view.classification, **rel), "read"
+    ).allowed
+    can_correct = view.superseded_by is None and view.classification in {
+        x.marking for x in records.writable_labels(c, case, view.record_type.value)
+    }
+    commit()
+    return render(
+        "records/record.html",
+        [view.classification, *[h.classification for h in history]],
+        record=view,
+        history=history,
+        case=case,
+        can_see_viewers=can_see_viewers,
+        can_correct=can_correct,
+    )
+
+
+@bp.route("/records/<record_id>/correct", methods=["GET", "POST"])
+@requires("record:write")
+def correct(record_id: str):  # type: ignore[no-untyped-def]
+    c = ctx()
+    view, _ = records.record_page(c, record_id)
+    case = get_case(c, view.case_id)
+    form = CorrectionForm()
+    _prepare(form, c, case, view.record_type.value)
+    if not form.is_submitted():
+        form.record_type.data = view.record_type.value
+        form.occurred_on.data = view.occurred_on
+        form.classification.data = view.classification
+        form.caveats.data = sorted(c.value for c in view.label.caveats)
+        others = [a for a in view.attendees if a != view.agency]
+        form.joint_agency.data = others[0] if others and others[0] in Agency.__members__ else ""
+        form.title.data = view.title
+        form.body.data = view.body
+    if form.validate_on_submit():
+        try:
+            new_record = records.correct_record(
+                c, view.id, _new_record(form), form.reason.data or ""
+            )
+        except InvalidValue as exc:
+            rollback()
+            _field_error(form, exc)
+        else:
+            commit()
+            return redirect(url_for("records.record", record_id=new_record.id))
+    else:
+        commit()
+    errors = bool(form.errors)
+    return render(
+        "records/form.html",
+        view.classification,
+        _typed_label(form),
+        form=form,
+        case=case,
+        heading="Correct a record",
+        original=view,
+        action=url_for("records.correct", record_id=view.id),
+        status=400 if errors else 200,
+    )
+
+
+@bp.route("/records/<record_id>/seen")
+@requires("record_audit:read")
+def seen(record_id: str):  # type: ignore[no-untyped-def]
+    c = ctx()
+    viewings = records.who_has_seen(c, record_id)
+    view, _ = records.record_page(c, record_id)
+    commit()
+    return render("records/seen.html", view.classification, record=view, viewings=viewings)

@@ -1,0 +1,180 @@
+"""User administration: create, change, disable (sessions end), resets, vetting, permission."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from shareplatform.accounts import admin
+from shareplatform.accounts.models import User, UserSession
+from shareplatform.accounts.secrets import check_password
+from shareplatform.accounts.services import NewUser, create_user, set_totp
+from shareplatform.audit.models import AuditEntry
+from shareplatform.domain.errors import InvalidValue, NotPermitted
+from shareplatform.platform import Platform
+from tests.factories import DEMO_TOTP, ctx_for
+
+TODAY = date.today()
+
+
+def _people(platform: Platform) -> None:
+    with platform.transaction() as session:
+        create_user(
+            session,
+            NewUser("user.admin", "Uma", "USER_ADMIN", "BPSS", TODAY + timedelta(days=400)),
+            "x" * 12,
+        )
+        for name, days in (("com.soon", 10), ("com.later", 200), ("com.gone", -3)):
+            u = create_user(
+                session,
+                NewUser(name, name, "COM", "SC", TODAY + timedelta(days=days), nsd_unit="North"),
+                "a long password!",
+            )
+            set_totp(session, platform.service_key(), u, DEMO_TOTP)
+        later = session.scalar(select(User).where(User.username == "com.later"))
+        assert later is not None
+        for n in range(3):
+            session.add(
+                UserSession(
+                    id_hash=hashlib.sha256(f"s{n}".encode()).hexdigest(),
+                    user_id=later.id,
+                    mfa_done=True,
+                )
+            )
+
+
+def _open_sessions(platform: Platform, username: str) -> int:
+    with platform.transaction() as session:
+        uid = session.scalar(select(User.id).where(User.username == username))
+        return len(
+            session.scalars(
+                select(UserSession).where(
+                    UserSession.user_id == uid, UserSession.ended_at.is_(None)
+                )
+            ).all()
+        )
+
+
+def test_disable_ends_every_session_at_once_and_the_kernel_denies(platform: Platform) -> None:
+    _people(platform)
+    assert _open_sessions(platform, "com.later") == 3
+    with platform.transaction() as session:
+        ended = admin.disable_user(
+            ctx_for(platform, session, "user.admin"), "com.later", "left the service"
+        )
+    assert ended == 3 and _open_sessions(platform, "com.later") == 0
+    with platform.transaction() as session:
+        subject = ctx_for(platform, session, "com.later").subject
+        assert subject.clearance is None  # a disabled user reads nothing, whatever their vetting
+        entry = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "user.disable", AuditEntry.outcome == "done"
+            )
+        ).one()
+        assert (
+            entry.reason == "left the service" and json.loads(entry.detail)["sessions_ended"] == 3
+        )
+        with pytest.raises(InvalidValue):
+            admin.disable_user(ctx_for(platform, session, "user.admin"), "user.admin", "oops")
+
+
+def test_reset_second_factor_forces_re_enrolment_and_ends_sessions(platform: Platform) -> None:
+    _people(platform)
+    with platform.transaction() as session:
+        admin.reset_second_factor(ctx_for(platform, session, "user.admin"), "com.later")
+    with platform.transaction() as session:
+        user = session.scalar(select(User).where(User.username == "com.later"))
+        assert (
+            user is not None
+            and user.must_enrol
+            and user.totp_secret_sealed is None
+            and user.totp_last_step is None
+        )
+    assert _open_sessions(platform, "com.later") == 0
+
+
+def test_reset_password(platform: Platform) -> None:
+    _people(platform)
+    with platform.transaction() as session:
+        ctx = ctx_for(platform, session, "user.admin")
+        with pytest.raises(InvalidValue, match="at least"):
+            admin.reset_password(ctx, "com.soon", "short")
+        new = admin.reset_password(ctx, "com.soon")
+    with platform.transaction() as session:
+        user = session.scalar(select(User).where(User.username == "com.soon"))
+        assert user is not None and check_password(user.password_hash, new)
+        assert not check_password(user.password_hash, "a long password!")
+
+
+def test_create_and_update_user(platform: Platform) -> None:
+    _people(platform)
+    with platform.transaction() as session:
+        ctx = ctx_for(platform, session, "user.admin")
+        user, password = admin.add_user(
+            ctx, NewUser("pom.new", "Pat New", "POM", "BPSS", TODAY + timedelta(days=90))
+        )
+        assert user.must_enrol and len(password) >= 12 and user.agency == "PRISON"
+        with pytest.raises(InvalidValue, match="already taken"):
+            admin.add_user(ctx, NewUser("pom.new", "Again", "POM", "BPSS", None))
+        admin.update_user(
+            ctx,
+            "pom.new",
+            admin.Changes(
+                role="COM",
+                vetting="SC",
+                nsd_unit="North",
+                vetting_expires=TODAY + timedelta(days=20),
+            ),
+        )
+        with pytest.raises(InvalidValue):
+            admin.update_user(ctx, "pom.new", admin.Changes(nsd_unit="Atlantis"))
+    with platform.transaction() as session:
+        found = session.scalar(select(User).where(User.username == "pom.new"))
+        assert found is not None and (found.role, found.agency, found.vetting, found.nsd_unit) == (
+            "COM",
+            "NSD",
+            "SC",
+            "North",
+        )
+        changed = json.loads(
+            session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.action == "user.update", AuditEntry.outcome == "done"
+                )
+            )
+            .one()
+            .detail
+        )["changed"]
+        assert changed["role"] == ["POM", "COM"] and changed["agency"] == ["PRISON", "NSD"]
+
+
+def test_vetting_report_lists_expiring_and_expired(platform: Platform) -> None:
+    _people(platform)
+    with platform.transaction() as session:
+        report = admin.vetting_report(ctx_for(platform, session, "user.admin"))
+        assert [r.username for r in report.expiring] == ["com.soon"]
+        assert [r.username for r in report.expired] == ["com.gone"]
+        assert (
+            ctx_for(platform, session, "com.gone").subject.clearance is None
+        )  # the kernel already denies
+
+
+def test_only_user_administrators_manage_users(platform: Platform) -> None:
+    _people(platform)
+    with platform.transaction() as session, pytest.raises(NotPermitted):
+        admin.disable_user(ctx_for(platform, session, "com.soon"), "com.later", "not mine to do")
+    assert _open_sessions(platform, "com.later") == 3
+
+
+def test_user_admin_over_the_demo_data(seeded: Platform) -> None:
+    with seeded.transaction() as session:
+        ctx = ctx_for(seeded, session, "user.admin")
+        assert [r.username for r in admin.vetting_report(ctx).expired] == ["com.expired"]
+        assert len(admin.users(ctx)) == len(admin.users(ctx, "")) >= 29
+        assert [r.username for r in admin.users(ctx, "parker")] == ["pom.parker"]
+        with pytest.raises(NotPermitted):
+            admin.users(ctx_for(seeded, session, "policy.admin"))

@@ -1,0 +1,54 @@
+"""Signing in through the real forms with Flask's test client, and reading pages."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+from sqlalchemy import select
+
+from shareplatform.accounts.models import User
+from tests.factories import DEMO_PASSWORD, DEMO_TOTP
+
+CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+STEP = 30
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def post_form(client, url: str, data: dict[str, object], page: str | None = None):  # type: ignore[no-untyped-def]
+    """POST a form with the CSRF token from `page` (or from a GET of `url`)."""
+    html = page if page is not None else client.get(url).get_data(as_text=True)
+    return client.post(url, data={"csrf_token": csrf_of(html), **data})
+
+
+def fresh_code(platform, username: str, secret: str = DEMO_TOTP) -> str:  # type: ignore[no-untyped-def]
+    """A code the server will accept now: the next step after the last one used (replay-safe).
+
+    pyotp accepts one step of drift either side, so up to three sign-ins per user per 30 s work.
+    """
+    with platform.transaction() as session:
+        last = session.scalar(select(User.totp_last_step).where(User.username == username))
+    current = int(time.time()) // STEP
+    step = current - 1 if last is None else max(current - 1, last + 1)
+    assert step <= current + 1, "more sign-ins for one user than the clock allows in this window"
+    return pyotp.TOTP(secret).at(step * STEP)
+
+
+def sign_in(client, platform, username: str, password: str = DEMO_PASSWORD):  # type: ignore[no-untyped-def]
+    """Password, then the second factor; returns the response of the page after sign-in."""
+    r = post_form(client, "/sign-in", {"username": username, "password": password})
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    assert "/sign-in/code" in r.headers["Location"], r.headers["Location"]
+    r = post_form(client, "/sign-in/code", {"code": fresh_code(platform, username)})
+    assert r.status_code == 302, r.get_data(as_text=True)[:3000]
+    return client.get(r.headers["Location"], follow_redirects=True)
+
+
+def text(response) -> str:  # type: ignore[no-untyped-def]
+    return response.get_data(as_text=True)
