@@ -9,9 +9,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import cast
 
 import pyotp
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 
 from .accounts.models import User
 from .accounts.services import NewUser, create_user, set_totp, totp_secret
@@ -241,6 +242,11 @@ def current_code(platform: Platform, username: str) -> str:
 
 
 # -- bulk generation --------------------------------------------------------------------------------
+def _core(model: type) -> Table:
+    """The model's Core table: bulk inserts skip the ORM's per-row bookkeeping (~30% faster)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
 def generate(platform: Platform, nominals: int, records: int, seed: int,
              progress: Callable[[str], None] | None = None, batch: int = 5000) -> str:
     """Deterministic bulk data through the real sealing path (access layer), inserted in bulk."""
@@ -277,10 +283,10 @@ def generate(platform: Platform, nominals: int, records: int, seed: int,
                                   "nsd_unit": NSD_UNITS[k % 5], "ct_unit": CT_UNITS[k % 9], "mappa_category": 4,
                                   "mappa_level": 1 + k % 3, "created_at": utcnow()})
             keys = access.seal_bulk_system(session, Nominal, nom_rows, plains, Event("demo.generate", "nominal", "done", "OFFICIAL-SENSITIVE"))
-            session.execute(insert(DataKey.__table__), keys)
-            session.execute(insert(Nominal.__table__), nom_rows)
-            session.execute(insert(NominalIndex.__table__), index_rows)
-            session.execute(insert(Case.__table__), case_rows)
+            session.execute(insert(_core(DataKey)), keys)
+            session.execute(insert(_core(Nominal)), nom_rows)
+            session.execute(insert(_core(NominalIndex)), index_rows)
+            session.execute(insert(_core(Case)), case_rows)
         say(f"  nominals: {start + n}/{nominals}")
     types = [t.value for t in RecordType if t is not RecordType.SANITISED_ACTION]
     labels = ["OFFICIAL", "OFFICIAL-SENSITIVE", "OFFICIAL-SENSITIVE", "SECRET"]
@@ -299,9 +305,9 @@ def generate(platform: Platform, nominals: int, records: int, seed: int,
                              "classification": labels[k % 4], "caveats": "ORCON" if k % 11 == 0 else ""})
                 plains.append({"title": f"Generated record {k}", "body": body})
             keys = access.seal_bulk_system(session, Record, rows, plains, Event("demo.generate", "record", "done", "SECRET"))
-            session.execute(insert(DataKey.__table__), keys)
-            session.execute(insert(Record.__table__), rows)
-            session.execute(insert(RecordAttendee.__table__), attendees)  # as post_record writes them
+            session.execute(insert(_core(DataKey)), keys)
+            session.execute(insert(_core(Record)), rows)
+            session.execute(insert(_core(RecordAttendee)), attendees)  # as post_record writes them
         if (start // batch) % 20 == 0 or start + n == records:
             say(f"  records: {start + n}/{records}")
     elapsed = time.perf_counter() - started

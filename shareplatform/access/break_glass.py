@@ -45,8 +45,13 @@ def _case(ctx: Ctx, case_id: uuid.UUID | str):  # type: ignore[no-untyped-def]
         raise NotFound("case") from None
     case = ctx.session.get(Case, cid)
     if case is None:
-        ctx.access.record(ctx.session, ctx.subject, Event("break_glass.take", "case", "deny", "OFFICIAL", str(cid),
-                                                          str(cid), "no such case"))
+        ctx.access.record(
+            ctx.session,
+            ctx.subject,
+            Event(
+                "break_glass.take", "case", "deny", "OFFICIAL", str(cid), str(cid), "no such case"
+            ),
+        )
         raise NotFound("case")
     return case
 
@@ -57,20 +62,47 @@ def take_break_glass(ctx: Ctx, case_id: uuid.UUID | str, reason: str, hours: int
     if len(text) < MIN_REASON:
         raise InvalidValue("reason", reason, why="write why you need emergency access to this case")
     if not 1 <= int(hours) <= MAX_HOURS:
-        raise InvalidValue("hours", hours, why=f"emergency access lasts between 1 and {MAX_HOURS} hours")
+        raise InvalidValue(
+            "hours", hours, why=f"emergency access lasts between 1 and {MAX_HOURS} hours"
+        )
     case = _case(ctx, case_id)
     rel = relation(ctx.subject, CaseRef(case.id, case.nsd_unit, case.ct_unit))
-    event = Event("break_glass.take", "case", "done", "OFFICIAL-SENSITIVE", str(case.id), str(case.id), text,
-                  detail={"hours": int(hours), "reason": text})  # the decision's explanation fills `reason`
+    event = Event(
+        "break_glass.take",
+        "case",
+        "done",
+        "OFFICIAL-SENSITIVE",
+        str(case.id),
+        str(case.id),
+        text,
+        detail={"hours": int(hours), "reason": text},
+    )  # the decision's explanation fills `reason`
     if rel["team"] or rel["panel"] or rel["oversight"]:
-        ctx.access.record(ctx.session, ctx.subject, Event(event.action, "case", "deny", event.label, str(case.id),
-                                                          str(case.id), "already has access to the case"))
+        ctx.access.record(
+            ctx.session,
+            ctx.subject,
+            Event(
+                event.action,
+                "case",
+                "deny",
+                event.label,
+                str(case.id),
+                str(case.id),
+                "already has access to the case",
+            ),
+        )
         raise NotPermitted("You already have access to this case: emergency access is not needed.")
     facts = Facts("case", "OFFICIAL-SENSITIVE", **rel)
     ctx.access.require(ctx.session, ctx.subject, facts, "break_glass", event, hide=False)
     now = utcnow()
-    grant = BreakGlass(id=uuid.uuid4(), user_id=ctx.subject.user_id, case_id=case.id, reason=text,
-                       started_at=now, expires_at=now + timedelta(hours=int(hours)))
+    grant = BreakGlass(
+        id=uuid.uuid4(),
+        user_id=ctx.subject.user_id,
+        case_id=case.id,
+        reason=text,
+        started_at=now,
+        expires_at=now + timedelta(hours=int(hours)),
+    )
     ctx.session.add(grant)
     ctx.session.flush()
     return grant
@@ -83,23 +115,43 @@ def pending_reviews(ctx: Ctx) -> list[PendingReview]:
 
     rows = ctx.session.execute(
         select(BreakGlass, Case, User.username)
-        .join(Case, Case.id == BreakGlass.case_id).join(User, User.id == BreakGlass.user_id)
-        .where(BreakGlass.reviewed_at.is_(None)).order_by(BreakGlass.started_at)
+        .join(Case, Case.id == BreakGlass.case_id)
+        .join(User, User.id == BreakGlass.user_id)
+        .where(BreakGlass.reviewed_at.is_(None))
+        .order_by(BreakGlass.started_at)
     ).all()
     out = []
     for grant, case, username in rows:
         rel = relation(ctx.subject, CaseRef(case.id, case.nsd_unit, case.ct_unit))
         facts = Facts("break_glass_review", "OFFICIAL-SENSITIVE", **rel)
         if ctx.access.decide(ctx.session, ctx.subject, facts, "read").allowed:
-            out.append(PendingReview(grant.id, case.id, case.reference, username, grant.reason, grant.started_at,
-                                     grant.expires_at))
-    ctx.access.record(ctx.session, ctx.subject, Event("break_glass.reviews", "case", "allow", "OFFICIAL-SENSITIVE",
-                                                      detail={"pending": [str(p.id) for p in out]}))
+            out.append(
+                PendingReview(
+                    grant.id,
+                    case.id,
+                    case.reference,
+                    username,
+                    grant.reason,
+                    grant.started_at,
+                    grant.expires_at,
+                )
+            )
+    ctx.access.record(
+        ctx.session,
+        ctx.subject,
+        Event(
+            "break_glass.reviews",
+            "case",
+            "allow",
+            "OFFICIAL-SENSITIVE",
+            detail={"pending": [str(p.id) for p in out]},
+        ),
+    )
     return out
 
 
 def mark_reviewed(ctx: Ctx, grant_id: uuid.UUID | str) -> None:
-    """A manager with oversight of the case's unit records that the emergency access was reviewed."""
+    """A manager overseeing the case's unit records that the emergency access was reviewed."""
     from ..cases.models import Case
 
     try:
@@ -110,10 +162,20 @@ def mark_reviewed(ctx: Ctx, grant_id: uuid.UUID | str) -> None:
     case = ctx.session.get(Case, grant.case_id) if grant is not None else None
     if grant is None or case is None:
         raise NotFound("break-glass grant")
-    facts = Facts("break_glass_review", "OFFICIAL-SENSITIVE",
-                  **relation(ctx.subject, CaseRef(case.id, case.nsd_unit, case.ct_unit)))
-    ctx.access.require(ctx.session, ctx.subject, facts, "read",
-                       Event("break_glass.review", "case", "done", "OFFICIAL-SENSITIVE", str(grant.id), str(case.id)))
+    facts = Facts(
+        "break_glass_review",
+        "OFFICIAL-SENSITIVE",
+        **relation(ctx.subject, CaseRef(case.id, case.nsd_unit, case.ct_unit)),
+    )
+    ctx.access.require(
+        ctx.session,
+        ctx.subject,
+        facts,
+        "read",
+        Event(
+            "break_glass.review", "case", "done", "OFFICIAL-SENSITIVE", str(grant.id), str(case.id)
+        ),
+    )
     if grant.reviewed_at is not None:
         raise NotPermitted("This emergency access has already been reviewed.")
     grant.reviewed_by_id = ctx.subject.user_id

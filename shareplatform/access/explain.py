@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from ..domain.labels import Classification
 from .enforcer import Verdict
 from .facts import Facts, Subject, clearance_dominates
@@ -31,10 +33,10 @@ def explain(
         if because:
             return f"denied: {because[:1].lower()}{because[1:]}"
         return f"denied: policy line '{', '.join(rule)}'"
-    case_id = case_id if case_id is not None else facts.case_id
+    case_id = case_id if isinstance(case_id, uuid.UUID) else facts.case_id
     needs = facts.team or facts.panel or facts.oversight or facts.break_glass
     if not needs and facts.kind not in ("policy", "user", "audit"):
-        case_end = subject.ended.get(case_id) if case_id is not None else None  # type: ignore[arg-type]
+        case_end = subject.ended.get(case_id) if case_id is not None else None
         if case_end is not None:
             return f"denied: not on the case team since {case_end:%d %B %Y}"
         return "denied: you are not on this case's team or panel"

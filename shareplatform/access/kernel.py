@@ -322,7 +322,7 @@ class AccessLayer:
 
         rel = relation(subject, case)
         # crypto-shredded rows are unreadable for ever: never listed or counted (few keys are shredded)
-        live = model.data_key_id.not_in(select(DataKey.id).where(DataKey.wrapped.is_(None)))
+        live = model.data_key_id.not_in(select(DataKey.id).where(DataKey.wrapped.is_(None)))  # type: ignore[attr-defined]
         terms = []
         foreign = and_(
             model.caveats.contains("ORCON"), model.originating_agency != subject.agency.value,

@@ -28,6 +28,8 @@ KINDS = (
     "*", "record/*", "case", "nominal", "team", "audit", "policy", "user", "record_audit",
     "break_glass_review", "meeting", "meeting/open", "meeting/closed", "disclosure", "decision",
     "action", "breakout", "dashboard", "mappa_level", "action_status",
+    "lifecycle", "checklist", "plan", "assessment_share",  # case lifecycle (issue 9, part 1)
+    "statistics",  # management information (issue 9, part 2)
 )
 
 

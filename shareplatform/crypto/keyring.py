@@ -10,8 +10,9 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from ..db import get_meta, set_meta, utcnow
@@ -133,13 +134,21 @@ def rewrap_batch(session: Session, provider: KeyProvider, level: str, to_version
         .where(DataKey.level == level, DataKey.kek_version < to_version, DataKey.wrapped.is_not(None))
         .limit(batch)
     ).all()
-    for key_id, old_version, wrapped in rows:
-        dek = provider.unwrap(level, old_version, wrapped)
-        session.execute(
-            update(DataKey)
-            .where(DataKey.id == key_id, DataKey.kek_version == old_version)
-            .values(kek_version=to_version, wrapped=provider.wrap(level, to_version, dek))
-        )
+    if not rows:
+        return 0
+    # One executemany per batch (a per-row ORM update cost ~1.5 ms a key at 1M records).
+    table = cast(Table, DataKey.__table__)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("key_id"), table.c.kek_version == bindparam("old_version"))
+        .values(kek_version=to_version, wrapped=bindparam("new_wrapped"))
+    )
+    session.execute(stmt, [
+        {"key_id": key_id, "old_version": old_version,
+         # the query selects only keys whose wrapped value is not NULL
+         "new_wrapped": provider.wrap(level, to_version, provider.unwrap(level, old_version, wrapped))}  # type: ignore[arg-type]
+        for key_id, old_version, wrapped in rows
+    ])
     return len(rows)
 
 

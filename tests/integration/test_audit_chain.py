@@ -21,8 +21,18 @@ N = 60  # with TestConfig's checkpoint every 50 entries: checkpoints at 1 and 51
 def _fill(platform, n: int = N) -> None:  # type: ignore[no-untyped-def]
     with platform.transaction() as session:
         for i in range(n):
-            platform.access.record(session, None, Event("test.event", "record", "done", "OFFICIAL", f"obj-{i}",
-                                                        detail={"i": i, "note": "x" * (i % 7)}))
+            platform.access.record(
+                session,
+                None,
+                Event(
+                    "test.event",
+                    "record",
+                    "done",
+                    "OFFICIAL",
+                    f"obj-{i}",
+                    detail={"i": i, "note": "x" * (i % 7)},
+                ),
+            )
 
 
 def _verify(platform):  # type: ignore[no-untyped-def]
@@ -78,7 +88,11 @@ def test_intact_chain_cli(filled) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_edit_detected(filled) -> None:  # type: ignore[no-untyped-def]
-    for seq, column, value in ((23, "reason", "nothing to see"), (12, "detail", '{"i":1}'), (5, "label", "SECRET")):
+    for seq, column, value in (
+        (23, "reason", "nothing to see"),
+        (12, "detail", '{"i":1}'),
+        (5, "label", "SECRET"),
+    ):
         _sql(filled, f"UPDATE audit_log SET {column} = :v WHERE seq = :s", v=value, s=seq)  # noqa: S608
         _assert_broken(filled, seq, "altered", cli=seq == 5)  # always the first broken entry
 
@@ -86,11 +100,27 @@ def test_edit_detected(filled) -> None:  # type: ignore[no-untyped-def]
 def test_edit_with_recomputed_hash_detected_at_next(filled) -> None:  # type: ignore[no-untyped-def]
     """An editor who recomputes the entry's own hash still breaks the link to the next one."""
     e = _row(filled, 30)
-    values = (e.seq, chain.timestamp(e.at), e.actor_id or "", e.actor, e.action, e.object_type, e.object_id,
-              e.case_id, e.label, "deny", e.reason, e.detail)
+    values = (
+        e.seq,
+        chain.timestamp(e.at),
+        e.actor_id or "",
+        e.actor,
+        e.action,
+        e.object_type,
+        e.object_id,
+        e.case_id,
+        e.label,
+        "deny",
+        e.reason,
+        e.detail,
+    )
     forged = chain.link(e.prev_hash, chain.encode(values))
-    _sql(filled, "UPDATE audit_log SET outcome = 'deny', hash = :h WHERE seq = 30",
-         bindparam("h", type_=LargeBinary()), h=forged)
+    _sql(
+        filled,
+        "UPDATE audit_log SET outcome = 'deny', hash = :h WHERE seq = 30",
+        bindparam("h", type_=LargeBinary()),
+        h=forged,
+    )
     _assert_broken(filled, 31, "does not follow", cli=False)
 
 
@@ -111,12 +141,40 @@ def test_append_forged_entry_detected(filled) -> None:  # type: ignore[no-untype
     last = _row(filled, N)
     seq = N + 1
     at = last.at
-    values = (seq, chain.timestamp(at), "", "system", "record.read", "record", "", "", "OFFICIAL", "allow", "", "{}")
+    values = (
+        seq,
+        chain.timestamp(at),
+        "",
+        "system",
+        "record.read",
+        "record",
+        "",
+        "",
+        "OFFICIAL",
+        "allow",
+        "",
+        "{}",
+    )
     digest = chain.link(last.hash, chain.encode(values))
     with filled.transaction() as session:
-        session.add(AuditEntry(seq=seq, at=at, actor_id=None, actor="system", action="record.read",
-                               object_type="record", object_id="", case_id="", label="OFFICIAL", outcome="allow",
-                               reason="", detail="{}", prev_hash=last.hash, hash=digest))
+        session.add(
+            AuditEntry(
+                seq=seq,
+                at=at,
+                actor_id=None,
+                actor="system",
+                action="record.read",
+                object_type="record",
+                object_id="",
+                case_id="",
+                label="OFFICIAL",
+                outcome="allow",
+                reason="",
+                detail="{}",
+                prev_hash=last.hash,
+                hash=digest,
+            )
+        )
     result = _verify(filled)
     assert not result.ok and result.first_broken == seq
 
@@ -127,12 +185,40 @@ def test_insert_in_the_middle_detected(filled) -> None:  # type: ignore[no-untyp
     _sql(filled, "UPDATE audit_log SET seq = 1 - seq WHERE seq < 0")
     before = _row(filled, 24)
     at = before.at
-    values = (25, chain.timestamp(at), "", "system", "record.read", "record", "", "", "OFFICIAL", "allow", "", "{}")
+    values = (
+        25,
+        chain.timestamp(at),
+        "",
+        "system",
+        "record.read",
+        "record",
+        "",
+        "",
+        "OFFICIAL",
+        "allow",
+        "",
+        "{}",
+    )
     digest = chain.link(before.hash, chain.encode(values))
     with filled.transaction() as session:
-        session.add(AuditEntry(seq=25, at=at, actor_id=None, actor="system", action="record.read",
-                               object_type="record", object_id="", case_id="", label="OFFICIAL", outcome="allow",
-                               reason="", detail="{}", prev_hash=before.hash, hash=digest))
+        session.add(
+            AuditEntry(
+                seq=25,
+                at=at,
+                actor_id=None,
+                actor="system",
+                action="record.read",
+                object_type="record",
+                object_id="",
+                case_id="",
+                label="OFFICIAL",
+                outcome="allow",
+                reason="",
+                detail="{}",
+                prev_hash=before.hash,
+                hash=digest,
+            )
+        )
     _assert_broken(filled, 26, "does not follow", cli=False)
 
 
@@ -153,15 +239,25 @@ def test_checkpoint_signature_tamper_detected(filled) -> None:  # type: ignore[n
     with filled.transaction() as session:
         sig = bytearray(session.get(AuditCheckpoint, seq).signature)  # type: ignore[union-attr]
     sig[10] ^= 0x04
-    _sql(filled, "UPDATE audit_checkpoints SET signature = :s WHERE seq = :q", bindparam("s", type_=LargeBinary()),
-         s=bytes(sig), q=seq)
+    _sql(
+        filled,
+        "UPDATE audit_checkpoints SET signature = :s WHERE seq = :q",
+        bindparam("s", type_=LargeBinary()),
+        s=bytes(sig),
+        q=seq,
+    )
     _assert_broken(filled, seq, "invalid signature")
 
 
 def test_checkpoint_hash_tamper_detected(filled) -> None:  # type: ignore[no-untyped-def]
     seq = _checkpoint_seqs(filled)[0]
-    _sql(filled, "UPDATE audit_checkpoints SET hash = :h WHERE seq = :q", bindparam("h", type_=LargeBinary()),
-         h=b"\x11" * 32, q=seq)
+    _sql(
+        filled,
+        "UPDATE audit_checkpoints SET hash = :h WHERE seq = :q",
+        bindparam("h", type_=LargeBinary()),
+        h=b"\x11" * 32,
+        q=seq,
+    )
     _assert_broken(filled, seq, "does not match", cli=False)
 
 
@@ -173,8 +269,13 @@ def test_checkpoint_signed_by_another_key_detected(filled, tmp_path: Path) -> No
         cp = session.get(AuditCheckpoint, seq)
         assert cp is not None
         forged = Signer(b"\x07" * 32).sign(chain.checkpoint_message(cp.seq, cp.hash))
-    _sql(filled, "UPDATE audit_checkpoints SET signature = :s WHERE seq = :q", bindparam("s", type_=LargeBinary()),
-         s=forged, q=seq)
+    _sql(
+        filled,
+        "UPDATE audit_checkpoints SET signature = :s WHERE seq = :q",
+        bindparam("s", type_=LargeBinary()),
+        s=forged,
+        q=seq,
+    )
     _assert_broken(filled, seq, "invalid signature")
 
 
@@ -187,12 +288,28 @@ def test_concurrent_writers_keep_one_chain(platform) -> None:  # type: ignore[no
         try:
             start.wait()
             for i in range(per_thread):
-                with platform.db.sessions() as session, session.begin():  # each thread its own session
-                    platform.access.record(session, None, Event("test.concurrent", "record", "done", "OFFICIAL",
-                                                                f"t{k}-{i}", detail={"thread": k, "i": i}))
+                with (
+                    platform.db.sessions() as session,
+                    session.begin(),
+                ):  # each thread its own session
+                    platform.access.record(
+                        session,
+                        None,
+                        Event(
+                            "test.concurrent",
+                            "record",
+                            "done",
+                            "OFFICIAL",
+                            f"t{k}-{i}",
+                            detail={"thread": k, "i": i},
+                        ),
+                    )
                     if i % 3 == 0:  # some transactions append two entries
-                        platform.access.record(session, None, Event("test.concurrent", "record", "done", "OFFICIAL",
-                                                                    f"t{k}-{i}b"))
+                        platform.access.record(
+                            session,
+                            None,
+                            Event("test.concurrent", "record", "done", "OFFICIAL", f"t{k}-{i}b"),
+                        )
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -206,7 +323,11 @@ def test_concurrent_writers_keep_one_chain(platform) -> None:  # type: ignore[no
     result = _verify(platform)
     assert result.ok, result.problem
     with platform.transaction() as session:
-        count = session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "test.concurrent"))
+        count = session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "test.concurrent")
+        )
         prevs = session.scalar(select(func.count(func.distinct(AuditEntry.prev_hash))))
         total = session.scalar(select(func.count()).select_from(AuditEntry))
     assert count == expected

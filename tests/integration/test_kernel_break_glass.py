@@ -33,15 +33,58 @@ def bg(platform):  # type: ignore[no-untyped-def]
             "auditor": builders.user(s, "auditor", "AUDITOR", "SC"),
         }
         c = builders.case(platform, s, "BG-1", nsd_unit="North", ct_unit="CTP North East")
-        builders.members(s, [{"case_id": c.id, "user_id": ids["com.team"], "capacity": "COM",
-                              "start_date": today - timedelta(days=20)}])
+        builders.members(
+            s,
+            [
+                {
+                    "case_id": c.id,
+                    "user_id": ids["com.team"],
+                    "capacity": "COM",
+                    "start_date": today - timedelta(days=20),
+                }
+            ],
+        )
         specs = [
-            builders.Spec(c.id, "CONTACT_OFFICE", "OFFICIAL", "", "NSD", today - timedelta(days=1), "o", "official"),
-            builders.Spec(c.id, "PLAN_RISK_MANAGEMENT", "OFFICIAL-SENSITIVE", "", "NSD", today - timedelta(days=2),
-                          "plan", "risk plan"),
-            builders.Spec(c.id, "CONTACT_HOME_VISIT", "OFFICIAL-SENSITIVE", "ORCON", "CTNM", today - timedelta(days=3),
-                          "police", "police ORCON"),
-            builders.Spec(c.id, "MINUTES", "SECRET", "", "NSD", today - timedelta(days=4), "closed", "SECRET-ONLY-TEXT"),
+            builders.Spec(
+                c.id,
+                "CONTACT_OFFICE",
+                "OFFICIAL",
+                "",
+                "NSD",
+                today - timedelta(days=1),
+                "o",
+                "official",
+            ),
+            builders.Spec(
+                c.id,
+                "PLAN_RISK_MANAGEMENT",
+                "OFFICIAL-SENSITIVE",
+                "",
+                "NSD",
+                today - timedelta(days=2),
+                "plan",
+                "risk plan",
+            ),
+            builders.Spec(
+                c.id,
+                "CONTACT_HOME_VISIT",
+                "OFFICIAL-SENSITIVE",
+                "ORCON",
+                "CTNM",
+                today - timedelta(days=3),
+                "police",
+                "police ORCON",
+            ),
+            builders.Spec(
+                c.id,
+                "MINUTES",
+                "SECRET",
+                "",
+                "NSD",
+                today - timedelta(days=4),
+                "closed",
+                "SECRET-ONLY-TEXT",
+            ),
         ]
         rids = builders.records(platform, s, ids["honsu.north"], specs)
     return {"case": c.id, "official": rids[0], "plan": rids[1], "orcon": rids[2], "secret": rids[3]}
@@ -59,7 +102,11 @@ def _take(platform, username: str, case_id, reason: str = REASON, hours: int = 4
 
 def _shown(platform, username: str, case_id) -> set:  # type: ignore[no-untyped-def]
     with platform.transaction() as s:
-        return {i.id for i in timeline(ctx_for(platform, s, username), case_id).items if isinstance(i, RecordView)}
+        return {
+            i.id
+            for i in timeline(ctx_for(platform, s, username), case_id).items
+            if isinstance(i, RecordView)
+        }
 
 
 @pytest.mark.parametrize("reason", ["", "   ", "urgent"])
@@ -75,13 +122,19 @@ def test_break_glass_gives_official_sensitive_only(platform, bg) -> None:  # typ
     with platform.transaction() as s, pytest.raises(NotFound):
         timeline(ctx_for(platform, s, "com.duty"), bg["case"])  # before: nothing
     grant_id = _take(platform, "com.duty", bg["case"])
-    assert _shown(platform, "com.duty", bg["case"]) == {bg["official"], bg["plan"]}  # no ORCON, no SECRET
+    assert _shown(platform, "com.duty", bg["case"]) == {
+        bg["official"],
+        bg["plan"],
+    }  # no ORCON, no SECRET
     # a corridor manager from another unit, SC-cleared: still no SECRET, no other agency's ORCON
     _take(platform, "honsu.london", bg["case"])
     assert _shown(platform, "honsu.london", bg["case"]) == {bg["official"], bg["plan"]}
     with platform.transaction() as s:
-        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "break_glass.take")
-                          .order_by(AuditEntry.seq)).first()
+        entry = s.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "break_glass.take")
+            .order_by(AuditEntry.seq)
+        ).first()
         assert entry is not None and entry.actor == "com.duty"
         assert json.loads(entry.detail)["reason"] == REASON
         assert entry.case_id == str(bg["case"]) and entry.outcome == "allow"
@@ -92,9 +145,19 @@ def test_break_glass_gives_official_sensitive_only(platform, bg) -> None:  # typ
 def test_expired_break_glass_gives_nothing(platform, bg) -> None:  # type: ignore[no-untyped-def]
     grant_id = _take(platform, "com.duty", bg["case"], hours=1)
     with platform.db.engine.begin() as conn:
-        conn.execute(text("UPDATE break_glass SET started_at = :p, expires_at = :p WHERE id = :id").bindparams(
-            bindparam("id", type_=Uuid()), bindparam("p", type_=BreakGlass.__table__.c.expires_at.type)),
-            {"id": grant_id, "p": __import__("shareplatform.db", fromlist=["utcnow"]).utcnow() - timedelta(hours=2)})
+        conn.execute(
+            text(
+                "UPDATE break_glass SET started_at = :p, expires_at = :p WHERE id = :id"
+            ).bindparams(
+                bindparam("id", type_=Uuid()),
+                bindparam("p", type_=BreakGlass.__table__.c.expires_at.type),
+            ),
+            {
+                "id": grant_id,
+                "p": __import__("shareplatform.db", fromlist=["utcnow"]).utcnow()
+                - timedelta(hours=2),
+            },
+        )
     with platform.transaction() as s, pytest.raises(NotFound):
         timeline(ctx_for(platform, s, "com.duty"), bg["case"])
 

@@ -35,14 +35,25 @@ def test_rotate_then_retire(platform, small) -> None:  # type: ignore[no-untyped
     before = _bodies(platform, small.honsu, ids)
     for level in ("SECRET", "OFFICIAL-SENSITIVE"):
         # the current version is in use and current: refused
-        with platform.transaction() as session, pytest.raises(KeyProblem, match="still wraps|current"):
+        with (
+            platform.transaction() as session,
+            pytest.raises(KeyProblem, match="still wraps|current"),
+        ):
             keyring.retire(session, platform.provider, level, 1)
-        version, count = keyring.rotate(platform.db.transaction, platform.provider, _vault(platform), level, batch=2)
+        version, count = keyring.rotate(
+            platform.db.transaction, platform.provider, _vault(platform), level, batch=2
+        )
         assert version == 2
         assert count >= 3  # the records' keys (and for OFFICIAL-SENSITIVE the nominal's)
     with platform.transaction() as session:
-        assert session.scalar(select(func.count()).select_from(DataKey).where(DataKey.kek_version == 1,
-                                                                             DataKey.level == "SECRET")) == 0
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(DataKey)
+                .where(DataKey.kek_version == 1, DataKey.level == "SECRET")
+            )
+            == 0
+        )
     assert _bodies(platform, small.honsu, ids) == before  # content untouched, keys re-wrapped
     with platform.transaction() as session:
         keyring.retire(session, platform.provider, "SECRET", 1)
@@ -56,8 +67,13 @@ def test_rotate_then_retire(platform, small) -> None:  # type: ignore[no-untyped
 
 def test_retiring_a_version_in_use_is_refused(platform, small) -> None:  # type: ignore[no-untyped-def]
     with platform.transaction() as session:
-        keyring.begin_rotation(session, platform.provider, _vault(platform), "SECRET")  # v2, nothing re-wrapped yet
-    with platform.transaction() as session, pytest.raises(KeyProblem, match="still wraps 3 data keys"):
+        keyring.begin_rotation(
+            session, platform.provider, _vault(platform), "SECRET"
+        )  # v2, nothing re-wrapped yet
+    with (
+        platform.transaction() as session,
+        pytest.raises(KeyProblem, match="still wraps 3 data keys"),
+    ):
         keyring.retire(session, platform.provider, "SECRET", 1)
     # new records use v2 while old ones still read under v1
     assert _bodies(platform, small.honsu, small.secret_ids[:1])[0].startswith("SECRET-ONLY-TEXT-0")

@@ -32,7 +32,9 @@ def test_missing_keys_dir_refused(platform, tmp_path: Path) -> None:  # type: ig
 def test_different_keys_dir_refused(platform, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     builders.small_world(platform)
     # a complete, valid key set that belongs to another instance
-    elsewhere = fresh_platform(f"sqlite:///{tmp_path / 'other.sqlite'}", tmp_path / "other-keys", policy=False)
+    elsewhere = fresh_platform(
+        f"sqlite:///{tmp_path / 'other.sqlite'}", tmp_path / "other-keys", policy=False
+    )
     elsewhere.db.dispose()
     before = _files(tmp_path / "other-keys")
     other = Platform(make_config(platform.config.DATABASE_URL, tmp_path / "other-keys"))
@@ -67,5 +69,7 @@ def test_same_keys_dir_binds(platform) -> None:  # type: ignore[no-untyped-def]
     from tests.factories import ctx_for
 
     with other.transaction() as session:
-        assert record_page(ctx_for(other, session, small.honsu), small.secret_ids[0])[0].body.startswith("SECRET-ONLY")
+        assert record_page(ctx_for(other, session, small.honsu), small.secret_ids[0])[
+            0
+        ].body.startswith("SECRET-ONLY")
     other.db.dispose()

@@ -23,21 +23,61 @@ from shareplatform.platform import Platform
 from shareplatform.records.models import Record, RecordAttendee
 
 
-def user(session: Session, username: str, role: str, vetting: str = "SC", *, expires: date | None = None,
-         nsd_unit: str | None = None, ct_unit: str | None = None) -> uuid.UUID:
+def user(
+    session: Session,
+    username: str,
+    role: str,
+    vetting: str = "SC",
+    *,
+    expires: date | None = None,
+    nsd_unit: str | None = None,
+    ct_unit: str | None = None,
+) -> uuid.UUID:
     expires = expires or date.today() + timedelta(days=365)
-    u = create_user(session, NewUser(username, username.replace(".", " ").title(), role, vetting, expires,
-                                     nsd_unit=nsd_unit, ct_unit=ct_unit))
+    u = create_user(
+        session,
+        NewUser(
+            username,
+            username.replace(".", " ").title(),
+            role,
+            vetting,
+            expires,
+            nsd_unit=nsd_unit,
+            ct_unit=ct_unit,
+        ),
+    )
     return u.id
 
 
-def case(platform: Platform, session: Session, reference: str, *, nsd_unit: str = "London",
-         ct_unit: str = "CTP London", given: str = "Test", family: str | None = None) -> Case:
-    nominal = add_nominal(session, platform.access, platform.indexer, given_name=given,
-                          family_name=family or f"Nominal{reference.replace('-', '')}",
-                          identifiers={"crn": f"X{abs(hash(reference)) % 10**6:06d}"})
-    c = open_case(session, platform.access, nominal=nominal, reference=reference, category="TERRORIST",
-                  phase="COMMUNITY", lead_agency="NSD", nsd_unit=nsd_unit, ct_unit=ct_unit)
+def case(
+    platform: Platform,
+    session: Session,
+    reference: str,
+    *,
+    nsd_unit: str = "London",
+    ct_unit: str = "CTP London",
+    given: str = "Test",
+    family: str | None = None,
+) -> Case:
+    nominal = add_nominal(
+        session,
+        platform.access,
+        platform.indexer,
+        given_name=given,
+        family_name=family or f"Nominal{reference.replace('-', '')}",
+        identifiers={"crn": f"X{abs(hash(reference)) % 10**6:06d}"},
+    )
+    c = open_case(
+        session,
+        platform.access,
+        nominal=nominal,
+        reference=reference,
+        category="TERRORIST",
+        phase="COMMUNITY",
+        lead_agency="NSD",
+        nsd_unit=nsd_unit,
+        ct_unit=ct_unit,
+    )
     session.flush()
     return c
 
@@ -45,10 +85,20 @@ def case(platform: Platform, session: Session, reference: str, *, nsd_unit: str 
 def members(session: Session, rows: list[dict[str, object]]) -> None:
     """rows: case_id, user_id, capacity, panel, start_date, end_date."""
     if rows:
-        session.execute(insert(TeamMembership), [
-            {"id": uuid.uuid4(), "lead": False, "created_at": utcnow(), "end_date": None, "panel": False, **r}
-            for r in rows
-        ])
+        session.execute(
+            insert(TeamMembership),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "lead": False,
+                    "created_at": utcnow(),
+                    "end_date": None,
+                    "panel": False,
+                    **r,
+                }
+                for r in rows
+            ],
+        )
 
 
 @dataclass(frozen=True)
@@ -63,21 +113,36 @@ class Spec:
     body: str
 
 
-def records(platform: Platform, session: Session, author_id: uuid.UUID, specs: list[Spec]) -> list[uuid.UUID]:
+def records(
+    platform: Platform, session: Session, author_id: uuid.UUID, specs: list[Spec]
+) -> list[uuid.UUID]:
     rows = [
-        {"id": uuid.uuid4(), "case_id": s.case_id, "record_type": s.record_type, "originating_agency": s.agency,
-         "author_id": author_id, "occurred_on": s.occurred_on, "created_at": utcnow(),
-         "classification": s.classification, "caveats": s.caveats}
+        {
+            "id": uuid.uuid4(),
+            "case_id": s.case_id,
+            "record_type": s.record_type,
+            "originating_agency": s.agency,
+            "author_id": author_id,
+            "occurred_on": s.occurred_on,
+            "created_at": utcnow(),
+            "classification": s.classification,
+            "caveats": s.caveats,
+        }
         for s in specs
     ]
     plains: list[dict[str, str | None]] = [{"title": s.title, "body": s.body} for s in specs]
-    keys = platform.access.seal_bulk_system(session, Record, rows, plains,
-                                            Event("test.build", "record", "done", "SECRET"))
+    keys = platform.access.seal_bulk_system(
+        session, Record, rows, plains, Event("test.build", "record", "done", "SECRET")
+    )
     session.execute(insert(DataKey), keys)
     session.execute(insert(Record), rows)
-    session.execute(insert(RecordAttendee), [
-        {"record_id": r["id"], "agency": r["originating_agency"], "user_id": author_id} for r in rows
-    ])
+    session.execute(
+        insert(RecordAttendee),
+        [
+            {"record_id": r["id"], "agency": r["originating_agency"], "user_id": author_id}
+            for r in rows
+        ],
+    )
     return [r["id"] for r in rows]  # type: ignore[misc]
 
 
@@ -98,13 +163,49 @@ def small_world(platform: Platform, prefix: str = "s") -> Small:
         honsu = user(s, f"{prefix}.honsu", "HONSU", "SC", nsd_unit="North")
         com = user(s, f"{prefix}.com", "COM", "SC", nsd_unit="North")
         c = case(platform, s, f"{prefix.upper()}-1", nsd_unit="North", ct_unit="CTP North East")
-        members(s, [
-            {"case_id": c.id, "user_id": honsu, "capacity": "HONSU", "panel": True, "start_date": today - timedelta(days=50)},
-            {"case_id": c.id, "user_id": com, "capacity": "COM", "start_date": today - timedelta(days=50)},
-        ])
-        specs = [Spec(c.id, "MINUTES", "SECRET", "", "NSD", today - timedelta(days=n + 1), f"Secret minute {n}",
-                      f"SECRET-ONLY-TEXT-{n}: the closed session decided to act.") for n in range(3)]
-        specs += [Spec(c.id, "CONTACT_OFFICE", "OFFICIAL-SENSITIVE", "", "NSD", today - timedelta(days=n + 10),
-                       f"Office contact {n}", f"Plain office contact {n}.") for n in range(3)]
+        members(
+            s,
+            [
+                {
+                    "case_id": c.id,
+                    "user_id": honsu,
+                    "capacity": "HONSU",
+                    "panel": True,
+                    "start_date": today - timedelta(days=50),
+                },
+                {
+                    "case_id": c.id,
+                    "user_id": com,
+                    "capacity": "COM",
+                    "start_date": today - timedelta(days=50),
+                },
+            ],
+        )
+        specs = [
+            Spec(
+                c.id,
+                "MINUTES",
+                "SECRET",
+                "",
+                "NSD",
+                today - timedelta(days=n + 1),
+                f"Secret minute {n}",
+                f"SECRET-ONLY-TEXT-{n}: the closed session decided to act.",
+            )
+            for n in range(3)
+        ]
+        specs += [
+            Spec(
+                c.id,
+                "CONTACT_OFFICE",
+                "OFFICIAL-SENSITIVE",
+                "",
+                "NSD",
+                today - timedelta(days=n + 10),
+                f"Office contact {n}",
+                f"Plain office contact {n}.",
+            )
+            for n in range(3)
+        ]
         ids = records(platform, s, honsu, specs)
     return Small(c.id, f"{prefix}.honsu", f"{prefix}.com", ids[:3], ids[3:])

@@ -12,7 +12,9 @@ from tests.factories import fresh_platform
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def module_platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def module_platform(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[object]:
     """A fresh platform (default policy, no data) shared by one module, on each backend."""
     root: Path = tmp_path_factory.mktemp("modplat")
     if request.param == "sqlite":

@@ -27,16 +27,31 @@ LABELS = ("OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET")
 RANK = {label: n for n, label in enumerate(LABELS, start=1)}
 
 FRONTLINE = {
-    "POM": "PRISON", "KEYWORKER": "PRISON", "COM": "NSD", "PROBATION_PRACTITIONER": "NSD",
-    "SPECIALIST_PRACTITIONER": "NSD", "NOMINAL_MANAGER": "CTNM", "CT_SUPPORT_STAFF": "CTNM",
+    "POM": "PRISON",
+    "KEYWORKER": "PRISON",
+    "COM": "NSD",
+    "PROBATION_PRACTITIONER": "NSD",
+    "SPECIALIST_PRACTITIONER": "NSD",
+    "NOMINAL_MANAGER": "CTNM",
+    "CT_SUPPORT_STAFF": "CTNM",
 }
 CORRIDOR = {
-    "GOVERNOR": "PRISON", "HEAD_OF_SECURITY": "PRISON", "SOL": "NSD", "HONSU": "NSD",
-    "NM_SUPERVISOR": "CTNM", "NM_LEAD": "CTNM", "LRO": "CTNM", "PCT_LEAD": "JEXU", "RCTL": "JEXU",
+    "GOVERNOR": "PRISON",
+    "HEAD_OF_SECURITY": "PRISON",
+    "SOL": "NSD",
+    "HONSU": "NSD",
+    "NM_SUPERVISOR": "CTNM",
+    "NM_LEAD": "CTNM",
+    "LRO": "CTNM",
+    "PCT_LEAD": "JEXU",
+    "RCTL": "JEXU",
 }
 SPECIALIST = {
-    "PRISON_PREVENT_LEAD": "PRISON", "PSYCHOLOGIST": "NSD", "POLYGRAPH_EXAMINER": "NSD",
-    "MAPPA_ADMIN": "NSD", "CTPIO": "CTNM",
+    "PRISON_PREVENT_LEAD": "PRISON",
+    "PSYCHOLOGIST": "NSD",
+    "POLYGRAPH_EXAMINER": "NSD",
+    "MAPPA_ADMIN": "NSD",
+    "CTPIO": "CTNM",
 }
 PLATFORM = {"POLICY_ADMIN": "PLATFORM", "USER_ADMIN": "PLATFORM", "AUDITOR": "PLATFORM"}
 AGENCY = {**FRONTLINE, **CORRIDOR, **SPECIALIST, **PLATFORM}
@@ -45,12 +60,23 @@ OVERSIGHT_NSD = {"HONSU", "SOL"}
 OVERSIGHT_CT = {"NM_SUPERVISOR", "NM_LEAD", "LRO"}
 
 # vetting level -> highest label it clears (None: nothing). "SC-EXPIRED" is SC past its expiry.
-CLEARS = {"BPSS": "OFFICIAL-SENSITIVE", "CTC": "OFFICIAL-SENSITIVE", "SC": "SECRET", "DV": "SECRET",
-          "SC-EXPIRED": None}
+CLEARS = {
+    "BPSS": "OFFICIAL-SENSITIVE",
+    "CTC": "OFFICIAL-SENSITIVE",
+    "SC": "SECRET",
+    "DV": "SECRET",
+    "SC-EXPIRED": None,
+}
 VETTINGS = tuple(CLEARS)
 
 # how the user stands to the case
-MEMBERSHIPS = ("team", "panel", "ended", "none", "unit")  # unit: same unit as the case, no membership
+MEMBERSHIPS = (
+    "team",
+    "panel",
+    "ended",
+    "none",
+    "unit",
+)  # unit: same unit as the case, no membership
 CAVEATS = ("none", "orcon-own", "orcon-other", "personal")
 
 
@@ -76,7 +102,9 @@ def cleared(who: Who, label: str) -> bool:
 
 
 def oversight(who: Who) -> bool:
-    return (who.role in OVERSIGHT_NSD and who.same_nsd_unit) or (who.role in OVERSIGHT_CT and who.same_ct_unit)
+    return (who.role in OVERSIGHT_NSD and who.same_nsd_unit) or (
+        who.role in OVERSIGHT_CT and who.same_ct_unit
+    )
 
 
 def need_to_know(who: Who) -> bool:
@@ -94,7 +122,9 @@ def may_read(who: Who, what: What) -> bool:
         return False
     if what.caveat == "orcon-other":
         return False
-    return not (who.role == "KEYWORKER" and what.record_type.startswith(("ASSESSMENT_", "ENQUIRY_")))
+    return not (
+        who.role == "KEYWORKER" and what.record_type.startswith(("ASSESSMENT_", "ENQUIRY_"))
+    )
 
 
 def sees_marker(who: Who, what: What) -> bool:
@@ -110,7 +140,7 @@ def may_write(who: Who, what: What) -> bool:
     if what.label == "SECRET" and who.role not in CORRIDOR:
         return False
     if what.caveat == "orcon-other":
-        return False  # a writer originates what they write: ORCON of another agency is not theirs to set
+        return False  # writers originate what they write: another agency's ORCON is not theirs
     if who.membership == "team":
         return True
     return who.role in CORRIDOR and need_to_know(who)

@@ -8,16 +8,16 @@ and AccessLayer.decide with facts from records.services.record_facts. Writes: po
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
 
+from shareplatform.cases.models import Case
 from shareplatform.domain.errors import NotFound, NotPermitted
 from shareplatform.records.models import Record
-from shareplatform.cases.models import Case
 from shareplatform.records.services import (
     NewRecord,
     Notice,
@@ -73,35 +73,80 @@ def _build(platform) -> World:  # type: ignore[no-untyped-def]
             name = f"m.{role.lower()}.{vetting.lower()}"
             expired = vetting == "SC-EXPIRED"
             ids[(role, vetting)] = builders.user(
-                s, name, role, "SC" if expired else vetting,
-                expires=today - timedelta(days=10) if expired else None, nsd_unit=HOME_NSD, ct_unit=HOME_CT)
+                s,
+                name,
+                role,
+                "SC" if expired else vetting,
+                expires=today - timedelta(days=10) if expired else None,
+                nsd_unit=HOME_NSD,
+                ct_unit=HOME_CT,
+            )
             users[(role, vetting)] = name
         cases = {}
         for membership in oracle.MEMBERSHIPS:
             home = membership == "unit"
-            c = builders.case(platform, s, f"MX-{membership.upper()}",
-                              nsd_unit=HOME_NSD if home else "London", ct_unit=HOME_CT if home else "CTP London")
+            c = builders.case(
+                platform,
+                s,
+                f"MX-{membership.upper()}",
+                nsd_unit=HOME_NSD if home else "London",
+                ct_unit=HOME_CT if home else "CTP London",
+            )
             cases[membership] = c.id
         rows = []
         for uid in ids.values():
-            rows.append({"case_id": cases["team"], "user_id": uid, "capacity": "COM", "start_date": today - timedelta(days=100)})
-            rows.append({"case_id": cases["panel"], "user_id": uid, "capacity": "COM", "panel": True,
-                         "start_date": today - timedelta(days=100)})
-            rows.append({"case_id": cases["ended"], "user_id": uid, "capacity": "COM",
-                         "start_date": today - timedelta(days=400), "end_date": today - timedelta(days=30)})
+            rows.append(
+                {
+                    "case_id": cases["team"],
+                    "user_id": uid,
+                    "capacity": "COM",
+                    "start_date": today - timedelta(days=100),
+                }
+            )
+            rows.append(
+                {
+                    "case_id": cases["panel"],
+                    "user_id": uid,
+                    "capacity": "COM",
+                    "panel": True,
+                    "start_date": today - timedelta(days=100),
+                }
+            )
+            rows.append(
+                {
+                    "case_id": cases["ended"],
+                    "user_id": uid,
+                    "capacity": "COM",
+                    "start_date": today - timedelta(days=400),
+                    "end_date": today - timedelta(days=30),
+                }
+            )
         builders.members(s, rows)
         stored: dict[str, list[Stored]] = {}
         for membership, case_id in cases.items():
             specs = []
             variants = [("", "NSD"), ("PERSONAL", "NSD")] + [("ORCON", a) for a in RECORD_AGENCIES]
-            for n, (label, rtype, (caveats, agency)) in enumerate(itertools.product(oracle.LABELS, TYPES, variants)):
-                # a distinct date per record lets a dated "further information" marker name its record
-                specs.append(builders.Spec(case_id, rtype, label, caveats, agency, today - timedelta(days=n + 1),
-                                           f"{membership} {label} {rtype} {caveats} {agency}",
-                                           f"body {label}-{n} {'SECRET-ONLY-TEXT' if label == 'SECRET' else ''}"))
+            for n, (label, rtype, (caveats, agency)) in enumerate(
+                itertools.product(oracle.LABELS, TYPES, variants)
+            ):
+                # a distinct date per record lets a dated "further information" marker name it
+                specs.append(
+                    builders.Spec(
+                        case_id,
+                        rtype,
+                        label,
+                        caveats,
+                        agency,
+                        today - timedelta(days=n + 1),
+                        f"{membership} {label} {rtype} {caveats} {agency}",
+                        f"body {label}-{n} {'SECRET-ONLY-TEXT' if label == 'SECRET' else ''}",
+                    )
+                )
             new_ids = builders.records(platform, s, author, specs)
-            stored[membership] = [Stored(i, sp.classification, sp.caveats, sp.agency, sp.record_type, sp.occurred_on)
-                                  for i, sp in zip(new_ids, specs, strict=True)]
+            stored[membership] = [
+                Stored(i, sp.classification, sp.caveats, sp.agency, sp.record_type, sp.occurred_on)
+                for i, sp in zip(new_ids, specs, strict=True)
+            ]
     return World(platform, users, cases, stored)
 
 
@@ -138,14 +183,28 @@ def test_read_matrix(world: World) -> None:
                     what = rec.what_for(agency)
                     want_read, want_mark = oracle.may_read(who, what), oracle.sees_marker(who, what)
                     row = session.get(Record, rec.id)
-                    decided = ctx.access.decide(session, ctx.subject, record_facts(ctx, case, row), "read").allowed
+                    decided = ctx.access.decide(
+                        session, ctx.subject, record_facts(ctx, case, row), "read"
+                    ).allowed
                     got_read, got_mark = rec.id in shown, rec.occurred_on in marked
                     checks += 1
-                    checked.add((role, vetting, membership, what.label, what.caveat, what.record_type, "read"))
+                    checked.add(
+                        (
+                            role,
+                            vetting,
+                            membership,
+                            what.label,
+                            what.caveat,
+                            what.record_type,
+                            "read",
+                        )
+                    )
                     if (want_read, want_read, want_mark) != (got_read, decided, got_mark):
-                        mismatches.append(f"{username} {membership} {what}: oracle read={want_read} "
-                                          f"marker={want_mark}; timeline read={got_read} decide={decided} "
-                                          f"marker={got_mark}")
+                        mismatches.append(
+                            f"{username} {membership} {what}: oracle read={want_read} "
+                            f"marker={want_mark}; timeline read={got_read} decide={decided} "
+                            f"marker={got_mark}"
+                        )
                     if got_read:
                         view = shown[rec.id]
                         assert view.label.classification.marking == rec.label
@@ -153,7 +212,9 @@ def test_read_matrix(world: World) -> None:
             session.rollback()
     print(f"\nread matrix: {len(checked)} combinations, {checks} record checks")
     assert not mismatches, f"{len(mismatches)} mismatches, e.g.\n" + "\n".join(mismatches[:25])
-    expected = len(oracle.ROLES) * len(oracle.VETTINGS) * len(oracle.MEMBERSHIPS) * 3 * 4 * len(TYPES)
+    expected = (
+        len(oracle.ROLES) * len(oracle.VETTINGS) * len(oracle.MEMBERSHIPS) * 3 * 4 * len(TYPES)
+    )
     assert len(checked) == expected
 
 
@@ -173,26 +234,51 @@ def test_write_matrix(world: World) -> None:
             for membership, case_id in world.cases.items():
                 who = _who(role, vetting, membership)
                 case = session.get(Case, case_id)
-                offered = {rtype: {c.marking for c in writable_labels(ctx, case, rtype)} for rtype in TYPES}
-                for label, (caveat, caveat_list), rtype in itertools.product(oracle.LABELS, WRITE_CAVEATS.items(), TYPES):
+                offered = {
+                    rtype: {c.marking for c in writable_labels(ctx, case, rtype)} for rtype in TYPES
+                }
+                for label, (caveat, caveat_list), rtype in itertools.product(
+                    oracle.LABELS, WRITE_CAVEATS.items(), TYPES
+                ):
                     want = oracle.may_write(who, oracle.What(label, caveat, rtype))
-                    sample = membership in ("team", "panel") and caveat == "none" and rtype == "CONTACT_OFFICE"
+                    sample = (
+                        membership in ("team", "panel")
+                        and caveat == "none"
+                        and rtype == "CONTACT_OFFICE"
+                    )
                     if full or sample:
-                        data = NewRecord(rtype, today, label, caveat_list, "Matrix note", "Written by the matrix test")
+                        data = NewRecord(
+                            rtype,
+                            today,
+                            label,
+                            caveat_list,
+                            "Matrix note",
+                            "Written by the matrix test",
+                        )
                         try:
                             rec = post_record(ctx, case_id, data)
                             got = True
-                            assert rec.originating_agency == oracle.AGENCY[role]  # ORCON is always the writer's own
+                            assert (
+                                rec.originating_agency == oracle.AGENCY[role]
+                            )  # ORCON is always the writer's own
                         except (NotFound, NotPermitted):
                             got = False
                     else:
                         got = label in offered[rtype]
                     if got != (label in offered[rtype]) and membership not in ("ended", "none"):
-                        mismatches.append(f"{username} {membership} {label} {rtype}: writable_labels disagrees")
+                        mismatches.append(
+                            f"{username} {membership} {label} {rtype}: writable_labels disagrees"
+                        )
                     count += 1
                     if want != got:
-                        mismatches.append(f"{username} {membership} {label} {caveat} {rtype}: oracle={want} platform={got}")
+                        mismatches.append(
+                            f"{username} {membership} {label} {caveat} {rtype}: "
+                            f"oracle={want} platform={got}"
+                        )
                         kinds[(role, membership, label, want)] += 1
             session.rollback()  # nothing written here is kept: every user sees the same world
-    print(f"\nwrite matrix: {count} combinations ({'post_record' if full else 'writable_labels + sampled post_record'})")
-    assert not mismatches, f"{len(mismatches)} mismatches {dict(kinds)}, e.g.\n" + "\n".join(mismatches[:25])
+    how = "post_record" if full else "writable_labels + sampled post_record"
+    print(f"\nwrite matrix: {count} combinations ({how})")
+    assert not mismatches, f"{len(mismatches)} mismatches {dict(kinds)}, e.g.\n" + "\n".join(
+        mismatches[:25]
+    )

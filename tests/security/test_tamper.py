@@ -29,8 +29,11 @@ def sql(platform, statement: str, *extra, **params) -> None:  # type: ignore[no-
 
 def ciphertext(platform, record_id: uuid.UUID) -> bytes:  # type: ignore[no-untyped-def]
     with platform.db.engine.connect() as conn:
-        return bytes(conn.execute(text("SELECT body_ct FROM records WHERE id = :id").bindparams(ID),
-                                  {"id": record_id}).scalar_one())
+        return bytes(
+            conn.execute(
+                text("SELECT body_ct FROM records WHERE id = :id").bindparams(ID), {"id": record_id}
+            ).scalar_one()
+        )
 
 
 def data_key_of(platform, record_id: uuid.UUID) -> DataKey:  # type: ignore[no-untyped-def]
@@ -46,8 +49,13 @@ def read_via_kernel(platform, username: str, record_id: uuid.UUID) -> dict:  # t
         ctx = ctx_for(platform, session, username)
         record = session.get(Record, record_id)
         case = session.get(Case, record.case_id)
-        return platform.access.read_one(session, ctx.subject, record, record_facts(ctx, case, record),
-                                        Event("record.read", "record", "allow", record.classification, str(record.id)))
+        return platform.access.read_one(
+            session,
+            ctx.subject,
+            record,
+            record_facts(ctx, case, record),
+            Event("record.read", "record", "allow", record.classification, str(record.id)),
+        )
 
 
 def read_via_service(platform, username: str, record_id: uuid.UUID):  # type: ignore[no-untyped-def]
@@ -70,7 +78,9 @@ def small(platform):  # type: ignore[no-untyped-def]
 def test_untampered_records_read(platform, small) -> None:  # type: ignore[no-untyped-def]
     view = read_via_service(platform, small.honsu, small.secret_ids[0])
     assert view.body.startswith("SECRET-ONLY-TEXT-0")
-    assert read_via_kernel(platform, small.honsu, small.official_ids[0])["title"] == "Office contact 0"
+    assert (
+        read_via_kernel(platform, small.honsu, small.official_ids[0])["title"] == "Office contact 0"
+    )
 
 
 def test_relabel_secret_as_official_fails(platform, small) -> None:  # type: ignore[no-untyped-def]
@@ -85,8 +95,13 @@ def test_relabel_secret_as_official_fails(platform, small) -> None:  # type: ign
 def test_relabel_with_matching_key_level_still_fails(platform, small) -> None:  # type: ignore[no-untyped-def]
     rid = small.secret_ids[1]
     sql(platform, "UPDATE records SET classification = 'OFFICIAL' WHERE id = :id", ID, id=rid)
-    sql(platform, "UPDATE data_keys SET level = 'OFFICIAL' WHERE id = (SELECT data_key_id FROM records WHERE id = :id)",
-        ID, id=rid)
+    sql(
+        platform,
+        "UPDATE data_keys SET level = 'OFFICIAL'"
+        " WHERE id = (SELECT data_key_id FROM records WHERE id = :id)",
+        ID,
+        id=rid,
+    )
     assert_integrity_failure(read_via_service, platform, small.com, rid)
 
 
@@ -104,7 +119,9 @@ def test_swapped_ciphertexts_both_fail(platform, small) -> None:  # type: ignore
     sql(platform, "UPDATE records SET body_ct = :ct WHERE id = :id", ID, blob, id=b, ct=ct_a)
     assert_integrity_failure(read_via_service, platform, small.honsu, a)
     assert_integrity_failure(read_via_service, platform, small.honsu, b)
-    assert read_via_service(platform, small.honsu, small.secret_ids[2]).body.startswith("SECRET-ONLY-TEXT-2")
+    assert read_via_service(platform, small.honsu, small.secret_ids[2]).body.startswith(
+        "SECRET-ONLY-TEXT-2"
+    )
 
 
 def test_swapped_data_keys_fail(platform, small) -> None:  # type: ignore[no-untyped-def]
@@ -122,8 +139,14 @@ def test_one_edited_byte_fails(platform, small, where: int) -> None:  # type: ig
     rid = small.secret_ids[0]
     ct = bytearray(ciphertext(platform, rid))
     ct[where] ^= 0x01
-    sql(platform, "UPDATE records SET body_ct = :ct WHERE id = :id", ID, bindparam("ct", type_=LargeBinary()),
-        id=rid, ct=bytes(ct))
+    sql(
+        platform,
+        "UPDATE records SET body_ct = :ct WHERE id = :id",
+        ID,
+        bindparam("ct", type_=LargeBinary()),
+        id=rid,
+        ct=bytes(ct),
+    )
     assert_integrity_failure(read_via_service, platform, small.honsu, rid)
 
 
@@ -133,14 +156,25 @@ def test_edited_wrapped_key_fails(platform, small) -> None:  # type: ignore[no-u
     key_id, wrapped = key.id, key.wrapped
     bad = bytearray(wrapped)
     bad[3] ^= 0x80
-    sql(platform, "UPDATE data_keys SET wrapped = :w WHERE id = :k", bindparam("k", type_=Uuid()),
-        bindparam("w", type_=LargeBinary()), k=key_id, w=bytes(bad))
+    sql(
+        platform,
+        "UPDATE data_keys SET wrapped = :w WHERE id = :k",
+        bindparam("k", type_=Uuid()),
+        bindparam("w", type_=LargeBinary()),
+        k=key_id,
+        w=bytes(bad),
+    )
     assert_integrity_failure(read_via_service, platform, small.honsu, rid)
 
 
 def test_tampered_row_in_a_timeline_fails_the_page(platform, small) -> None:  # type: ignore[no-untyped-def]
     """A listing never silently drops or garbles a tampered row: the whole read fails."""
-    sql(platform, "UPDATE records SET classification = 'OFFICIAL' WHERE id = :id", ID, id=small.secret_ids[0])
+    sql(
+        platform,
+        "UPDATE records SET classification = 'OFFICIAL' WHERE id = :id",
+        ID,
+        id=small.secret_ids[0],
+    )
     with platform.transaction() as session:
         ctx = ctx_for(platform, session, small.honsu)
         with pytest.raises(IntegrityError):

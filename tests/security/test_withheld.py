@@ -29,8 +29,13 @@ def test_orcon_of_another_agency_shows_a_bare_marker(demo) -> None:  # type: ign
     with reading(demo, "pom.parker") as ctx:
         case = case_by_ref(ctx, "SP-1001")
         rows = _records(ctx, case)
-        foreign = [r for r in rows if "ORCON" in r.caveats and r.originating_agency != "PRISON"
-                   and r.classification != "SECRET"]
+        foreign = [
+            r
+            for r in rows
+            if "ORCON" in r.caveats
+            and r.originating_agency != "PRISON"
+            and r.classification != "SECRET"
+        ]
         assert foreign, "the demo data holds ORCON records of other agencies"
         items = timeline(ctx, case.id).items
         notices = [i for i in items if isinstance(i, Notice)]
@@ -50,11 +55,15 @@ def test_keyworker_sees_markers_for_assessments(demo) -> None:  # type: ignore[n
         case = case_by_ref(ctx, "SP-1001")
         items = timeline(ctx, case.id).items
         views = [i for i in items if isinstance(i, RecordView)]
-        assert views and not any(v.record_type.value.startswith(("ASSESSMENT_", "ENQUIRY_")) for v in views)
+        assert views and not any(
+            v.record_type.value.startswith(("ASSESSMENT_", "ENQUIRY_")) for v in views
+        )
         assert any(isinstance(i, Notice) for i in items)
 
 
-@pytest.mark.parametrize("username", ["com.cole", "pom.parker", "nm.nash", "keyworker.khan", "mappa.morgan"])
+@pytest.mark.parametrize(
+    "username", ["com.cole", "pom.parker", "nm.nash", "keyworker.khan", "mappa.morgan"]
+)
 def test_secret_leaves_no_trace_below_the_corridor(demo, username: str) -> None:  # type: ignore[no-untyped-def]
     with reading(demo, username) as ctx:
         case = case_by_ref(ctx, "SP-1001")
@@ -66,13 +75,17 @@ def test_secret_leaves_no_trace_below_the_corridor(demo, username: str) -> None:
         other_dates = {r.occurred_on for r in rows if r.classification != "SECRET"}
         for r in secret:
             assert r.id not in {i.id for i in tl.items if isinstance(i, RecordView)}
-            assert r.occurred_on not in marked_dates - other_dates  # no marker that could only be a SECRET one
+            assert (
+                r.occurred_on not in marked_dates - other_dates
+            )  # no marker that could only be a SECRET one
         assert "SECRET" not in repr(tl.items)
         assert tl.highest.marking != "SECRET"
         assert count_visible(ctx, case.id) == tl.total_visible
         absent = _message(lambda: record_page(ctx, uuid.uuid4()))
         for r in secret:
-            assert _message(lambda r=r: record_page(ctx, r.id)) == absent  # same as a record that never existed
+            assert (
+                _message(lambda r=r: record_page(ctx, r.id)) == absent
+            )  # same as a record that never existed
 
 
 def test_secret_markers_never_counted(demo) -> None:  # type: ignore[no-untyped-def]
@@ -82,8 +95,13 @@ def test_secret_markers_never_counted(demo) -> None:  # type: ignore[no-untyped-
         rows = _records(ctx, case)
         tl = timeline(ctx, case.id)
         notices = [i for i in tl.items if isinstance(i, Notice)]
-        noticeable = [r for r in rows if r.classification != "SECRET" and "ORCON" in r.caveats
-                      and r.originating_agency != "NSD"]
+        noticeable = [
+            r
+            for r in rows
+            if r.classification != "SECRET"
+            and "ORCON" in r.caveats
+            and r.originating_agency != "NSD"
+        ]
         assert len(notices) == len(noticeable)
 
 
@@ -104,7 +122,11 @@ def test_absent_and_not_allowed_cases_answer_alike(demo) -> None:  # type: ignor
         assert _message(lambda: timeline(ctx, north.id)) == absent
         assert _message(lambda: get_case(ctx, "not-a-uuid")) == absent
         record = _records(ctx, north)[0]
-        assert _message(lambda: record_page(ctx, record.id)) == _message(lambda: record_page(ctx, uuid.uuid4()))
+        assert _message(lambda: record_page(ctx, record.id)) == _message(
+            lambda: record_page(ctx, uuid.uuid4())
+        )
     with reading(demo, "auditor.adams") as ctx:
         north = case_by_ref(ctx, "SP-1001")
-        assert _message(lambda: case_view(ctx, north.id)) == _message(lambda: case_view(ctx, uuid.uuid4()))
+        assert _message(lambda: case_view(ctx, north.id)) == _message(
+            lambda: case_view(ctx, uuid.uuid4())
+        )

@@ -19,10 +19,17 @@ def _requests() -> list[tuple[SubjectFacts, Facts, str]]:
     clearances = ("", "OFFICIAL-SENSITIVE", "SECRET")
     kinds = ("record/CONTACT_OFFICE", "record/ASSESSMENT_ERG", "case", "policy", "audit")
     labels = ("OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET")
-    rels = (dict(team=True), dict(panel=True), dict(oversight=True), dict(orcon_foreign=True, team=True), {})
+    rels = (
+        dict(team=True),
+        dict(panel=True),
+        dict(oversight=True),
+        dict(orcon_foreign=True, team=True),
+        {},
+    )
     out = []
-    for role, clr, kind, label, rel, act in itertools.product(roles, clearances, kinds, labels, rels,
-                                                             ("read", "write", "notice", "edit")):
+    for role, clr, kind, label, rel, act in itertools.product(
+        roles, clearances, kinds, labels, rels, ("read", "write", "notice", "edit")
+    ):
         out.append((SubjectFacts(role, clr), Facts(kind, label, **rel), act))
     return out
 
