@@ -38,7 +38,7 @@ def secure_page(env: Env, username: str, case_id: uuid.UUID) -> str:
     with platform.transaction() as session:
         ctx = env.ctx(session, username)
         view = case_view(ctx, case_id)
-        tl = timeline(ctx, case_id)
+        tl = timeline(ctx, view.case)
         top = max(view.highest, tl.highest)
         return TEMPLATE.render(
             case=view.case,

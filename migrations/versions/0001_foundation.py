@@ -69,6 +69,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('data_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_data_keys_kek_version'), ['kek_version'], unique=False)
+        # the few shredded keys, so listings can exclude them without scanning every key
+        batch_op.create_index('ix_data_keys_shredded', ['id'], unique=False,
+                              sqlite_where=sa.text('wrapped IS NULL'), postgresql_where=sa.text('wrapped IS NULL'))
 
     op.create_table('instance_meta',
     sa.Column('key', sa.String(length=64), nullable=False),
@@ -355,6 +358,7 @@ def downgrade() -> None:
     op.drop_table('kek_versions')
     op.drop_table('instance_meta')
     with op.batch_alter_table('data_keys', schema=None) as batch_op:
+        batch_op.drop_index('ix_data_keys_shredded')
         batch_op.drop_index(batch_op.f('ix_data_keys_kek_version'))
 
     op.drop_table('data_keys')

@@ -60,6 +60,7 @@ class AccessLayer:
         self._engine: PolicyEngine | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
+        self._class_cache: dict[tuple[object, ...], list[tuple[Classification, bool, bool, list[str]]]] = {}
 
     # -- policy -----------------------------------------------------------------------------
     def engine(self, session: Session) -> PolicyEngine:
@@ -321,13 +322,38 @@ class AccessLayer:
         from ..domain.cases import RecordType
 
         rel = relation(subject, case)
-        # crypto-shredded rows are unreadable for ever: never listed or counted (few keys are shredded)
-        live = model.data_key_id.not_in(select(DataKey.id).where(DataKey.wrapped.is_(None)))  # type: ignore[attr-defined]
+        # crypto-shredded rows are unreadable for ever: never listed or counted. The shredded keys
+        # are few and have their own partial index, so this stays a small lookup at any scale.
+        shredded = select(DataKey.id).where(DataKey.wrapped.is_(None))
+        live = model.data_key_id.not_in(shredded)  # type: ignore[attr-defined]
         terms = []
         foreign = and_(
             model.caveats.contains("ORCON"), model.originating_agency != subject.agency.value,
             model.released_at.is_(None),
         )
+        for label, orcon, author, types in self._allowed_classes(session, subject, rel, act):
+            terms.append(and_(
+                model.classification == label.marking,
+                foreign if orcon else ~foreign,
+                (model.author_id == subject.user_id) if author else (model.author_id != subject.user_id),
+                model.record_type.in_(types),
+            ))
+        return and_(live, or_(*terms)) if terms else false()
+
+    def _allowed_classes(
+        self, session: Session, subject: Subject, rel: dict[str, object], act: str
+    ) -> list[tuple[Classification, bool, bool, list[str]]]:
+        """(label, ORCON-foreign, authored, record types) classes `act` is allowed on, cached per policy version."""
+        from ..domain.cases import RecordType
+
+        engine = self.engine(session)
+        sub = SubjectFacts(subject.role.value, subject.clearance.marking if subject.clearance else "")
+        flags = tuple(bool(rel[k]) for k in ("team", "panel", "oversight", "break_glass"))
+        key = (engine.version, sub, flags, act)
+        cached = self._class_cache.get(key)
+        if cached is not None:
+            return cached
+        out = []
         for label in Classification:
             for orcon in (False, True):
                 for author in (False, True):
@@ -338,27 +364,36 @@ class AccessLayer:
                             Facts(f"record/{t.value}", label.marking, orcon_foreign=orcon, author=author, **rel), act,
                         ).allowed
                     ]
-                    if not types:
-                        continue
-                    terms.append(and_(
-                        model.classification == label.marking,
-                        foreign if orcon else ~foreign,
-                        (model.author_id == subject.user_id) if author else (model.author_id != subject.user_id),
-                        model.record_type.in_(types),
-                    ))
-        return and_(live, or_(*terms)) if terms else false()
+                    if types:
+                        out.append((label, orcon, author, types))
+        if len(self._class_cache) > 10_000:
+            self._class_cache.clear()
+        self._class_cache[key] = out
+        return out
 
 
 def _cleared(subject: Subject, label: str) -> bool:
     return subject.clearance is not None and dominates(subject.clearance, Classification.parse(label))
 
 
-def _data_keys(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, DataKey]:
-    keys: dict[uuid.UUID, DataKey] = {}
+@dataclass(frozen=True, slots=True)
+class _Key:
+    level: str
+    kek_version: int
+    wrapped: bytes | None
+
+
+def _data_keys(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, _Key]:
+    """Wrapped data keys by id, as plain tuples (no ORM identity map work on the hot path)."""
+    table = DataKey.__table__
+    keys: dict[uuid.UUID, _Key] = {}
     id_list = list(ids)
     for start in range(0, len(id_list), 500):
-        for key in session.scalars(select(DataKey).where(DataKey.id.in_(id_list[start : start + 500]))):
-            keys[key.id] = key
+        stmt = select(table.c.id, table.c.level, table.c.kek_version, table.c.wrapped).where(
+            table.c.id.in_(id_list[start : start + 500])
+        )
+        for key_id, level, version, wrapped in session.execute(stmt):
+            keys[key_id] = _Key(level, version, wrapped)
     return keys
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
@@ -55,13 +55,13 @@ class AuditLog:
         at: datetime | None = None,
     ) -> AuditEntry:
         # Taking the head row's write lock first serialises concurrent writers on both backends.
-        head = session.execute(
-            update(AuditHead)
-            .where(AuditHead.id == 1)
-            .values(seq=AuditHead.seq + 1)
-            .returning(AuditHead.seq, AuditHead.hash, AuditHead.checkpoint_seq, AuditHead.checkpoint_at)
+        head_t, entry_t, cp_t = AuditHead.__table__, AuditEntry.__table__, AuditCheckpoint.__table__
+        seq, prev_hash, cp_seq, cp_at = session.execute(
+            update(head_t)
+            .where(head_t.c.id == 1)
+            .values(seq=head_t.c.seq + 1)
+            .returning(head_t.c.seq, head_t.c.hash, head_t.c.checkpoint_seq, head_t.c.checkpoint_at)
         ).one()
-        seq, prev_hash, cp_seq, cp_at = head
         at = at or utcnow()
         detail = chain.canonical_detail(event.detail)
         values = (
@@ -69,19 +69,21 @@ class AuditLog:
             event.object_id, event.case_id, event.label, event.outcome, event.reason, detail,
         )
         entry_hash = chain.link(prev_hash, chain.encode(values))
-        entry = AuditEntry(
+        row = dict(
             seq=seq, at=at, actor_id=actor_id, actor=actor, action=event.action,
             object_type=event.object_type, object_id=event.object_id, case_id=event.case_id,
             label=event.label, outcome=event.outcome, reason=event.reason, detail=detail,
             prev_hash=prev_hash, hash=entry_hash,
         )
-        session.add(entry)
+        session.execute(insert(entry_t).values(**row))
         changes: dict[str, object] = {"hash": entry_hash}
         if seq - cp_seq >= self.every or cp_at is None or at - _aware(cp_at) >= self.interval:
-            session.add(self._checkpoint(seq, entry_hash, at))
+            cp = self._checkpoint(seq, entry_hash, at)
+            session.execute(insert(cp_t).values(seq=cp.seq, at=cp.at, hash=cp.hash, signature=cp.signature,
+                                                key_id=cp.key_id))
             changes.update(checkpoint_seq=seq, checkpoint_at=at)
-        session.execute(update(AuditHead).where(AuditHead.id == 1).values(**changes))
-        return entry
+        session.execute(update(head_t).where(head_t.c.id == 1).values(**changes))
+        return AuditEntry(**row)
 
     def _checkpoint(self, seq: int, entry_hash: bytes, at: datetime) -> AuditCheckpoint:
         signature = self.signer.sign(chain.checkpoint_message(seq, entry_hash))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Integer, LargeBinary, String
+from sqlalchemy import Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, new_id, utcnow
@@ -30,3 +30,8 @@ class DataKey(Base):
     wrapped: Mapped[bytes | None] = mapped_column(LargeBinary(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     shredded_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_data_keys_shredded", "id", sqlite_where=text("wrapped IS NULL"),
+              postgresql_where=text("wrapped IS NULL")),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from .errors import InvalidValue
+from .enums import parse_member
 
 
 class Agency(enum.StrEnum):
@@ -17,11 +17,7 @@ class Agency(enum.StrEnum):
 
     @classmethod
     def parse(cls, value: object) -> Agency:
-        text = str(value or "").strip().upper()
-        for member in cls:
-            if member.value == text:
-                return member
-        raise InvalidValue("agency", value, [a.value for a in cls])
+        return parse_member(cls, value, "agency")
 
     @property
     def title(self) -> str:
@@ -96,11 +92,7 @@ class Role(enum.StrEnum):
 
     @classmethod
     def parse(cls, value: object) -> Role:
-        text = str(value or "").strip().upper()
-        for member in cls:
-            if member.value == text:
-                return member
-        raise InvalidValue("role", value, [r.value for r in cls])
+        return parse_member(cls, value, "role")
 
     @property
     def info(self) -> RoleInfo:

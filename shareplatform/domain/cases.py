@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import enum
 
+from .enums import parse_member
 from .errors import InvalidValue
 
 
 class _Parsed(enum.StrEnum):
     @classmethod
     def parse(cls, value: object):  # type: ignore[no-untyped-def]
-        text = str(value or "").strip().upper().replace("-", "_").replace(" ", "_")
-        for member in cls:
-            if member.value == text:
-                return member
-        raise InvalidValue(_kind(cls.__name__), value, [m.value for m in cls])
+        return parse_member(cls, value, _kind(cls.__name__), underscores=True)
 
     @property
     def title(self) -> str:

@@ -7,6 +7,7 @@ rung between OFFICIAL and SECRET. The platform holds material up to SECRET: TOP 
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -26,6 +27,9 @@ class Classification(enum.IntEnum):
     def parse(cls, value: object) -> Classification:
         if isinstance(value, Classification):
             return value
+        exact = _BY_MARKING.get(value) if isinstance(value, str) else None
+        if exact is not None:  # the stored form: no normalising needed
+            return exact
         text = str(value or "").strip().upper().replace("_", "-").replace(" ", "-")
         if not text:
             raise InvalidValue("classification", value, cls.markings())
@@ -44,6 +48,9 @@ class Classification(enum.IntEnum):
 
     def __str__(self) -> str:
         return self.marking
+
+
+_BY_MARKING = {m.marking: m for m in Classification}
 
 
 def dominates(higher: Classification, lower: Classification) -> bool:
@@ -80,6 +87,12 @@ class Label:
 
     @classmethod
     def of(cls, classification: object, caveats: Iterable[object] | str | None = ()) -> Label:
+        if isinstance(classification, str) and isinstance(caveats, str):
+            return _stored_label(classification, caveats)
+        return cls._of(classification, caveats)
+
+    @classmethod
+    def _of(cls, classification: object, caveats: Iterable[object] | str | None = ()) -> Label:
         if classification is None or classification == "":
             raise InvalidValue("classification", classification, Classification.markings())
         if isinstance(caveats, str):
@@ -100,6 +113,12 @@ class Label:
 
     def canonical(self) -> str:
         return f"{self.classification.marking}|{self.caveat_text()}"
+
+
+@functools.lru_cache(maxsize=256)
+def _stored_label(classification: str, caveats: str) -> Label:
+    """Labels as stored (two strings) repeat endlessly: parse each distinct pair once."""
+    return Label._of(classification, caveats)
 
 
 def highest(labels: Iterable[Classification]) -> Classification:

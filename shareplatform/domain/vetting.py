@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 
-from .errors import InvalidValue
+from .enums import parse_member
 from .labels import Classification
 
 
@@ -19,11 +19,7 @@ class Vetting(enum.StrEnum):
 
     @classmethod
     def parse(cls, value: object) -> Vetting:
-        text = str(value or "").strip().upper()
-        for member in cls:
-            if member.value == text:
-                return member
-        raise InvalidValue("vetting level", value, [v.value for v in cls])
+        return parse_member(cls, value, "vetting level")
 
     @property
     def clearance(self) -> Classification | None:

@@ -24,6 +24,7 @@ from .models import Record, RecordAttendee
 
 MAX_BODY = 20_000
 MAX_TITLE = 200
+_RECORD_TYPES = {t.value: t for t in RecordType}
 CONTACT_TYPES = tuple(t for t in RecordType if t.value.startswith("CONTACT_"))
 
 
@@ -75,13 +76,13 @@ class NewRecord:
     joint_agencies: list[str] = field(default_factory=list)
 
 
-def record_facts(ctx: Ctx, case: Case, record: Record) -> Facts:
+def record_facts(ctx: Ctx, case: Case, record: Record, rel: dict[str, object] | None = None) -> Facts:
     label = record.label
     return Facts(
         f"record/{record.record_type}", record.classification,
         author=record.author_id == ctx.subject.user_id,
         orcon_foreign=label.orcon and record.originating_agency != ctx.subject.agency.value and record.released_at is None,
-        **relation(ctx.subject, case_ref(case)),
+        **(rel if rel is not None else relation(ctx.subject, case_ref(case))),  # type: ignore[arg-type]
     )
 
 
@@ -199,10 +200,14 @@ def _open_record(ctx: Ctx, case: Case, record: Record) -> dict[str, str | None]:
     )
 
 
-def timeline(ctx: Ctx, case_id: uuid.UUID | str, *, record_type: str | None = None, agency: str | None = None,
+def timeline(ctx: Ctx, case_id: uuid.UUID | str | Case, *, record_type: str | None = None, agency: str | None = None,
              date_from: date | None = None, date_to: date | None = None, limit: int = 500, offset: int = 0) -> Timeline:
-    """One timeline of every agency's records on a case that I may see, newest first, filtered in SQL."""
-    case = get_case(ctx, case_id)
+    """One timeline of every agency's records on a case that I may see, newest first, filtered in SQL.
+
+    Given a Case already opened in this request (case_view), the case decision is not repeated:
+    the records are still filtered by the same need-to-know relation and audited.
+    """
+    case = case_id if isinstance(case_id, Case) else get_case(ctx, case_id)
     ref = case_ref(case)
     readable = ctx.access.record_filter(ctx.session, ctx.subject, ref, Record, "read")
     noticeable = ctx.access.record_filter(ctx.session, ctx.subject, ref, Record, "notice")
@@ -218,7 +223,8 @@ def timeline(ctx: Ctx, case_id: uuid.UUID | str, *, record_type: str | None = No
     rows = ctx.session.scalars(stmt.order_by(Record.occurred_on.desc(), Record.created_at.desc()).limit(limit).offset(offset)).all()
     event = Event("case.timeline", "record", "allow", "OFFICIAL", str(case.id), str(case.id),
                   detail={"filters": {"type": record_type, "agency": agency}})
-    opened = ctx.access.read(ctx.session, ctx.subject, rows, lambda r: record_facts(ctx, case, r), event)  # type: ignore[arg-type]
+    rel = relation(ctx.subject, ref)  # the same for every record of the case
+    opened = ctx.access.read(ctx.session, ctx.subject, rows, lambda r: record_facts(ctx, case, r, rel), event)  # type: ignore[arg-type]
     views = _views(ctx, opened.rows)
     notices = {r.id: Notice(r.occurred_on) for r in opened.notices}  # type: ignore[attr-defined]
     items: list[RecordView | Notice] = []
@@ -247,7 +253,7 @@ def _views(ctx: Ctx, opened: list) -> dict[uuid.UUID, RecordView]:  # type: igno
             superseded_by[old_id] = new_id
     return {
         r.id: RecordView(
-            r.id, r.case_id, RecordType(r.record_type), r.originating_agency, authors.get(r.author_id, "Unknown"),
+            r.id, r.case_id, _RECORD_TYPES[r.record_type], r.originating_agency, authors.get(r.author_id, "Unknown"),
             r.occurred_on, r.created_at, r.label, plain["title"] or "", plain["body"] or "",
             sorted(attendees.get(r.id, [])), r.supersedes_id, superseded_by.get(r.id), plain.get("correction_reason"),
         )

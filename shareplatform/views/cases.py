@@ -122,7 +122,7 @@ def case(case_id: str):  # type: ignore[no-untyped-def]
     f = parse_filter()
     timeline = records.timeline(
         c,
-        view.case.id,
+        view.case,
         record_type=f.record_type or None,
         agency=f.agency or None,
         date_from=f.date_from,
