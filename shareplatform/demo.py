@@ -159,6 +159,9 @@ def seed(platform: Platform, password: str | None = None, totp_secret: str | Non
                 set_level(session, access, case, 2, today - timedelta(days=20), "Stable for 12 months with all risk management in place; panel agreed step-down to Level 2 (rec 4).", users["honsu.hughes"].id)
             result.records += _demo_records(session, access, case, users, rng, today, i)
             result.nominals += 1
+            if i == 0:
+                session.flush()
+                _demo_decision_log(platform, session, case, users, today)
     return result
 
 
@@ -226,6 +229,52 @@ def _demo_record(session, access, case, author, agency, rtype, label, caveats, o
     for other in joint:
         session.add(RecordAttendee(record_id=record.id, agency=other))
     return record
+
+
+def _demo_decision_log(platform: Platform, session, case: Case, users: dict[str, User], today: date) -> None:  # type: ignore[no-untyped-def]
+    """Recommendation 1 in the demo: a Reveal meeting, a secret disclosure, a signed decision with
+    two actions, one released to the frontline owner as a sanitised break-out."""
+    from datetime import UTC, datetime
+
+    from .context import Ctx
+    from .mappa import services as mappa
+
+    honsu, lro = users["honsu.hughes"], users["lro.lewis"]
+    ctx = Ctx(session, platform.access, platform.access.subject(session, honsu, today), platform.indexer, today)
+    meeting = mappa.record_meeting(ctx, case.id, mappa.NewMeeting(
+        "REVEAL", today - timedelta(days=6), honsu.id, lro.id,
+        [mappa.Attendee("NSD", "HONSU", user_id=honsu.id, closed_part=True),
+         mappa.Attendee("CTNM", "LRO", user_id=lro.id, closed_part=True),
+         mappa.Attendee("NSD", "SOL", user_id=users["sol.santos"].id, closed_part=True),
+         mappa.Attendee("PRISON", "POM", user_id=users["pom.parker"].id)],
+        "Open part: release planning reviewed; approved premises confirmed; licence conditions agreed in principle.",
+        f"Closed part: CT Policing briefed the corridor on associates. SECRET-ONLY-TEXT-{case.reference}-mappa.",
+        next_review=today + timedelta(days=28),
+    ))
+    disclosure = mappa.record_disclosure(ctx, case.id, mappa.NewDisclosure(
+        "CT_POLICING", "CTP-NE/4471", honsu.id, datetime.now(UTC) - timedelta(days=6),
+        handling="No onward disclosure without the originator's consent.",
+        summary=f"Reference only: intelligence about contact with a known extremist. SECRET-ONLY-TEXT-{case.reference}-disclosure.",
+        meeting_id=meeting.id,
+    ))
+    data = mappa.NewDecision(
+        meeting.id, [disclosure.id],
+        f"Increase unannounced home visits to weekly and add a non-contact condition. SECRET-ONLY-TEXT-{case.reference}-decision.",
+        "The disclosure indicates renewed contact; weekly visits give early warning while the condition is sought.",
+        options="1. No change (rejected). 2. Recall (disproportionate). 3. Increased visits and a new condition (agreed).",
+        caveats=("ORCON",),
+        actions=[
+            mappa.NewAction(
+                f"Weekly unannounced visits because of the disclosure. SECRET-ONLY-TEXT-{case.reference}-action.",
+                users["com.cole"].id, today + timedelta(days=5),
+                mappa.NewBreakout("Carry out weekly unannounced home visits for the next 8 weeks and report any visitors.",
+                                  consent_from="CTP North East intelligence manager", consent_on=today - timedelta(days=5)),
+            ),
+            mappa.NewAction("Apply to the parole board for a non-contact licence condition.", lro.id,
+                            today + timedelta(days=1)),
+        ],
+    )
+    mappa.record_decision(ctx, case.id, data, mappa.prepare_decision(ctx, case.id, data).token)
 
 
 def current_code(platform: Platform, username: str) -> str:

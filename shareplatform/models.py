@@ -17,3 +17,4 @@ __all__ = [
     "PolicyRule", "PolicyState", "Record", "RecordAttendee", "TeamMembership", "User", "UserSession",
 ]
 from .policy_admin.models import ChangeLine, ChangeSet, PolicyVersion  # noqa: F401,E402  (policy versions)
+from .lifecycle.models import RiskPlan  # noqa: F401,E402  (case lifecycle, checklists, plans, sharing)

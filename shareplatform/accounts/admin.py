@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets as pysecrets
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -194,6 +194,22 @@ def reset_password(ctx: Ctx, username: str, password: str | None = None) -> str:
     return password
 
 
+def unlock_user(ctx: Ctx, username: str) -> bool:
+    """Lift a sign-in lockout now (failed attempts forgotten). Returns whether it was locked."""
+    _require(ctx, "user.unlock", username)
+    user = get_user(ctx.session, username)
+    was_locked = _locked_until(user) is not None
+    user.failed_logins, user.locked_until = 0, None
+    _done(ctx, "user.unlock", user, detail={"was_locked": was_locked})
+    return was_locked
+
+
+def _locked_until(user: User) -> datetime | None:
+    """When a lockout still in force ends (a lapsed one is no lockout)."""
+    until = user.locked_until
+    return until if until is not None and until > utcnow() else None
+
+
 def reset_second_factor(ctx: Ctx, username: str) -> int:
     """Clear the second factor: the user must enrol again at next sign-in; sessions end now."""
     _require(ctx, "user.reset_mfa", username)
@@ -218,6 +234,7 @@ class UserRow:
     disabled: bool
     must_enrol: bool
     vetting_state: str  # current, expiring, expired, none
+    locked_until: datetime | None = None  # set while a sign-in lockout is in force
 
 
 def _state(user: User, today: date) -> str:
@@ -247,6 +264,7 @@ def _row(user: User, today: date) -> UserRow:
         user.disabled_at is not None,
         user.must_enrol,
         _state(user, today),
+        _locked_until(user),
     )
 
 

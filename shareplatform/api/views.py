@@ -25,7 +25,10 @@ case_blp = guard(
 )
 mappa_blp = guard(
     Blueprint(
-        "api-mappa", __name__, url_prefix="/api/v1", description="MAPPA decisions and actions"
+        "api-mappa",
+        __name__,
+        url_prefix="/api/v1",
+        description="MAPPA meetings, disclosures, decisions and actions",
     )
 )
 record_blp = guard(
@@ -278,7 +281,7 @@ def my_actions() -> dict[str, Any]:
             "items": [
                 {
                     "id": i.action.id,
-                    "decision_id": i.action.decision_id,
+                    "decision_id": None if i.from_breakout else i.action.decision_id,
                     "case_id": i.case_id,
                     "case_reference": i.case_reference,
                     "owner": i.action.owner,
@@ -328,5 +331,73 @@ def decisions(case_id: uuid.UUID) -> dict[str, Any]:
                     "verified": d.verified,
                 }
                 for d in decision_log(ctx, case_id)
+            ]
+        }
+
+
+def _meeting(m: Any) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "case_id": m.case_id,
+        "meeting_type": m.meeting_type.value,
+        "title": m.meeting_type.title,
+        "held_on": m.held_on,
+        "chair": m.chair,
+        "co_chair": m.co_chair,
+        "next_review": m.next_review,
+        "open_minutes": m.open_minutes,
+        "attendees": [asdict(a) for a in m.attendees],
+        "closed_minutes": m.closed_minutes,
+        "decisions": m.decisions,
+        "highest": "SECRET" if m.closed_minutes is not None else "OFFICIAL-SENSITIVE",
+    }
+
+
+@mappa_blp.route("/cases/<uuid:case_id>/meetings")
+@needs("meeting/open:read")
+@mappa_blp.response(200, s.MeetingListSchema)
+def meetings(case_id: uuid.UUID) -> dict[str, Any]:
+    """The case's MAPPA meetings and open-part minutes (team, panel and oversight), newest first."""
+    from ..mappa.services import meetings_for_case
+
+    with api_ctx() as ctx:
+        return {"items": [_meeting(m) for m in meetings_for_case(ctx, case_id)]}
+
+
+@mappa_blp.route("/meetings/<uuid:meeting_id>")
+@needs("meeting/open:read")
+@mappa_blp.response(200, s.MeetingSchema)
+def meeting(meeting_id: uuid.UUID) -> dict[str, Any]:
+    """One meeting; its SECRET closed-part minutes only for the corridor on the panel."""
+    from ..mappa.services import meeting_view
+
+    with api_ctx() as ctx:
+        return _meeting(meeting_view(ctx, meeting_id))
+
+
+@mappa_blp.route("/cases/<uuid:case_id>/disclosures")
+@needs("disclosure:read")
+@mappa_blp.response(200, s.DisclosureListSchema)
+def disclosures(case_id: uuid.UUID) -> dict[str, Any]:
+    """Disclosures of secret material to the case's panel (sterile corridor only), newest first."""
+    from ..mappa.services import disclosures_for_case
+
+    with api_ctx() as ctx:
+        return {
+            "items": [
+                {
+                    "id": d.id,
+                    "case_id": d.case_id,
+                    "meeting_id": d.meeting_id,
+                    "originator": d.originator.value,
+                    "originator_title": d.originator_title,
+                    "reference": d.reference,
+                    "received_by": d.received_by,
+                    "received_at": d.received_at,
+                    "label": s.label_dict(d.label),
+                    "handling": d.handling,
+                    "summary": d.summary,
+                }
+                for d in disclosures_for_case(ctx, case_id)
             ]
         }

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
@@ -44,6 +44,29 @@ class Signer:
         return self._key.sign(message)
 
 
+@dataclass(frozen=True, slots=True)
+class Appended:
+    seq: int
+    hash: bytes
+
+
+_head = AuditHead.__table__
+_ADVANCE = (
+    update(_head)
+    .where(_head.c.id == 1)
+    .values(seq=_head.c.seq + 1)
+    .returning(_head.c.seq, _head.c.hash, _head.c.checkpoint_seq, _head.c.checkpoint_at)
+)
+_HEAD = update(_head).where(_head.c.id == 1).values(hash=bindparam("h"))
+_HEAD_WITH_CHECKPOINT = (
+    update(_head)
+    .where(_head.c.id == 1)
+    .values(hash=bindparam("h"), checkpoint_seq=bindparam("cs"), checkpoint_at=bindparam("ca"))
+)
+_INSERT_ENTRY = insert(AuditEntry.__table__)
+_INSERT_CHECKPOINT = insert(AuditCheckpoint.__table__)
+
+
 class AuditLog:
     def __init__(self, signer: Signer, every: int = 1000, seconds: int = 300) -> None:
         self.signer = signer
@@ -53,15 +76,9 @@ class AuditLog:
     def append(
         self, session: Session, actor_id: uuid.UUID | None, actor: str, event: Event,
         at: datetime | None = None,
-    ) -> AuditEntry:
+    ) -> Appended:
         # Taking the head row's write lock first serialises concurrent writers on both backends.
-        head_t, entry_t, cp_t = AuditHead.__table__, AuditEntry.__table__, AuditCheckpoint.__table__
-        seq, prev_hash, cp_seq, cp_at = session.execute(
-            update(head_t)
-            .where(head_t.c.id == 1)
-            .values(seq=head_t.c.seq + 1)
-            .returning(head_t.c.seq, head_t.c.hash, head_t.c.checkpoint_seq, head_t.c.checkpoint_at)
-        ).one()
+        seq, prev_hash, cp_seq, cp_at = session.execute(_ADVANCE).one()
         at = at or utcnow()
         detail = chain.canonical_detail(event.detail)
         values = (
@@ -75,15 +92,16 @@ class AuditLog:
             label=event.label, outcome=event.outcome, reason=event.reason, detail=detail,
             prev_hash=prev_hash, hash=entry_hash,
         )
-        session.execute(insert(entry_t).values(**row))
-        changes: dict[str, object] = {"hash": entry_hash}
+        # prebuilt statements with bound parameters: building SQL per entry cost more than the work
+        session.execute(_INSERT_ENTRY, row)
         if seq - cp_seq >= self.every or cp_at is None or at - _aware(cp_at) >= self.interval:
             cp = self._checkpoint(seq, entry_hash, at)
-            session.execute(insert(cp_t).values(seq=cp.seq, at=cp.at, hash=cp.hash, signature=cp.signature,
-                                                key_id=cp.key_id))
-            changes.update(checkpoint_seq=seq, checkpoint_at=at)
-        session.execute(update(head_t).where(head_t.c.id == 1).values(**changes))
-        return AuditEntry(**row)
+            session.execute(_INSERT_CHECKPOINT, dict(seq=cp.seq, at=cp.at, hash=cp.hash,
+                                                     signature=cp.signature, key_id=cp.key_id))
+            session.execute(_HEAD_WITH_CHECKPOINT, {"h": entry_hash, "cs": seq, "ca": at})
+        else:
+            session.execute(_HEAD, {"h": entry_hash})
+        return Appended(seq, entry_hash)
 
     def _checkpoint(self, seq: int, entry_hash: bytes, at: datetime) -> AuditCheckpoint:
         signature = self.signer.sign(chain.checkpoint_message(seq, entry_hash))

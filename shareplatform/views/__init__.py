@@ -13,6 +13,9 @@ BLUEPRINTS = [
     "records:bp",
     "admin:bp",  # policy editor, users, case teams, audit viewer (issue 6)
     "mappa:bp",  # MAPPA meetings, disclosures, signed decisions, actions, exports (issue 5)
+    "tokens:bp",  # your personal API tokens: create (shown once), list, revoke
+    "reports:bp",  # management information: dashboards, Level 3 reviews, standards (issue 9)
+    "lifecycle:bp",  # case lifecycle, transition checklists, risk management plans (issue 9)
 ]
 
 

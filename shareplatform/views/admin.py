@@ -323,6 +323,9 @@ def user(username: str):  # type: ignore[no-untyped-def]
                 message = "Account enabled."
             elif action == "reset_password":
                 message = f"New one-time password: {users_admin.reset_password(c, username)}"
+            elif action == "unlock":
+                was = users_admin.unlock_user(c, username)
+                message = "Account unlocked." if was else "The account was not locked."
             elif action == "reset_mfa":
                 users_admin.reset_second_factor(c, username)
                 message = (

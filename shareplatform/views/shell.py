@@ -264,6 +264,7 @@ NAV: list[tuple[str, str, str]] = [
     ("Policy", "admin.policy", "policy:read"),
     ("Users", "admin.users", "user:manage"),
     ("Audit log", "admin.audit", "audit:read"),
+    ("Reports", "reports.dashboard_page", "case:read"),
 ]
 
 

@@ -1,0 +1,111 @@
+"""Helpers shared by the lifecycle services: facts, the case's records and people."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from ..access.facts import Facts, relation
+from ..audit.log import Event
+from ..cases.models import Case
+from ..cases.services import case_ref
+from ..context import Ctx
+from ..domain.cases import RecordType
+from ..domain.errors import InvalidValue, NotPermitted
+from ..domain.labels import Classification
+from ..mappa.common import current_members, names, parse_id  # noqa: F401 (re-exported)
+from ..records.models import Record
+from ..records.services import record_facts
+
+OS = Classification.OFFICIAL_SENSITIVE.marking
+
+
+def facts(ctx: Ctx, case: Case, kind: str, label: str = OS, **kw: bool) -> Facts:
+    return Facts(kind, label, **kw, **relation(ctx.subject, case_ref(case)))  # type: ignore[arg-type]
+
+
+def may(ctx: Ctx, case: Case, kind: str, act: str, label: str = OS) -> bool:
+    return ctx.access.decide(ctx.session, ctx.subject, facts(ctx, case, kind, label), act).allowed
+
+
+def demand(
+    ctx: Ctx, case: Case, kind: str, act: str, event: Event, message: str, label: str = OS
+) -> None:
+    """Decide; on refusal audit the denial and raise a message the user can act on."""
+    decision = ctx.access.decide(ctx.session, ctx.subject, facts(ctx, case, kind, label), act)
+    if decision.allowed:
+        return
+    ctx.access.record(
+        ctx.session,
+        ctx.subject,
+        Event(
+            event.action,
+            event.object_type,
+            "deny",
+            label,
+            event.object_id,
+            event.case_id,
+            decision.explanation,
+            event.detail,
+        ),
+    )
+    raise NotPermitted(message)
+
+
+def done(ctx: Ctx, action: str, kind: str, case: Case, object_id: object, **detail: object) -> None:
+    ctx.access.record(
+        ctx.session,
+        ctx.subject,
+        Event(action, kind, "done", OS, str(object_id), str(case.id), detail=detail),
+    )
+
+
+def case_record(
+    ctx: Ctx, case: Case, record_id: object, types: tuple[RecordType, ...], what: str
+) -> Record:
+    """A record of one of `types` on this case that the user may read; InvalidValue otherwise."""
+    try:
+        rid = record_id if isinstance(record_id, uuid.UUID) else uuid.UUID(str(record_id))
+    except ValueError:
+        raise InvalidValue(what, str(record_id), why="choose a record on this case") from None
+    record = ctx.session.get(Record, rid)
+    allowed = {t.value for t in types}
+    if (
+        record is None
+        or record.case_id != case.id
+        or record.record_type not in allowed
+        or not ctx.access.decide(
+            ctx.session, ctx.subject, record_facts(ctx, case, record), "read"
+        ).allowed
+    ):
+        kinds = " or ".join(t.title for t in types)
+        raise InvalidValue(
+            what, str(record_id), why=f"choose a {kinds} record on this case that you can read"
+        )
+    return record
+
+
+def readable_records(ctx: Ctx, case: Case, types: tuple[RecordType, ...]) -> list[Record]:
+    """Records of these types on the case that the user may read (filtered in SQL), newest first."""
+    readable = ctx.access.record_filter(ctx.session, ctx.subject, case_ref(case), Record, "read")
+    return list(
+        ctx.session.scalars(
+            select(Record)
+            .where(
+                Record.case_id == case.id,
+                Record.record_type.in_([t.value for t in types]),
+                readable,
+            )
+            .order_by(Record.occurred_on.desc(), Record.created_at.desc())
+        )
+    )
+
+
+def need(kind: str, value: str | None, why: str, limit: int = 20_000) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidValue(kind, value, why=why)
+    if len(text) > limit:
+        raise InvalidValue(kind, text[:20] + "...", why=f"must be {limit} characters or fewer")
+    return text

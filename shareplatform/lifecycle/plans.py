@@ -1,0 +1,290 @@
+"""Risk management plans (rec 13/18): versioned, four headings, contingency, licence conditions,
+risks covered, the assessments it rests on with their dates, SOL countersignature, and an alert
+when the plan predates the latest ERG 22+ or PGF. Plan text is sealed: read and written only
+through the access layer (kind `plan`, OFFICIAL-SENSITIVE by default)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+
+from ..audit.log import Event
+from ..cases.models import Case
+from ..cases.services import get_case
+from ..context import Ctx
+from ..domain.agencies import Role
+from ..domain.cases import RecordType
+from ..domain.errors import Conflict, InvalidValue, NotFound, NotPermitted
+from ..domain.labels import Label
+from .common import OS, case_record, demand, facts, names, need, parse_id, readable_records
+from .models import PlanBasis, PlanCountersignature, RiskPlan
+from .stages import PLAN_BASIS_TYPES, Enquiry, Risk, stale
+
+HEADINGS = {
+    "supervision": "Supervision",
+    "monitoring": "Monitoring and control",
+    "interventions": "Interventions and treatment",
+    "victim_safety": "Victim safety planning",
+    "contingency": "Contingency plan",
+}
+ENQUIRY_TYPES = tuple(e.record_type for e in Enquiry)
+
+
+@dataclass(frozen=True)
+class NewPlan:
+    supervision: str
+    monitoring: str
+    interventions: str
+    victim_safety: str
+    contingency: str
+    covers: list[str]
+    basis: list[
+        uuid.UUID | str
+    ]  # assessments (OASys, ERG 22+, PGF) and enquiry records it rests on
+    licence_conditions: str = ""
+    classification: str = OS
+    caveats: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Basis:
+    record_id: uuid.UUID
+    record_type: RecordType
+    dated: date
+
+
+@dataclass
+class PlanView:
+    id: uuid.UUID
+    case_id: uuid.UUID
+    version: int
+    label: Label
+    covers: list[Risk]
+    effective_on: date
+    author: str
+    created_at: datetime
+    text: dict[str, str]
+    licence_conditions: str
+    basis: list[Basis] = field(default_factory=list)
+    countersigned_by: str = ""
+    countersigned_at: datetime | None = None
+    alert: str = ""
+
+
+def record_plan(ctx: Ctx, case_id: uuid.UUID | str, data: NewPlan) -> RiskPlan:
+    """A new version of the case's plan; earlier versions stay as they were."""
+    case = get_case(ctx, case_id)
+    event = Event("plan.write", "plan", "done", OS, "", str(case.id))
+    demand(
+        ctx, case, "plan", "write", event, "Only the case team and its managers may write the plan."
+    )
+    text = {
+        k: need(title.lower(), getattr(data, k), f"enter the {title.lower()}")
+        for k, title in HEADINGS.items()
+    }
+    conditions = (data.licence_conditions or "").strip()
+    if len(conditions) > 20_000:
+        raise InvalidValue(
+            "licence conditions", conditions[:20] + "...", why="must be 20000 characters or fewer"
+        )
+    covers = sorted({Risk.parse(c, "risk covered") for c in data.covers if str(c).strip()})
+    if not covers:
+        raise InvalidValue("risks covered", "", why="choose the risks the plan covers")
+    basis = []
+    for rid in dict.fromkeys(str(b) for b in data.basis if str(b).strip()):
+        basis.append(case_record(ctx, case, rid, PLAN_BASIS_TYPES + ENQUIRY_TYPES, "assessments"))
+    if not any(RecordType(r.record_type) in PLAN_BASIS_TYPES for r in basis):
+        raise InvalidValue(
+            "assessments",
+            "",
+            why="choose the assessments (OASys, ERG 22+ or PGF) the plan rests on",
+        )
+    label = Label.of(data.classification, list(data.caveats))
+    version = (
+        ctx.session.scalar(select(func.max(RiskPlan.version)).where(RiskPlan.case_id == case.id))
+        or 0
+    ) + 1
+    plan = RiskPlan(
+        id=uuid.uuid4(),
+        case_id=case.id,
+        version=version,
+        covers=",".join(r.value for r in covers),
+        effective_on=ctx.today,
+        author_id=ctx.subject.user_id,
+        classification=label.classification.marking,
+        caveats=label.caveat_text(),
+    )
+    ctx.access.write(
+        ctx.session,
+        ctx.subject,
+        plan,
+        {**text, "licence_conditions": conditions or None},
+        facts(ctx, case, "plan", label.classification.marking, author=True),
+        Event(
+            "plan.write",
+            "plan",
+            "done",
+            label.classification.marking,
+            "",
+            str(case.id),
+            detail={"version": version, "basis": [str(r.id) for r in basis]},
+        ),
+    )
+    ctx.session.flush()
+    for r in basis:
+        ctx.session.add(
+            PlanBasis(
+                plan_id=plan.id, record_id=r.id, record_type=r.record_type, dated=r.occurred_on
+            )
+        )
+    ctx.session.flush()
+    return plan
+
+
+def countersign(ctx: Ctx, plan_id: uuid.UUID | str) -> PlanCountersignature:
+    """The SOL countersigns one plan version: the latest, and never their own."""
+    plan = ctx.session.get(RiskPlan, parse_id(plan_id, "plan"))
+    if plan is None:
+        raise NotFound("plan")
+    case = get_case(ctx, plan.case_id)
+    event = Event(
+        "plan.countersign", "plan", "done", plan.classification, str(plan.id), str(case.id)
+    )
+    demand(
+        ctx,
+        case,
+        "plan",
+        "approve",
+        event,
+        "Only the senior operational lead for this case may countersign its plan.",
+        plan.classification,
+    )
+    if ctx.subject.role is not Role.SOL:
+        raise NotPermitted("Only a senior operational lead countersigns a risk management plan.")
+    if plan.author_id == ctx.subject.user_id:
+        raise NotPermitted(
+            "You wrote this version: another senior operational lead must countersign it."
+        )
+    latest = ctx.session.scalar(
+        select(func.max(RiskPlan.version)).where(RiskPlan.case_id == case.id)
+    )
+    if plan.version != latest:
+        raise Conflict(
+            f"Version {latest} has replaced this version: countersign the latest version."
+        )
+    if ctx.session.scalar(
+        select(PlanCountersignature.id).where(PlanCountersignature.plan_id == plan.id)
+    ):
+        raise Conflict("This version is already countersigned.")
+    row = PlanCountersignature(plan_id=plan.id, by_id=ctx.subject.user_id)
+    ctx.session.add(row)
+    ctx.session.flush()
+    ctx.access.record(ctx.session, ctx.subject, event)
+    return row
+
+
+def latest_assessment(ctx: Ctx, case: Case) -> date | None:
+    """Date of the latest ERG 22+ or PGF the user may read (so an alert never reveals more)."""
+    rows = readable_records(ctx, case, (RecordType.ASSESSMENT_ERG, RecordType.ASSESSMENT_PGF))
+    return rows[0].occurred_on if rows else None
+
+
+def alert_for(plan: RiskPlan | None, latest: date | None) -> str:
+    if plan is not None and stale(plan.effective_on, latest):
+        assert latest is not None
+        return (
+            f"Version {plan.version} of the plan ({plan.effective_on.isoformat()}) "
+            "predates the latest "
+            f"ERG 22+ or PGF ({latest.isoformat()}): review the plan."
+        )
+    return ""
+
+
+def plans_for_case(ctx: Ctx, case_id: uuid.UUID | str) -> list[PlanView]:
+    """Every version the user may read, newest first, with basis, countersignature and alert."""
+    case = get_case(ctx, case_id)
+    rows = list(
+        ctx.session.scalars(
+            select(RiskPlan).where(RiskPlan.case_id == case.id).order_by(RiskPlan.version.desc())
+        )
+    )
+    event = Event("plan.read", "plan", "allow", OS, str(case.id), str(case.id))
+    opened = ctx.access.read(
+        ctx.session, ctx.subject, rows, lambda p: facts(ctx, case, "plan", p.classification), event
+    )  # type: ignore[attr-defined]
+    ids = [r.id for r, _ in opened.rows]
+    basis: dict[uuid.UUID, list[Basis]] = {}
+    signed: dict[uuid.UUID, PlanCountersignature] = {}
+    if ids:
+        for b in ctx.session.scalars(
+            select(PlanBasis).where(PlanBasis.plan_id.in_(ids)).order_by(PlanBasis.dated)
+        ):
+            basis.setdefault(b.plan_id, []).append(
+                Basis(b.record_id, RecordType(b.record_type), b.dated)
+            )
+        signed = {
+            c.plan_id: c
+            for c in ctx.session.scalars(
+                select(PlanCountersignature).where(PlanCountersignature.plan_id.in_(ids))
+            )
+        }
+    who = names(ctx, [r.author_id for r, _ in opened.rows] + [c.by_id for c in signed.values()])  # type: ignore[attr-defined]
+    latest = latest_assessment(ctx, case) if rows else None
+    out = []
+    for row, plain in opened.rows:
+        p: RiskPlan = row  # type: ignore[assignment]
+        sig = signed.get(p.id)
+        out.append(
+            PlanView(
+                p.id,
+                case.id,
+                p.version,
+                p.label,
+                [Risk(c) for c in p.covers.split(",") if c],
+                p.effective_on,
+                who.get(p.author_id, ""),
+                p.created_at,
+                {k: plain.get(k) or "" for k in HEADINGS},
+                plain.get("licence_conditions") or "",
+                basis.get(p.id, []),
+                who.get(sig.by_id, "") if sig else "",
+                sig.at if sig else None,
+                alert_for(p, latest) if p.version == rows[0].version else "",
+            )
+        )
+    return out
+
+
+def plan_state(ctx: Ctx, case: Case) -> tuple[int, date | None, bool, bool]:
+    """(latest version, its date, countersigned, stale) without opening any plan text."""
+    plan = ctx.session.scalar(
+        select(RiskPlan).where(RiskPlan.case_id == case.id).order_by(RiskPlan.version.desc())
+    )
+    if plan is None:
+        return 0, None, False, False
+    signed = ctx.session.scalar(
+        select(PlanCountersignature.id).where(PlanCountersignature.plan_id == plan.id)
+    )
+    return (
+        plan.version,
+        plan.effective_on,
+        signed is not None,
+        bool(alert_for(plan, latest_assessment(ctx, case))),
+    )
+
+
+def plan_alerts(ctx: Ctx, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """For dashboards: the stale-plan alert of each of these cases (the caller may open them)."""
+    out = {}
+    for cid in case_ids:
+        case = get_case(ctx, cid)
+        version, _, _, is_stale = plan_state(ctx, case)
+        if is_stale:
+            plan = ctx.session.scalar(
+                select(RiskPlan).where(RiskPlan.case_id == cid, RiskPlan.version == version)
+            )
+            out[cid] = alert_for(plan, latest_assessment(ctx, case))
+    return out

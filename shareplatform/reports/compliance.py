@@ -1,0 +1,138 @@
+"""Recommendation 5: enhanced national standards per case and across the viewer's cases."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+
+from ..access.facts import Facts, relation
+from ..audit.log import Event
+from ..cases.models import Case
+from ..cases.services import case_ref, get_case
+from ..context import Ctx
+from ..records.models import Record
+from .scope import OS, Scope
+from .settings import DEFAULT_REPORT_SETTINGS, ReportSettings
+from .standards import CONTACTS, SUPERVISED, CaseFacts, Compliance, Status, evaluate
+
+
+def _facts(case: Case) -> CaseFacts:
+    return CaseFacts(case.phase, case.mappa_level, case.release_date)
+
+
+def case_compliance(
+    ctx: Ctx, case_id: uuid.UUID | str, settings: ReportSettings = DEFAULT_REPORT_SETTINGS
+) -> tuple[Case, list[Compliance]]:
+    """Each standard judged on one case from the contacts the viewer may read (audited once)."""
+    case = get_case(ctx, case_id)
+    readable = ctx.access.record_filter(ctx.session, ctx.subject, case_ref(case), Record)
+    contacts = ctx.session.execute(
+        select(Record.record_type, Record.occurred_on).where(
+            Record.case_id == case.id, Record.record_type.in_(CONTACTS), readable
+        )
+    ).all()
+    ctx.access.record(
+        ctx.session,
+        ctx.subject,
+        Event(
+            "reports.standards",
+            "case",
+            "allow",
+            OS,
+            str(case.id),
+            str(case.id),
+            detail={"contacts": len(contacts)},
+        ),
+    )
+    pairs = [(t, d) for t, d in contacts]
+    return case, [evaluate(s, _facts(case), pairs, ctx.today) for s in settings.standards]
+
+
+@dataclass
+class StandardSummary:
+    title: str
+    code: str
+    cases: int = 0  # cases within the standard's window
+    met: int = 0
+    not_met: int = 0
+    not_due: int = 0
+    periods_judged: int = 0
+    periods_met: int = 0
+    failing: list[tuple[str, uuid.UUID, float | None]] = field(
+        default_factory=list
+    )  # own scope only
+
+    @property
+    def rate(self) -> float | None:
+        return self.periods_met / self.periods_judged if self.periods_judged else None
+
+
+def scope_compliance(
+    ctx: Ctx, scope: Scope, settings: ReportSettings = DEFAULT_REPORT_SETTINGS
+) -> list[StandardSummary]:
+    """Every standard over the viewer's supervised cases, from the contacts they may count."""
+    cases = ctx.session.execute(
+        select(Case.id, Case.reference, Case.phase, Case.mappa_level, Case.release_date).where(
+            scope.cases(),
+            Case.phase.in_(SUPERVISED),
+            Case.release_date.is_not(None),
+            Case.release_date <= ctx.today,
+        )
+    ).all()
+    facts = {
+        cid: (ref, CaseFacts(phase, level, release)) for cid, ref, phase, level, release in cases
+    }
+    summaries = [StandardSummary(s.title, s.code) for s in settings.standards]
+    if not facts:
+        return summaries
+    oldest = min(f.release_date for _, f in facts.values() if f.release_date is not None)
+    contacts: dict[uuid.UUID, list[tuple[str, date]]] = {}
+    rows = ctx.session.execute(
+        select(Record.case_id, Record.record_type, Record.occurred_on)
+        .join(Case, Case.id == Record.case_id)
+        .where(
+            scope.cases(),
+            Case.phase.in_(SUPERVISED),
+            Case.release_date.is_not(None),
+            Record.record_type.in_(CONTACTS),
+            Record.occurred_on >= oldest,
+            scope.records(),
+        )
+    )
+    for cid, rtype, day in rows:
+        contacts.setdefault(cid, []).append((rtype, day))
+    for standard, summary in zip(settings.standards, summaries, strict=True):
+        for cid, (ref, f) in facts.items():
+            result = evaluate(standard, f, contacts.get(cid, []), ctx.today)
+            if not result.in_window:
+                continue
+            summary.cases += 1
+            summary.periods_judged += result.periods_judged
+            summary.periods_met += result.periods_met
+            if result.status is Status.MET:
+                summary.met += 1
+            elif result.status is Status.NOT_MET:
+                summary.not_met += 1
+                if not scope.national:
+                    summary.failing.append((ref, cid, result.rate))
+            else:
+                summary.not_due += 1
+        summary.failing.sort(key=lambda x: (x[2] or 0.0, x[0]))
+    return summaries
+
+
+def contact_dates(ctx: Ctx, case: Case) -> list[tuple[str, date]]:
+    """Contacts on one case the viewer may read (for workload and tests)."""
+    rel = relation(ctx.subject, case_ref(case))
+    if not ctx.access.decide(ctx.session, ctx.subject, Facts("case", OS, **rel), "read").allowed:
+        return []
+    readable = ctx.access.record_filter(ctx.session, ctx.subject, case_ref(case), Record)
+    rows = ctx.session.execute(
+        select(Record.record_type, Record.occurred_on).where(
+            Record.case_id == case.id, Record.record_type.in_(CONTACTS), readable
+        )
+    )
+    return [(t, d) for t, d in rows]
