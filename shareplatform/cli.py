@@ -71,7 +71,9 @@ def keys_status() -> None:
 
 
 @keys_cli.command("rotate")
-@click.option("--level", required=True, type=click.Choice(["OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET"]))
+@click.option(
+    "--level", required=True, type=click.Choice(["OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET"])
+)
 @click.option("--batch", default=2000, show_default=True)
 def keys_rotate(level: str, batch: int) -> None:
     """New KEK version for LEVEL; re-wrap its data keys online in batches."""
@@ -81,16 +83,33 @@ def keys_rotate(level: str, batch: int) -> None:
     platform = _platform()
     access = platform.access
     version, count = keyring.rotate(
-        platform.db.transaction, platform.provider, access._vault, level, batch,  # noqa: SLF001
+        platform.db.transaction,
+        platform.provider,
+        access._vault,
+        level,
+        batch,  # noqa: SLF001
         progress=lambda n: click.echo(f"  re-wrapped {n} data keys", err=True),
     )
     with platform.transaction() as session:
-        access.record(session, None, Event("keys.rotate", "key", "done", "OFFICIAL", f"{level}:v{version}", detail={"rewrapped": count}))
+        access.record(
+            session,
+            None,
+            Event(
+                "keys.rotate",
+                "key",
+                "done",
+                "OFFICIAL",
+                f"{level}:v{version}",
+                detail={"rewrapped": count},
+            ),
+        )
     click.echo(f"{level}: now v{version}; {count} data keys re-wrapped")
 
 
 @keys_cli.command("retire")
-@click.option("--level", required=True, type=click.Choice(["OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET"]))
+@click.option(
+    "--level", required=True, type=click.Choice(["OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET"])
+)
 @click.option("--version", "version", required=True, type=int)
 def keys_retire(level: str, version: int) -> None:
     """Retire a KEK version that no data key uses any more, and destroy it."""
@@ -102,7 +121,11 @@ def keys_retire(level: str, version: int) -> None:
     try:
         with platform.transaction() as session:
             keyring.retire(session, platform.provider, level, version)
-            platform.access.record(session, None, Event("keys.retire", "key", "done", "OFFICIAL", f"{level}:v{version}"))
+            platform.access.record(
+                session,
+                None,
+                Event("keys.retire", "key", "done", "OFFICIAL", f"{level}:v{version}"),
+            )
     except KeyProblem as exc:
         _fail(str(exc))
     platform.provider.destroy_kek(level, version)
@@ -127,7 +150,9 @@ def keys_shred(record_id: str, reason: str) -> None:
 
 # -- policy ---------------------------------------------------------------------------------------
 @policy_cli.command("import")
-@click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--if-empty", is_flag=True, help="Only when the database holds no policy yet.")
 def policy_import(path: Path | None, if_empty: bool) -> None:
     """Load the policy from policies/policy.csv (or PATH) into the database, as a new version."""
@@ -180,7 +205,9 @@ def audit_verify() -> None:
     with platform.transaction() as session:
         result = verify(session, platform.signer.public_key)
     if result.ok:
-        click.echo(f"audit chain intact: {result.entries} entries, {result.checkpoints} signed checkpoints")
+        click.echo(
+            f"audit chain intact: {result.entries} entries, {result.checkpoints} signed checkpoints"
+        )
         return
     _fail(f"audit chain broken at entry {result.first_broken}: {result.problem}")
 
@@ -206,8 +233,12 @@ def users_list(as_json: bool) -> None:
 
 # -- demo -----------------------------------------------------------------------------------------
 @demo_cli.command("seed")
-@click.option("--password", default=None, help="Password for every demo user (default: random, printed once).")
-@click.option("--totp-secret", default=None, help="Base32 second-factor secret for every demo user.")
+@click.option(
+    "--password", default=None, help="Password for every demo user (default: random, printed once)."
+)
+@click.option(
+    "--totp-secret", default=None, help="Base32 second-factor secret for every demo user."
+)
 @click.option("--if-empty", is_flag=True, help="Only when the database holds no users yet.")
 def demo_seed(password: str | None, totp_secret: str | None, if_empty: bool) -> None:
     """Create demonstration agencies' users, nominals, cases, teams and records."""
@@ -242,18 +273,32 @@ def demo_generate(nominals: int, records: int, seed_value: int) -> None:
     """Bulk, deterministic data for benchmarks (10k nominals / 1M records in minutes)."""
     from .demo import generate
 
-    stats = generate(_platform(), nominals=nominals, records=records, seed=seed_value,
-                     progress=lambda msg: click.echo(msg, err=True))
+    stats = generate(
+        _platform(),
+        nominals=nominals,
+        records=records,
+        seed=seed_value,
+        progress=lambda msg: click.echo(msg, err=True),
+    )
     click.echo(stats)
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, keys_cli, policy_cli, audit_cli, users_cli, demo_cli, import_cli, tokens_cli):
+    for group in (
+        db_cli,
+        keys_cli,
+        policy_cli,
+        audit_cli,
+        users_cli,
+        demo_cli,
+        import_cli,
+        tokens_cli,
+    ):
         app.cli.add_command(group)
     audit_cli.add_command(verify_export_command)  # audit verify-export (shareplatform/mappa)
 
 
-# -- import and API tokens (shareplatform/importer, shareplatform/api) ------------------------------
+# -- import and API tokens (shareplatform/importer, shareplatform/api) -----------------------------
 from .api.cli import tokens_cli  # noqa: E402
 from .importer.cli import import_cli  # noqa: E402
 from .mappa.cli import verify_export_command  # noqa: E402

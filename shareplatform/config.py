@@ -43,7 +43,9 @@ class Config:
     @classmethod
     def from_env(cls) -> Config:
         return cls(
-            DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'shareplatform.db'}"),
+            DATABASE_URL=os.environ.get(
+                "DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'shareplatform.db'}"
+            ),
             KEYS_DIR=os.environ.get("SHAREPLATFORM_KEYS_DIR", str(ROOT / "keys")),
             PRODUCTION=_env_bool("SHAREPLATFORM_PRODUCTION", False),
             ALLOW_FILE_KEYS_FOR_SECRET=_env_bool("SHAREPLATFORM_ALLOW_FILE_KEYS_FOR_SECRET", False),

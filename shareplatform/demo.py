@@ -17,7 +17,7 @@ from sqlalchemy import Table, func, insert, select
 from .accounts.models import User
 from .accounts.services import NewUser, create_user, set_totp, totp_secret
 from .audit.log import Event
-from .cases.models import Case, Nominal, NominalIndex, TeamMembership
+from .cases.models import Case, Nominal, NominalIndex
 from .cases.services import add_member, add_nominal, index_terms, open_case, set_level
 from .crypto.models import DataKey
 from .db import get_meta, set_meta, utcnow
@@ -26,7 +26,8 @@ from .domain.cases import RecordType
 from .platform import Platform
 from .records.models import Record, RecordAttendee
 
-# (username, name, role, vetting, nsd unit, ct unit) — every role of DOMAIN.md, corridor and frontline.
+# (username, name, role, vetting, nsd unit, ct unit): every role of DOMAIN.md,
+# corridor and frontline.
 DEMO_USERS = [
     ("pom.parker", "Priya Parker", "POM", "CTC", None, None),
     ("pom.quinn", "Quentin Quinn", "POM", "BPSS", None, None),
@@ -59,27 +60,123 @@ DEMO_USERS = [
     ("com.expired", "Evan Expired", "COM", "SC", "North", None),
 ]
 
-GIVEN = ["Adam", "Bilal", "Callum", "Dawud", "Ethan", "Faisal", "Gareth", "Hamza", "Imran", "Jack", "Kyle",
-         "Liam", "Mohammed", "Nathan", "Omar", "Patrick", "Rhys", "Samir", "Thomas", "Usman", "Viktor", "Wes"]
-FAMILY = ["Abbott", "Bashir", "Clarke", "Dunn", "Ellis", "Farooq", "Gill", "Hussain", "Iqbal", "Jones", "Kelly",
-          "Lees", "Malik", "Noor", "Owens", "Powell", "Rahman", "Shaw", "Tate", "Usher", "Vance", "Webb"]
-ESTABLISHMENTS = ["HMP Frankland", "HMP Full Sutton", "HMP Belmarsh", "HMP Whitemoor", "HMP Long Lartin", "HMP Woodhill"]
+GIVEN = [
+    "Adam",
+    "Bilal",
+    "Callum",
+    "Dawud",
+    "Ethan",
+    "Faisal",
+    "Gareth",
+    "Hamza",
+    "Imran",
+    "Jack",
+    "Kyle",
+    "Liam",
+    "Mohammed",
+    "Nathan",
+    "Omar",
+    "Patrick",
+    "Rhys",
+    "Samir",
+    "Thomas",
+    "Usman",
+    "Viktor",
+    "Wes",
+]
+FAMILY = [
+    "Abbott",
+    "Bashir",
+    "Clarke",
+    "Dunn",
+    "Ellis",
+    "Farooq",
+    "Gill",
+    "Hussain",
+    "Iqbal",
+    "Jones",
+    "Kelly",
+    "Lees",
+    "Malik",
+    "Noor",
+    "Owens",
+    "Powell",
+    "Rahman",
+    "Shaw",
+    "Tate",
+    "Usher",
+    "Vance",
+    "Webb",
+]
+ESTABLISHMENTS = [
+    "HMP Frankland",
+    "HMP Full Sutton",
+    "HMP Belmarsh",
+    "HMP Whitemoor",
+    "HMP Long Lartin",
+    "HMP Woodhill",
+]
 NOTES = {
-    "CONTACT_OFFICE": ("Office appointment", "Attended on time. Discussed employment, accommodation and licence conditions. No concerns raised about compliance."),
-    "CONTACT_HOME_VISIT": ("Home visit", "Unannounced home visit. Address consistent with approved accommodation. Devices present as declared."),
-    "CONTACT_JOINT_VISIT": ("Joint home visit with police", "Joint visit by probation and the CTNM nominal manager. Reviewed notification requirements and travel plans."),
-    "CONTACT_PHONE": ("Phone contact", "Brief call to confirm next appointment and discuss a change of employer."),
-    "ASSESSMENT_ERG": ("ERG 22+ assessment", "Engagement, intent and capability factors reviewed. Identity and belonging needs remain significant."),
-    "ASSESSMENT_PGF": ("Pathfinder Guidance Framework", "PGF completed following prison conduct reports; risk assessed as moderate and stable."),
-    "ASSESSMENT_OASYS": ("OASys review", "Risk of serious harm: high to the public. Protective factors noted: family contact, work."),
-    "ENQUIRY_DOMESTIC_ABUSE": ("Domestic abuse enquiry", "Police domestic abuse checks completed: no recorded call-outs at the proposed address."),
-    "ENQUIRY_CHILD_SAFEGUARDING": ("Child safeguarding enquiry", "Children's services contacted: no open involvement with children at the address."),
-    "PLAN_RISK_MANAGEMENT": ("Risk management plan review", "Supervision twice weekly; monitoring via GPS tag; interventions with the psychologist; victim safety planning in place."),
-    "MINUTES": ("Core group minutes (open part)", "Core group reviewed progress against MAPPA actions. Next core group in four weeks."),
+    "CONTACT_OFFICE": (
+        "Office appointment",
+        "Attended on time. Discussed employment, accommodation and licence conditions. No "
+        "concerns raised about compliance.",
+    ),
+    "CONTACT_HOME_VISIT": (
+        "Home visit",
+        "Unannounced home visit. Address consistent with approved accommodation. Devices "
+        "present as declared.",
+    ),
+    "CONTACT_JOINT_VISIT": (
+        "Joint home visit with police",
+        "Joint visit by probation and the CTNM nominal manager. Reviewed notification "
+        "requirements and travel plans.",
+    ),
+    "CONTACT_PHONE": (
+        "Phone contact",
+        "Brief call to confirm next appointment and discuss a change of employer.",
+    ),
+    "ASSESSMENT_ERG": (
+        "ERG 22+ assessment",
+        "Engagement, intent and capability factors reviewed. Identity and belonging needs "
+        "remain significant.",
+    ),
+    "ASSESSMENT_PGF": (
+        "Pathfinder Guidance Framework",
+        "PGF completed following prison conduct reports; risk assessed as moderate and stable.",
+    ),
+    "ASSESSMENT_OASYS": (
+        "OASys review",
+        "Risk of serious harm: high to the public. Protective factors noted: family contact, work.",
+    ),
+    "ENQUIRY_DOMESTIC_ABUSE": (
+        "Domestic abuse enquiry",
+        "Police domestic abuse checks completed: no recorded call-outs at the proposed address.",
+    ),
+    "ENQUIRY_CHILD_SAFEGUARDING": (
+        "Child safeguarding enquiry",
+        "Children's services contacted: no open involvement with children at the address.",
+    ),
+    "PLAN_RISK_MANAGEMENT": (
+        "Risk management plan review",
+        "Supervision twice weekly; monitoring via GPS tag; interventions with the "
+        "psychologist; victim safety planning in place.",
+    ),
+    "MINUTES": (
+        "Core group minutes (open part)",
+        "Core group reviewed progress against MAPPA actions. Next core group in four weeks.",
+    ),
 }
 SECRET_NOTES = [
-    ("Closed session note", "Disclosure received under the sterile corridor. Decision: increase unannounced visits; review in 14 days."),
-    ("Secret briefing summary", "Briefing from CT Policing about associates; the intelligence stays with the originator."),
+    (
+        "Closed session note",
+        "Disclosure received under the sterile corridor. Decision: increase unannounced "
+        "visits; review in 14 days.",
+    ),
+    (
+        "Secret briefing summary",
+        "Briefing from CT Policing about associates; the intelligence stays with the originator.",
+    ),
 ]
 
 
@@ -93,7 +190,8 @@ class SeedResult:
 
     def summary(self) -> str:
         lines = [
-            f"Demo data created: {len(self.users)} users, {self.nominals} nominals, {self.records} records.",
+            f"Demo data created: {len(self.users)} users, {self.nominals} nominals, "
+            f"{self.records} records.",
             "",
             "Demo sign-in (shown once; every demo user shares these):",
             f"  password:          {self.password}",
@@ -106,8 +204,13 @@ class SeedResult:
         return "\n".join(lines)
 
 
-def seed(platform: Platform, password: str | None = None, totp_secret: str | None = None,
-         if_empty: bool = False, today: date | None = None) -> SeedResult | None:
+def seed(
+    platform: Platform,
+    password: str | None = None,
+    totp_secret: str | None = None,
+    if_empty: bool = False,
+    today: date | None = None,
+) -> SeedResult | None:
     today = today or date.today()
     rng = random.Random(20230711)  # the inspection's publication date: deterministic demo content
     access = platform.access
@@ -119,44 +222,101 @@ def seed(platform: Platform, password: str | None = None, totp_secret: str | Non
         if session.scalar(select(func.count()).select_from(User)):
             if if_empty:
                 return None
-            raise RuntimeError("the database already holds users: demo seed needs an empty instance")
+            raise RuntimeError(
+                "the database already holds users: demo seed needs an empty instance"
+            )
         set_meta(session, "demo", "true")
         service_key = platform.service_key()
         users: dict[str, User] = {}
         for username, name, role, vetting, nsd, ctu in DEMO_USERS:
-            expires = today - timedelta(days=12) if username == "com.expired" else today + timedelta(days=rng.randint(20, 900))
-            user = create_user(session, NewUser(username, name, role, vetting, expires, nsd_unit=nsd, ct_unit=ctu), password)
+            expires = (
+                today - timedelta(days=12)
+                if username == "com.expired"
+                else today + timedelta(days=rng.randint(20, 900))
+            )
+            user = create_user(
+                session,
+                NewUser(username, name, role, vetting, expires, nsd_unit=nsd, ct_unit=ctu),
+                password,
+            )
             set_totp(session, service_key, user, totp_secret)
             users[username] = user
             result.users.append((username, Role(role).title, Role(role).in_corridor))
-        access.record(session, None, Event("demo.seed", "user", "done", "OFFICIAL", detail={"users": len(users)}))
+        access.record(
+            session,
+            None,
+            Event("demo.seed", "user", "done", "OFFICIAL", detail={"users": len(users)}),
+        )
         phases = ["CUSTODY", "COMMUNITY", "POST_SENTENCE"]
-        categories = ["TERRORIST", "TERRORIST_CONNECTED", "TERRORIST_RISK", "CRITICAL_PUBLIC_PROTECTION"]
+        categories = [
+            "TERRORIST",
+            "TERRORIST_CONNECTED",
+            "TERRORIST_RISK",
+            "CRITICAL_PUBLIC_PROTECTION",
+        ]
         for i in range(30):
             given, family = GIVEN[i % len(GIVEN)], FAMILY[(i * 7) % len(FAMILY)]
             nominal = add_nominal(
-                session, access, indexer, given_name=given, family_name=family,
+                session,
+                access,
+                indexer,
+                given_name=given,
+                family_name=family,
                 aliases=[f"{given[0]}. {family}"] if i % 3 == 0 else [],
                 date_of_birth=date(1975 + i % 25, 1 + i % 12, 1 + i % 27),
-                identifiers={"pnc": f"{2000 + i:04d}/{100000 + i * 37:07d}A", "cro": f"{10000 + i}/{90 + i % 10}B",
-                             "nomis": f"A{1000 + i}BC", "crn": f"X{300000 + i}", "visor": f"V{700000 + i}"},
+                identifiers={
+                    "pnc": f"{2000 + i:04d}/{100000 + i * 37:07d}A",
+                    "cro": f"{10000 + i}/{90 + i % 10}B",
+                    "nomis": f"A{1000 + i}BC",
+                    "crn": f"X{300000 + i}",
+                    "visor": f"V{700000 + i}",
+                },
             )
             phase = phases[i % 3]
             london = i >= 26  # a few cases in another unit, outside the North's oversight
             case = open_case(
-                session, access, nominal=nominal, reference=f"SP-{1001 + i}", category=categories[i % 4], phase=phase,
+                session,
+                access,
+                nominal=nominal,
+                reference=f"SP-{1001 + i}",
+                category=categories[i % 4],
+                phase=phase,
                 lead_agency="PRISON" if phase == "CUSTODY" else "NSD",
-                nsd_unit="London" if london else "North", ct_unit="CTP London" if london else "CTP North East",
-                establishment=ESTABLISHMENTS[i % len(ESTABLISHMENTS)] if phase == "CUSTODY" else None,
-                release_date=today + timedelta(days=30 + i * 9) if phase == "CUSTODY" else today - timedelta(days=100 + i * 11),
-                licence_end=today + timedelta(days=400 + i * 20), sentence_end=today + timedelta(days=900 + i * 15),
-                next_review=today + timedelta(days=10 + i * 3), mappa_level=3 if i % 4 else 2,
+                nsd_unit="London" if london else "North",
+                ct_unit="CTP London" if london else "CTP North East",
+                establishment=ESTABLISHMENTS[i % len(ESTABLISHMENTS)]
+                if phase == "CUSTODY"
+                else None,
+                release_date=today + timedelta(days=30 + i * 9)
+                if phase == "CUSTODY"
+                else today - timedelta(days=100 + i * 11),
+                licence_end=today + timedelta(days=400 + i * 20),
+                sentence_end=today + timedelta(days=900 + i * 15),
+                next_review=today + timedelta(days=10 + i * 3),
+                mappa_level=3 if i % 4 else 2,
             )
             session.flush()
             _demo_team(session, case, users, i, today, london)
-            set_level(session, access, case, 3, today - timedelta(days=400), "Terrorist case: Level 3 for at least 12 months after release (HMPPS policy).", users["honsu.hughes"].id)
+            set_level(
+                session,
+                access,
+                case,
+                3,
+                today - timedelta(days=400),
+                "Terrorist case: Level 3 for at least 12 months after release (HMPPS policy).",
+                users["honsu.hughes"].id,
+            )
             if i % 4 == 0:
-                set_level(session, access, case, 2, today - timedelta(days=20), "Stable for 12 months with all risk management in place; panel agreed step-down to Level 2 (rec 4).", users["honsu.hughes"].id)
+                set_level(
+                    session,
+                    access,
+                    case,
+                    2,
+                    today - timedelta(days=20),
+                    "Stable for 12 months with all risk management in place; panel agreed "
+                    "step-down to Level 2 (rec 4).",
+                    users["honsu.hughes"].id,
+                )
             result.records += _demo_records(session, access, case, users, rng, today, i)
             result.nominals += 1
             if i == 0:
@@ -165,30 +325,66 @@ def seed(platform: Platform, password: str | None = None, totp_secret: str | Non
     return result
 
 
-def _demo_team(session, case: Case, users: dict[str, User], i: int, today: date, london: bool) -> None:  # type: ignore[no-untyped-def]
+def _demo_team(
+    session, case: Case, users: dict[str, User], i: int, today: date, london: bool
+) -> None:  # type: ignore[no-untyped-def]
     start = today - timedelta(days=500)
     if case.phase == "CUSTODY":
-        add_member(session, case, users["pom.parker" if i % 2 == 0 else "pom.quinn"].id, "POM", start, lead=True)
+        add_member(
+            session,
+            case,
+            users["pom.parker" if i % 2 == 0 else "pom.quinn"].id,
+            "POM",
+            start,
+            lead=True,
+        )
         add_member(session, case, users["keyworker.khan"].id, "KEYWORKER", start)
-        add_member(session, case, users["com.cole"].id, "COM", today - timedelta(days=60))  # pre-release handover
+        add_member(
+            session, case, users["com.cole"].id, "COM", today - timedelta(days=60)
+        )  # pre-release handover
     else:
         # POM to COM handover: the POM's membership ended at release
-        add_member(session, case, users["pom.parker"].id, "POM", start, end=today - timedelta(days=90))
-        add_member(session, case, users["com.cole" if i % 2 == 0 else "com.evans"].id, "COM", today - timedelta(days=89), lead=True)
+        add_member(
+            session, case, users["pom.parker"].id, "POM", start, end=today - timedelta(days=90)
+        )
+        add_member(
+            session,
+            case,
+            users["com.cole" if i % 2 == 0 else "com.evans"].id,
+            "COM",
+            today - timedelta(days=89),
+            lead=True,
+        )
     add_member(session, case, users["com.expired"].id, "COM", start) if i == 1 else None
     add_member(session, case, users["nm.nash"].id, "NOMINAL_MANAGER", start)
     if i % 5 == 0:
-        for name, cap in (("pp.price", "PROBATION_PRACTITIONER"), ("spp.singh", "SPECIALIST_PRACTITIONER"),
-                          ("psych.ali", "PSYCHOLOGIST"), ("polygraph.pike", "POLYGRAPH_EXAMINER"),
-                          ("support.stone", "CT_SUPPORT_STAFF"), ("ctpio.carter", "CTPIO"), ("ppl.patel", "PRISON_PREVENT_LEAD")):
+        for name, cap in (
+            ("pp.price", "PROBATION_PRACTITIONER"),
+            ("spp.singh", "SPECIALIST_PRACTITIONER"),
+            ("psych.ali", "PSYCHOLOGIST"),
+            ("polygraph.pike", "POLYGRAPH_EXAMINER"),
+            ("support.stone", "CT_SUPPORT_STAFF"),
+            ("ctpio.carter", "CTPIO"),
+            ("ppl.patel", "PRISON_PREVENT_LEAD"),
+        ):
             add_member(session, case, users[name].id, cap, start)
-    panel = ["lro.lewis", "sol.santos", "mappa.morgan", "governor.grey", "security.shah", "pct.palmer", "rctl.reid"]
+    panel = [
+        "lro.lewis",
+        "sol.santos",
+        "mappa.morgan",
+        "governor.grey",
+        "security.shah",
+        "pct.palmer",
+        "rctl.reid",
+    ]
     panel.insert(0, "honsu.lambert" if london else "honsu.hughes")
     for name in panel:
         add_member(session, case, users[name].id, users[name].role, start, panel=True)
 
 
-def _demo_records(session, access, case: Case, users: dict[str, User], rng: random.Random, today: date, i: int) -> int:  # type: ignore[no-untyped-def]
+def _demo_records(
+    session, access, case: Case, users: dict[str, User], rng: random.Random, today: date, i: int
+) -> int:  # type: ignore[no-untyped-def]
     authors = {"PRISON": users["pom.parker"], "NSD": users["com.cole"], "CTNM": users["nm.nash"]}
     n = 0
     for j, (rtype, (title, body)) in enumerate(NOTES.items()):
@@ -201,29 +397,87 @@ def _demo_records(session, access, case: Case, users: dict[str, User], rng: rand
         if j % 7 == 3:
             caveats = "PERSONAL" if j % 2 else "UK EYES ONLY"
         occurred = today - timedelta(days=rng.randint(1, 300))
-        _demo_record(session, access, case, authors[agency], agency, rtype, label, caveats, occurred, f"{title} ({case.reference})", body,
-                     ["CTNM"] if rtype == "CONTACT_JOINT_VISIT" else [])
+        _demo_record(
+            session,
+            access,
+            case,
+            authors[agency],
+            agency,
+            rtype,
+            label,
+            caveats,
+            occurred,
+            f"{title} ({case.reference})",
+            body,
+            ["CTNM"] if rtype == "CONTACT_JOINT_VISIT" else [],
+        )
         n += 1
     # rec 20: a current home-visit risk assessment, so police visits can be recorded on every case
-    _demo_record(session, access, case, authors["CTNM"], "CTNM", "ASSESSMENT_HOME_VISIT_RISK", "OFFICIAL-SENSITIVE", "",
-                 today - timedelta(days=3), f"Home-visit risk assessment ({case.reference})",
-                 "Address checked; no dogs or weapons reported; two officers to attend; control room informed.", [])
+    _demo_record(
+        session,
+        access,
+        case,
+        authors["CTNM"],
+        "CTNM",
+        "ASSESSMENT_HOME_VISIT_RISK",
+        "OFFICIAL-SENSITIVE",
+        "",
+        today - timedelta(days=3),
+        f"Home-visit risk assessment ({case.reference})",
+        "Address checked; no dogs or weapons reported; two officers to attend; control room "
+        "informed.",
+        [],
+    )
     n += 1
     for k, (title, body) in enumerate(SECRET_NOTES):
         occurred = today - timedelta(days=rng.randint(1, 200))
         caveats = "ORCON" if k == 1 else ""
         author = users["honsu.hughes"] if k == 0 else users["lro.lewis"]
-        _demo_record(session, access, case, author, author.agency, "MINUTES", "SECRET", caveats, occurred,
-                     f"{title} ({case.reference})", body + f" Case {case.reference}: SECRET-ONLY-TEXT-{case.reference}-{k}.", [])
+        _demo_record(
+            session,
+            access,
+            case,
+            author,
+            author.agency,
+            "MINUTES",
+            "SECRET",
+            caveats,
+            occurred,
+            f"{title} ({case.reference})",
+            body + f" Case {case.reference}: SECRET-ONLY-TEXT-{case.reference}-{k}.",
+            [],
+        )
         n += 1
     return n
 
 
-def _demo_record(session, access, case, author, agency, rtype, label, caveats, occurred, title, body, joint) -> Record:  # type: ignore[no-untyped-def]
-    record = Record(id=uuid.uuid4(), case_id=case.id, record_type=rtype, originating_agency=agency, author_id=author.id,
-                    occurred_on=occurred, classification=label, caveats=caveats)
-    access.seal_system(session, record, {"title": title, "body": body},
-                       Event("record.create", "record", "done", label, str(record.id), str(case.id), detail={"demo": True}))
+def _demo_record(
+    session, access, case, author, agency, rtype, label, caveats, occurred, title, body, joint
+) -> Record:  # type: ignore[no-untyped-def]
+    record = Record(
+        id=uuid.uuid4(),
+        case_id=case.id,
+        record_type=rtype,
+        originating_agency=agency,
+        author_id=author.id,
+        occurred_on=occurred,
+        classification=label,
+        caveats=caveats,
+    )
+    access.seal_system(
+        session,
+        record,
+        {"title": title, "body": body},
+        Event(
+            "record.create",
+            "record",
+            "done",
+            label,
+            str(record.id),
+            str(case.id),
+            detail={"demo": True},
+        ),
+    )
     session.flush()
     session.add(RecordAttendee(record_id=record.id, agency=agency, user_id=author.id))
     for other in joint:
@@ -231,7 +485,9 @@ def _demo_record(session, access, case, author, agency, rtype, label, caveats, o
     return record
 
 
-def _demo_decision_log(platform: Platform, session, case: Case, users: dict[str, User], today: date) -> None:  # type: ignore[no-untyped-def]
+def _demo_decision_log(
+    platform: Platform, session, case: Case, users: dict[str, User], today: date
+) -> None:  # type: ignore[no-untyped-def]
     """Recommendation 1 in the demo: a Reveal meeting, a secret disclosure, a signed decision with
     two actions, one released to the frontline owner as a sanitised break-out."""
     from datetime import UTC, datetime
@@ -240,38 +496,80 @@ def _demo_decision_log(platform: Platform, session, case: Case, users: dict[str,
     from .mappa import services as mappa
 
     honsu, lro = users["honsu.hughes"], users["lro.lewis"]
-    ctx = Ctx(session, platform.access, platform.access.subject(session, honsu, today), platform.indexer, today)
-    meeting = mappa.record_meeting(ctx, case.id, mappa.NewMeeting(
-        "REVEAL", today - timedelta(days=6), honsu.id, lro.id,
-        [mappa.Attendee("NSD", "HONSU", user_id=honsu.id, closed_part=True),
-         mappa.Attendee("CTNM", "LRO", user_id=lro.id, closed_part=True),
-         mappa.Attendee("NSD", "SOL", user_id=users["sol.santos"].id, closed_part=True),
-         mappa.Attendee("PRISON", "POM", user_id=users["pom.parker"].id)],
-        "Open part: release planning reviewed; approved premises confirmed; licence conditions agreed in principle.",
-        f"Closed part: CT Policing briefed the corridor on associates. SECRET-ONLY-TEXT-{case.reference}-mappa.",
-        next_review=today + timedelta(days=28),
-    ))
-    disclosure = mappa.record_disclosure(ctx, case.id, mappa.NewDisclosure(
-        "CT_POLICING", "CTP-NE/4471", honsu.id, datetime.now(UTC) - timedelta(days=6),
-        handling="No onward disclosure without the originator's consent.",
-        summary=f"Reference only: intelligence about contact with a known extremist. SECRET-ONLY-TEXT-{case.reference}-disclosure.",
-        meeting_id=meeting.id,
-    ))
+    ctx = Ctx(
+        session,
+        platform.access,
+        platform.access.subject(session, honsu, today),
+        platform.indexer,
+        today,
+    )
+    meeting = mappa.record_meeting(
+        ctx,
+        case.id,
+        mappa.NewMeeting(
+            "REVEAL",
+            today - timedelta(days=6),
+            honsu.id,
+            lro.id,
+            [
+                mappa.Attendee("NSD", "HONSU", user_id=honsu.id, closed_part=True),
+                mappa.Attendee("CTNM", "LRO", user_id=lro.id, closed_part=True),
+                mappa.Attendee("NSD", "SOL", user_id=users["sol.santos"].id, closed_part=True),
+                mappa.Attendee("PRISON", "POM", user_id=users["pom.parker"].id),
+            ],
+            "Open part: release planning reviewed; approved premises confirmed; licence "
+            "conditions agreed in principle.",
+            "Closed part: CT Policing briefed the corridor on associates. "
+            f"SECRET-ONLY-TEXT-{case.reference}-mappa.",
+            next_review=today + timedelta(days=28),
+        ),
+    )
+    disclosure = mappa.record_disclosure(
+        ctx,
+        case.id,
+        mappa.NewDisclosure(
+            "CT_POLICING",
+            "CTP-NE/4471",
+            honsu.id,
+            datetime.now(UTC) - timedelta(days=6),
+            handling="No onward disclosure without the originator's consent.",
+            summary=(
+                "Reference only: intelligence about contact with a known extremist. "
+                f"SECRET-ONLY-TEXT-{case.reference}-disclosure."
+            ),
+            meeting_id=meeting.id,
+        ),
+    )
     data = mappa.NewDecision(
-        meeting.id, [disclosure.id],
-        f"Increase unannounced home visits to weekly and add a non-contact condition. SECRET-ONLY-TEXT-{case.reference}-decision.",
-        "The disclosure indicates renewed contact; weekly visits give early warning while the condition is sought.",
-        options="1. No change (rejected). 2. Recall (disproportionate). 3. Increased visits and a new condition (agreed).",
+        meeting.id,
+        [disclosure.id],
+        "Increase unannounced home visits to weekly and add a non-contact condition. "
+        f"SECRET-ONLY-TEXT-{case.reference}-decision.",
+        "The disclosure indicates renewed contact; weekly visits give early warning while the "
+        "condition is sought.",
+        options=(
+            "1. No change (rejected). 2. Recall (disproportionate). 3. Increased visits "
+            "and a new condition (agreed)."
+        ),
         caveats=("ORCON",),
         actions=[
             mappa.NewAction(
-                f"Weekly unannounced visits because of the disclosure. SECRET-ONLY-TEXT-{case.reference}-action.",
-                users["com.cole"].id, today + timedelta(days=5),
-                mappa.NewBreakout("Carry out weekly unannounced home visits for the next 8 weeks and report any visitors.",
-                                  consent_from="CTP North East intelligence manager", consent_on=today - timedelta(days=5)),
+                "Weekly unannounced visits because of the disclosure. "
+                f"SECRET-ONLY-TEXT-{case.reference}-action.",
+                users["com.cole"].id,
+                today + timedelta(days=5),
+                mappa.NewBreakout(
+                    "Carry out weekly unannounced home visits for the next 8 weeks and report "
+                    "any visitors.",
+                    consent_from="CTP North East intelligence manager",
+                    consent_on=today - timedelta(days=5),
+                ),
             ),
-            mappa.NewAction("Apply to the parole board for a non-contact licence condition.", lro.id,
-                            today + timedelta(days=1)),
+            mappa.NewAction(
+                "Apply to the parole board for a non-contact licence condition.",
+                lro.id,
+                today + timedelta(days=1),
+            ),
         ],
     )
     mappa.record_decision(ctx, case.id, data, mappa.prepare_decision(ctx, case.id, data).token)
@@ -280,7 +578,9 @@ def _demo_decision_log(platform: Platform, session, case: Case, users: dict[str,
 def current_code(platform: Platform, username: str) -> str:
     with platform.transaction() as session:
         if get_meta(session, "demo") != "true":
-            raise PermissionError("this instance was not created as a demo: second-factor codes are not shown")
+            raise PermissionError(
+                "this instance was not created as a demo: second-factor codes are not shown"
+            )
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             raise PermissionError(f"no demo user {username!r}")
@@ -290,14 +590,20 @@ def current_code(platform: Platform, username: str) -> str:
         return pyotp.TOTP(secret).now()
 
 
-# -- bulk generation --------------------------------------------------------------------------------
+# -- bulk generation -------------------------------------------------------------------------------
 def _core(model: type) -> Table:
     """The model's Core table: bulk inserts skip the ORM's per-row bookkeeping (~30% faster)."""
     return cast(Table, model.__table__)  # type: ignore[attr-defined]
 
 
-def generate(platform: Platform, nominals: int, records: int, seed: int,
-             progress: Callable[[str], None] | None = None, batch: int = 5000) -> str:
+def generate(
+    platform: Platform,
+    nominals: int,
+    records: int,
+    seed: int,
+    progress: Callable[[str], None] | None = None,
+    batch: int = 5000,
+) -> str:
     """Deterministic bulk data through the real sealing path (access layer), inserted in bulk."""
     rng = random.Random(seed)
     say = progress or (lambda _m: None)
@@ -307,8 +613,17 @@ def generate(platform: Platform, nominals: int, records: int, seed: int,
     with platform.transaction() as session:
         author = session.scalar(select(User).where(User.role == "COM").order_by(User.username))
         if author is None:
-            author = create_user(session, NewUser(f"gen.author.{seed}", "Generated Author", "COM", "SC",
-                                                  today + timedelta(days=365), nsd_unit="North"))
+            author = create_user(
+                session,
+                NewUser(
+                    f"gen.author.{seed}",
+                    "Generated Author",
+                    "COM",
+                    "SC",
+                    today + timedelta(days=365),
+                    nsd_unit="North",
+                ),
+            )
         author_id = author.id
     case_ids: list[uuid.UUID] = []
     for start in range(0, nominals, batch):
@@ -318,20 +633,54 @@ def generate(platform: Platform, nominals: int, records: int, seed: int,
             for k in range(start, start + n):
                 nid = uuid.UUID(int=rng.getrandbits(128) | (4 << 76))
                 given, family = GIVEN[k % len(GIVEN)], f"{FAMILY[k % len(FAMILY)]}{k}"
-                ids = {"pnc": f"{1990 + k % 30}/{k:07d}G", "crn": f"G{k:07d}", "nomis": f"G{k:06d}XY"}
-                nom_rows.append({"id": nid, "classification": "OFFICIAL-SENSITIVE", "caveats": "", "created_at": utcnow()})
-                plains.append({"names": f'{{"given": "{given}", "family": "{family}", "aliases": []}}',
-                               "dob": date(1970 + k % 30, 1 + k % 12, 1 + k % 28).isoformat(),
-                               "identifiers": __import__("json").dumps(ids, sort_keys=True)})
-                index_rows += [{"nominal_id": nid, "kind": kind, "digest": indexer.digest(kind, value)}
-                               for kind, value in index_terms(given, family, [], ids)]
+                ids = {
+                    "pnc": f"{1990 + k % 30}/{k:07d}G",
+                    "crn": f"G{k:07d}",
+                    "nomis": f"G{k:06d}XY",
+                }
+                nom_rows.append(
+                    {
+                        "id": nid,
+                        "classification": "OFFICIAL-SENSITIVE",
+                        "caveats": "",
+                        "created_at": utcnow(),
+                    }
+                )
+                plains.append(
+                    {
+                        "names": f'{{"given": "{given}", "family": "{family}", "aliases": []}}',
+                        "dob": date(1970 + k % 30, 1 + k % 12, 1 + k % 28).isoformat(),
+                        "identifiers": __import__("json").dumps(ids, sort_keys=True),
+                    }
+                )
+                index_rows += [
+                    {"nominal_id": nid, "kind": kind, "digest": indexer.digest(kind, value)}
+                    for kind, value in index_terms(given, family, [], ids)
+                ]
                 cid = uuid.UUID(int=rng.getrandbits(128) | (4 << 76))
                 case_ids.append(cid)
-                case_rows.append({"id": cid, "reference": f"GEN-{seed}-{k:07d}", "nominal_id": nid, "category": "TERRORIST",
-                                  "phase": ("CUSTODY", "COMMUNITY", "POST_SENTENCE")[k % 3], "lead_agency": "NSD",
-                                  "nsd_unit": NSD_UNITS[k % 5], "ct_unit": CT_UNITS[k % 9], "mappa_category": 4,
-                                  "mappa_level": 1 + k % 3, "created_at": utcnow()})
-            keys = access.seal_bulk_system(session, Nominal, nom_rows, plains, Event("demo.generate", "nominal", "done", "OFFICIAL-SENSITIVE"))
+                case_rows.append(
+                    {
+                        "id": cid,
+                        "reference": f"GEN-{seed}-{k:07d}",
+                        "nominal_id": nid,
+                        "category": "TERRORIST",
+                        "phase": ("CUSTODY", "COMMUNITY", "POST_SENTENCE")[k % 3],
+                        "lead_agency": "NSD",
+                        "nsd_unit": NSD_UNITS[k % 5],
+                        "ct_unit": CT_UNITS[k % 9],
+                        "mappa_category": 4,
+                        "mappa_level": 1 + k % 3,
+                        "created_at": utcnow(),
+                    }
+                )
+            keys = access.seal_bulk_system(
+                session,
+                Nominal,
+                nom_rows,
+                plains,
+                Event("demo.generate", "nominal", "done", "OFFICIAL-SENSITIVE"),
+            )
             session.execute(insert(_core(DataKey)), keys)
             session.execute(insert(_core(Nominal)), nom_rows)
             session.execute(insert(_core(NominalIndex)), index_rows)
@@ -348,12 +697,23 @@ def generate(platform: Platform, nominals: int, records: int, seed: int,
                 rid = uuid.UUID(int=rng.getrandbits(128) | (4 << 76))
                 agency = ("NSD", "PRISON", "CTNM")[k % 3]
                 attendees.append({"record_id": rid, "agency": agency, "user_id": author_id})
-                rows.append({"id": rid, "case_id": case_ids[k % len(case_ids)], "record_type": types[k % len(types)],
-                             "originating_agency": agency, "author_id": author_id,
-                             "occurred_on": today - timedelta(days=k % 700), "created_at": utcnow(),
-                             "classification": labels[k % 4], "caveats": "ORCON" if k % 11 == 0 else ""})
+                rows.append(
+                    {
+                        "id": rid,
+                        "case_id": case_ids[k % len(case_ids)],
+                        "record_type": types[k % len(types)],
+                        "originating_agency": agency,
+                        "author_id": author_id,
+                        "occurred_on": today - timedelta(days=k % 700),
+                        "created_at": utcnow(),
+                        "classification": labels[k % 4],
+                        "caveats": "ORCON" if k % 11 == 0 else "",
+                    }
+                )
                 plains.append({"title": f"Generated record {k}", "body": body})
-            keys = access.seal_bulk_system(session, Record, rows, plains, Event("demo.generate", "record", "done", "SECRET"))
+            keys = access.seal_bulk_system(
+                session, Record, rows, plains, Event("demo.generate", "record", "done", "SECRET")
+            )
             session.execute(insert(_core(DataKey)), keys)
             session.execute(insert(_core(Record)), rows)
             session.execute(insert(_core(RecordAttendee)), attendees)  # as post_record writes them

@@ -77,7 +77,10 @@ class Platform:
                 raise KeyProblem("signing key missing")
             signer = Signer(seed)
             self._access = AccessLayer(
-                vault, AuditLog(signer, self.config.AUDIT_CHECKPOINT_EVERY, self.config.AUDIT_CHECKPOINT_SECONDS)
+                vault,
+                AuditLog(
+                    signer, self.config.AUDIT_CHECKPOINT_EVERY, self.config.AUDIT_CHECKPOINT_SECONDS
+                ),
             )
             self._indexer = keyring.indexer(self.provider)
             self._bound = True

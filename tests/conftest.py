@@ -18,7 +18,9 @@ from tests.support import postgres
 def pg_server() -> Iterator[postgres.PostgresServer | None]:
     if not postgres.available():
         if os.environ.get("SHAREPLATFORM_REQUIRE_POSTGRES") == "1":
-            pytest.fail("PostgreSQL is required (SHAREPLATFORM_REQUIRE_POSTGRES=1) but not available")
+            pytest.fail(
+                "PostgreSQL is required (SHAREPLATFORM_REQUIRE_POSTGRES=1) but not available"
+            )
         yield None
         return
     with postgres.PostgresServer() as server:

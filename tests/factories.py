@@ -1,4 +1,7 @@
-"""Building platforms and data for tests: real migrations, real keys in temp folders, real crypto."""
+"""Building platforms and data for tests.
+
+Real migrations, real keys in temp folders, real crypto.
+"""
 
 from __future__ import annotations
 
@@ -55,12 +58,21 @@ def ctx_for(platform: Platform, session, username: str, today: date | None = Non
     user = session.scalar(select(User).where(User.username == username))
     assert user is not None, username
     today = today or date.today()
-    return Ctx(session, platform.access, platform.access.subject(session, user, today), platform.indexer, today)
+    return Ctx(
+        session,
+        platform.access,
+        platform.access.subject(session, user, today),
+        platform.indexer,
+        today,
+    )
 
 
 @dataclass
 class SeededCopy:
-    """A seeded SQLite database and keys folder made once, copied cheaply for each test that writes."""
+    """A seeded SQLite database and keys folder made once.
+
+    Copied cheaply for each test that writes.
+    """
 
     db_file: Path
     keys_dir: Path

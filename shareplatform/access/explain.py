@@ -10,14 +10,26 @@ from .facts import Facts, Subject, clearance_dominates
 
 
 def explain(
-    subject: Subject, facts: Facts, act: str, verdict: Verdict, case_id: object = None, because: str = ""
+    subject: Subject,
+    facts: Facts,
+    act: str,
+    verdict: Verdict,
+    case_id: object = None,
+    because: str = "",
 ) -> str:
     if verdict.allowed:
         how = _how(facts)
-        return f"allowed: {subject.role.title} {how}" if how else f"allowed by policy for {subject.role.title}"
+        return (
+            f"allowed: {subject.role.title} {how}"
+            if how
+            else f"allowed by policy for {subject.role.title}"
+        )
     if subject.clearance is None:
         if subject.vetting_expires is not None:
-            return f"denied: your {subject.vetting.value} vetting expired on {subject.vetting_expires:%d %B %Y}"
+            return (
+                f"denied: your {subject.vetting.value} vetting expired on "
+                f"{subject.vetting_expires:%d %B %Y}"
+            )
         return "denied: you hold no current vetting"
     if not clearance_dominates(subject.clearance.marking, facts.label):
         return f"denied: your {subject.vetting.value} vetting does not cover this material"

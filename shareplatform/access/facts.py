@@ -50,7 +50,10 @@ class CaseRef:
 
 @dataclass(frozen=True)
 class Facts:
-    """The object of a request, reduced to what policy may look at. `kind` e.g. record/CONTACT_OFFICE."""
+    """The object of a request, reduced to what policy may look at.
+
+    `kind` e.g. record/CONTACT_OFFICE.
+    """
 
     kind: str
     label: str  # classification marking
@@ -79,8 +82,16 @@ def relation(subject: Subject, case: CaseRef) -> dict[str, Any]:
         "team": case.case_id in subject.team_cases,
         "panel": case.case_id in subject.panel_cases,
         "oversight": (
-            (oversight is Oversight.NSD_UNIT and case.nsd_unit is not None and case.nsd_unit == subject.nsd_unit)
-            or (oversight is Oversight.CT_UNIT and case.ct_unit is not None and case.ct_unit == subject.ct_unit)
+            (
+                oversight is Oversight.NSD_UNIT
+                and case.nsd_unit is not None
+                and case.nsd_unit == subject.nsd_unit
+            )
+            or (
+                oversight is Oversight.CT_UNIT
+                and case.ct_unit is not None
+                and case.ct_unit == subject.ct_unit
+            )
         ),
         "break_glass": case.case_id in subject.break_glass_cases,
     }

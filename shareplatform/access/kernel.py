@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
@@ -44,10 +45,12 @@ class Decision:
 
 @dataclass
 class Opened:
-    """The outcome of reading a set of rows: plaintext for those allowed, markers for some others."""
+    """The outcome of reading a set of rows: plaintext for those allowed, markers for others."""
 
     rows: list[tuple[Sealed, dict[str, str | None]]] = field(default_factory=list)
-    notices: list[Sealed] = field(default_factory=list)  # withheld, with a "further information" marker
+    notices: list[Sealed] = field(
+        default_factory=list
+    )  # withheld, with a "further information" marker
     hidden: int = 0  # withheld with no trace (never shown to the user; audited)
     highest: Classification = Classification.OFFICIAL
 
@@ -60,7 +63,9 @@ class AccessLayer:
         self._engine: PolicyEngine | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
-        self._class_cache: dict[tuple[object, ...], list[tuple[Classification, bool, bool, list[str]]]] = {}
+        self._class_cache: dict[
+            tuple[object, ...], list[tuple[Classification, bool, bool, list[str]]]
+        ] = {}
 
     # -- policy -----------------------------------------------------------------------------
     def engine(self, session: Session) -> PolicyEngine:
@@ -85,7 +90,7 @@ class AccessLayer:
     def subject(session: Session, user: object, today: date | None = None) -> Subject:
         from .subjects import load_subject
 
-        return load_subject(session, user, today or date.today())
+        return load_subject(session, user, today or date.today())  # type: ignore[arg-type]
 
     # -- decisions --------------------------------------------------------------------------
     def decide(self, session: Session, subject: Subject, facts: Facts, act: str) -> Decision:
@@ -93,14 +98,18 @@ class AccessLayer:
         return Decision(verdict.allowed, self.explain(subject, facts, act, verdict), verdict.rule)
 
     def _verdict(self, session: Session, subject: Subject, facts: Facts, act: str) -> Verdict:
-        sub = SubjectFacts(subject.role.value, subject.clearance.marking if subject.clearance else "")
+        sub = SubjectFacts(
+            subject.role.value, subject.clearance.marking if subject.clearance else ""
+        )
         verdict = self.engine(session).decide(sub, facts, act)
         # Kernel floor, whatever the policy says: nobody is granted anything above their clearance.
         if verdict.allowed and not _cleared(subject, facts.label):
             return Verdict(False, ("kernel", "clearance"))
         return verdict
 
-    def can(self, session: Session, subject: Subject, kind: str, act: str, label: str = "OFFICIAL") -> bool:
+    def can(
+        self, session: Session, subject: Subject, kind: str, act: str, label: str = "OFFICIAL"
+    ) -> bool:
         """Route-level capability: does any line let this role do `act` on `kind` at all?"""
         facts = Facts(kind, label, team=True, panel=True, oversight=True)
         return self._verdict(session, subject, facts, act).allowed
@@ -110,22 +119,33 @@ class AccessLayer:
 
         because = ""
         if verdict.rule and verdict.rule[-1] == "deny" and self._engine is not None:
-            # the deciding line's reason (its comment in policy.csv) reads better than the line itself
+            # the deciding line's reason (its policy.csv comment) reads better than the line
             because = next((r.reason for r in self._engine.rules if r.values == verdict.rule), "")
         return explain(subject, facts, act, verdict, because=because)
 
     # -- audit ------------------------------------------------------------------------------
     def record(self, session: Session, subject: Subject | None, event: Event) -> int:
         entry = self.audit.append(
-            session, subject.user_id if subject else None, subject.username if subject else "system", event
+            session,
+            subject.user_id if subject else None,
+            subject.username if subject else "system",
+            event,
         )
         return entry.seq
 
     def require(
-        self, session: Session, subject: Subject, facts: Facts, act: str, event: Event,
+        self,
+        session: Session,
+        subject: Subject,
+        facts: Facts,
+        act: str,
+        event: Event,
         hide: bool = True,
     ) -> Decision:
-        """Decide and audit one action; raise when denied (NotFound when `hide`, so as not to reveal)."""
+        """Decide and audit one action; raise when denied.
+
+        Raises NotFound when `hide`, so as not to reveal.
+        """
         decision = self.decide(session, subject, facts, act)
         outcome = "allow" if decision.allowed else "deny"
         self.record(session, subject, _with(event, outcome, decision.explanation, facts.label))
@@ -137,8 +157,13 @@ class AccessLayer:
 
     # -- reading sealed rows ------------------------------------------------------------------
     def read(
-        self, session: Session, subject: Subject, rows: Sequence[Sealed], facts_of: Callable[[Sealed], Facts],
-        event: Event, act: str = "read",
+        self,
+        session: Session,
+        subject: Subject,
+        rows: Sequence[Sealed],
+        facts_of: Callable[[Sealed], Facts],
+        event: Event,
+        act: str = "read",
     ) -> Opened:
         """Decide each row (cached per fact class), audit once for the request, then decrypt."""
         result = Opened()
@@ -170,28 +195,44 @@ class AccessLayer:
         # the entry carries the highest label among everything the request touched
         touched = highest(Classification.parse(r.classification) for r in rows)
         seq = self.record(session, subject, _with(event, outcome, "", touched.marking, detail))
-        result.rows = list(zip(allowed, self._open(session, subject, allowed, seq, keys), strict=True))
+        result.rows = list(
+            zip(allowed, self._open(session, subject, allowed, seq, keys), strict=True)
+        )
         return result
 
     def read_one(
-        self, session: Session, subject: Subject, row: Sealed, facts: Facts, event: Event, act: str = "read"
+        self,
+        session: Session,
+        subject: Subject,
+        row: Sealed,
+        facts: Facts,
+        event: Event,
+        act: str = "read",
     ) -> dict[str, str | None]:
-        """One row: allowed -> plaintext; denied -> NotPermitted when the user may know it exists, else NotFound."""
+        """One row: allowed -> plaintext; denied -> NotPermitted or NotFound.
+
+        NotPermitted when the user may know the row exists, else NotFound.
+        """
         verdict = self._verdict(session, subject, facts, act)
         if not verdict.allowed:
             explanation = self.explain(subject, facts, act, verdict)
             self.record(session, subject, _with(event, "deny", explanation, facts.label))
             if self._verdict(session, subject, facts, "notice").allowed:
                 raise NotPermitted(
-                    "Further information is held on this case. Speak to your manager if you need it."
+                    "Further information is held on this case. "
+                    "Speak to your manager if you need it."
                 )
             raise NotFound(event.object_type or "page")  # worded exactly as for an absent one
         seq = self.record(session, subject, _with(event, "allow", "", facts.label))
         return self._open(session, subject, [row], seq)[0]
 
     def _open(
-        self, session: Session, subject: Subject, rows: Sequence[Sealed], seq: int,
-        keys: dict[uuid.UUID, DataKey] | None = None,
+        self,
+        session: Session,
+        subject: Subject,
+        rows: Sequence[Sealed],
+        seq: int,
+        keys: dict[uuid.UUID, _Key] | None = None,
     ) -> list[dict[str, str | None]]:
         if not rows:
             return []
@@ -208,9 +249,15 @@ class AccessLayer:
             label = row.label.canonical()
             plain: dict[str, str | None] = {plain_name(c): None for c in row.__sealed__}
             items = [
-                SealedField(Binding(row.__tablename__, column, str(row.id), label, str(row.data_key_id)),  # type: ignore[attr-defined]
-                            key.level, key.kek_version, key.wrapped, getattr(row, column))
-                for column in row.__sealed__ if getattr(row, column) is not None
+                SealedField(
+                    Binding(row.__tablename__, column, str(row.id), label, str(row.data_key_id)),  # type: ignore[attr-defined]
+                    key.level,
+                    key.kek_version,
+                    key.wrapped,
+                    getattr(row, column),
+                )
+                for column in row.__sealed__
+                if getattr(row, column) is not None
             ]
             if items:  # one unwrap per row, however many sealed fields it has
                 for item, text in zip(items, self._vault.open_row(grant, items), strict=True):
@@ -220,22 +267,37 @@ class AccessLayer:
 
     # -- writing sealed rows ------------------------------------------------------------------
     def write(
-        self, session: Session, subject: Subject, row: Sealed, plaintext: dict[str, str | None],
-        facts: Facts, event: Event, act: str = "write",
+        self,
+        session: Session,
+        subject: Subject,
+        row: Sealed,
+        plaintext: dict[str, str | None],
+        facts: Facts,
+        event: Event,
+        act: str = "write",
     ) -> Sealed:
-        """Decide, audit, then seal the row's fields under a new data key and add it to the session."""
+        """Decide, audit, then seal the row's fields under a new data key; add it to the session."""
         decision = self.decide(session, subject, facts, act)
         if not decision.allowed:
             self.record(session, subject, _with(event, "deny", decision.explanation, facts.label))
             raise NotPermitted(decision.explanation)
         if row.id is None:
             row.id = uuid.uuid4()
-        seq = self.record(session, subject, _with(event, "done", "", facts.label, {**event.detail, "id": str(row.id)}))
+        seq = self.record(
+            session,
+            subject,
+            _with(event, "done", "", facts.label, {**event.detail, "id": str(row.id)}),
+        )
         self._seal(session, subject, row, plaintext, seq)
         return row
 
-    def seal_system(self, session: Session, row: Sealed, plaintext: dict[str, str | None], event: Event) -> Sealed:
-        """Sealing by the platform itself (demo data, imports): audited as the system, no user decision."""
+    def seal_system(
+        self, session: Session, row: Sealed, plaintext: dict[str, str | None], event: Event
+    ) -> Sealed:
+        """Sealing by the platform itself (demo data, imports).
+
+        Audited as the system, with no user decision.
+        """
         if row.id is None:
             row.id = uuid.uuid4()
         seq = self.record(session, None, event)
@@ -250,7 +312,17 @@ class AccessLayer:
         for row, _ in batch:
             if row.id is None:
                 row.id = uuid.uuid4()
-        seq = self.record(session, None, _with(event, event.outcome, event.reason, event.label, {**event.detail, "count": len(batch)}))
+        seq = self.record(
+            session,
+            None,
+            _with(
+                event,
+                event.outcome,
+                event.reason,
+                event.label,
+                {**event.detail, "count": len(batch)},
+            ),
+        )
         rows = [r for r, _ in batch]
         scope = frozenset((r.__tablename__, str(r.id)) for r in rows)  # type: ignore[attr-defined]
         grant = self._minter.mint("system", "write", scope, seq)
@@ -258,13 +330,34 @@ class AccessLayer:
             self._seal_with(session, grant, row, plain)
         return len(batch)
 
-    def _seal(self, session: Session, subject: Subject | None, row: Sealed, plaintext: dict[str, str | None], seq: int) -> None:
+    def _seal(
+        self,
+        session: Session,
+        subject: Subject | None,
+        row: Sealed,
+        plaintext: dict[str, str | None],
+        seq: int,
+    ) -> None:
         actor = str(subject.user_id) if subject else "system"
-        grant = self._minter.mint(actor, "write", frozenset({(row.__tablename__, str(row.id))}), seq)  # type: ignore[attr-defined]
+        grant = self._minter.mint(
+            actor,
+            "write",
+            frozenset({(row.__tablename__, str(row.id))}),  # type: ignore[attr-defined]
+            seq,
+        )
         self._seal_with(session, grant, row, plaintext)
 
-    def _seal_with(self, session: Session, grant: object, row: Sealed, plaintext: dict[str, str | None]) -> None:
-        key_row, sealed = self._seal_fields(grant, row.__tablename__, row.id, row.label, row.__sealed__, plaintext)  # type: ignore[attr-defined]
+    def _seal_with(
+        self, session: Session, grant: object, row: Sealed, plaintext: dict[str, str | None]
+    ) -> None:
+        key_row, sealed = self._seal_fields(
+            grant,
+            row.__tablename__,  # type: ignore[attr-defined]
+            row.id,
+            row.label,
+            row.__sealed__,
+            plaintext,
+        )
         key = DataKey(**key_row)
         session.add(key)
         row.data_key = key
@@ -273,7 +366,12 @@ class AccessLayer:
         session.add(row)
 
     def _seal_fields(
-        self, grant: object, table: str, row_id: uuid.UUID, label: Label, columns: Sequence[str],
+        self,
+        grant: object,
+        table: str,
+        row_id: uuid.UUID,
+        label: Label,
+        columns: Sequence[str],
         plaintext: dict[str, str | None],
     ) -> tuple[dict[str, object], dict[str, bytes | None]]:
         key = self._vault.new_data_key(label)
@@ -286,40 +384,67 @@ class AccessLayer:
                 continue
             binding = Binding(table, column, str(row_id), canonical, str(key.key_id))
             sealed[column] = self._vault.seal(grant, key, binding, value)  # type: ignore[arg-type]
-        key_row = {"id": key.key_id, "level": key.level, "kek_version": key.kek_version, "wrapped": key.wrapped,
-                   "created_at": utcnow()}
+        key_row = {
+            "id": key.key_id,
+            "level": key.level,
+            "kek_version": key.kek_version,
+            "wrapped": key.wrapped,
+            "created_at": utcnow(),
+        }
         return key_row, sealed
 
     def seal_bulk_system(
-        self, session: Session, model: type, rows: list[dict[str, object]], plaintexts: list[dict[str, str | None]],
+        self,
+        session: Session,
+        model: type[Any],
+        rows: list[dict[str, object]],
+        plaintexts: list[dict[str, str | None]],
         event: Event,
     ) -> list[dict[str, object]]:
         """Seal many rows for a bulk insert (imports, generated data): one grant, one audit entry.
 
-        Fills each row dict's sealed columns and data_key_id; returns the data key rows to insert first.
+        Fills each row dict's sealed columns and data_key_id; returns the data key rows to
+        insert first.
         """
-        seq = self.record(session, None, _with(event, event.outcome, event.reason, event.label,
-                                               {**event.detail, "count": len(rows)}))
+        seq = self.record(
+            session,
+            None,
+            _with(
+                event,
+                event.outcome,
+                event.reason,
+                event.label,
+                {**event.detail, "count": len(rows)},
+            ),
+        )
         table = model.__tablename__  # type: ignore[attr-defined]
         scope = frozenset((table, str(r["id"])) for r in rows)
         grant = self._minter.mint("system", "write", scope, seq)
         key_rows = []
         for row, plain in zip(rows, plaintexts, strict=True):
             label = Label.of(row["classification"], str(row.get("caveats") or ""))
-            key_row, sealed = self._seal_fields(grant, table, row["id"], label, model.__sealed__, plain)  # type: ignore[arg-type,attr-defined]
+            key_row, sealed = self._seal_fields(
+                grant,
+                table,
+                row["id"],  # type: ignore[arg-type]
+                label,
+                model.__sealed__,
+                plain,
+            )
             row.update(sealed)
             row["data_key_id"] = key_row["id"]
             key_rows.append(key_row)
         return key_rows
 
     # -- query filters ------------------------------------------------------------------------
-    def record_filter(self, session: Session, subject: Subject, case: CaseRef, model: type, act: str = "read"):  # type: ignore[no-untyped-def]
+    def record_filter(
+        self, session: Session, subject: Subject, case: CaseRef, model: type[Any], act: str = "read"
+    ):  # type: ignore[no-untyped-def]
         """SQL condition selecting exactly the records of `case` that `act` is allowed on.
 
         Decisions vary only by kind, label, ORCON-foreign and authorship once the case relation is
         fixed, so a handful of cached decisions become one WHERE clause: no per-row loop in SQL.
         """
-        from ..domain.cases import RecordType
 
         rel = relation(subject, case)
         # crypto-shredded rows are unreadable for ever: never listed or counted. The shredded keys
@@ -328,26 +453,36 @@ class AccessLayer:
         live = model.data_key_id.not_in(shredded)  # type: ignore[attr-defined]
         terms = []
         foreign = and_(
-            model.caveats.contains("ORCON"), model.originating_agency != subject.agency.value,
+            model.caveats.contains("ORCON"),
+            model.originating_agency != subject.agency.value,
             model.released_at.is_(None),
         )
         for label, orcon, author, types in self._allowed_classes(session, subject, rel, act):
-            terms.append(and_(
-                model.classification == label.marking,
-                foreign if orcon else ~foreign,
-                (model.author_id == subject.user_id) if author else (model.author_id != subject.user_id),
-                model.record_type.in_(types),
-            ))
+            terms.append(
+                and_(
+                    model.classification == label.marking,
+                    foreign if orcon else ~foreign,
+                    (model.author_id == subject.user_id)
+                    if author
+                    else (model.author_id != subject.user_id),
+                    model.record_type.in_(types),
+                )
+            )
         return and_(live, or_(*terms)) if terms else false()
 
     def _allowed_classes(
-        self, session: Session, subject: Subject, rel: dict[str, object], act: str
+        self, session: Session, subject: Subject, rel: dict[str, Any], act: str
     ) -> list[tuple[Classification, bool, bool, list[str]]]:
-        """(label, ORCON-foreign, authored, record types) classes `act` is allowed on, cached per policy version."""
+        """(label, ORCON-foreign, authored, record types) classes `act` is allowed on.
+
+        Cached per policy version.
+        """
         from ..domain.cases import RecordType
 
         engine = self.engine(session)
-        sub = SubjectFacts(subject.role.value, subject.clearance.marking if subject.clearance else "")
+        sub = SubjectFacts(
+            subject.role.value, subject.clearance.marking if subject.clearance else ""
+        )
         flags = tuple(bool(rel[k]) for k in ("team", "panel", "oversight", "break_glass"))
         key = (engine.version, sub, flags, act)
         cached = self._class_cache.get(key)
@@ -358,10 +493,19 @@ class AccessLayer:
             for orcon in (False, True):
                 for author in (False, True):
                     types = [
-                        t.value for t in RecordType
+                        t.value
+                        for t in RecordType
                         if self._verdict(
-                            session, subject,
-                            Facts(f"record/{t.value}", label.marking, orcon_foreign=orcon, author=author, **rel), act,
+                            session,
+                            subject,
+                            Facts(
+                                f"record/{t.value}",
+                                label.marking,
+                                orcon_foreign=orcon,
+                                author=author,
+                                **rel,
+                            ),
+                            act,
                         ).allowed
                     ]
                     if types:
@@ -373,7 +517,9 @@ class AccessLayer:
 
 
 def _cleared(subject: Subject, label: str) -> bool:
-    return subject.clearance is not None and dominates(subject.clearance, Classification.parse(label))
+    return subject.clearance is not None and dominates(
+        subject.clearance, Classification.parse(label)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,12 +543,29 @@ def _data_keys(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, _Key]:
     return keys
 
 
-def _with(event: Event, outcome: str, reason: str, label: str, detail: dict[str, object] | None = None) -> Event:
+def _with(
+    event: Event, outcome: str, reason: str, label: str, detail: dict[str, object] | None = None
+) -> Event:
     return Event(
-        action=event.action, object_type=event.object_type, outcome=outcome, label=label,
-        object_id=event.object_id, case_id=event.case_id, reason=reason or event.reason,
+        action=event.action,
+        object_type=event.object_type,
+        outcome=outcome,
+        label=label,
+        object_id=event.object_id,
+        case_id=event.case_id,
+        reason=reason or event.reason,
         detail=detail if detail is not None else event.detail,
     )
 
 
-__all__ = ["AccessLayer", "Agency", "Decision", "Label", "Opened", "Role", "Vetting", "VettingStatus", "utcnow"]
+__all__ = [
+    "AccessLayer",
+    "Agency",
+    "Decision",
+    "Label",
+    "Opened",
+    "Role",
+    "Vetting",
+    "VettingStatus",
+    "utcnow",
+]

@@ -21,14 +21,43 @@ POLICY_PATH = POLICY_DIR / "policy.csv"
 
 GROUPS = ("frontline", "corridor", "specialist", "platform", "practitioner")
 ACTIONS = (
-    "read", "write", "notice", "edit", "manage", "verify", "break_glass", "record", "approve",
-    "export", "*",
+    "read",
+    "write",
+    "notice",
+    "edit",
+    "manage",
+    "verify",
+    "break_glass",
+    "record",
+    "approve",
+    "export",
+    "*",
 )
 KINDS = (
-    "*", "record/*", "case", "nominal", "team", "audit", "policy", "user", "record_audit",
-    "break_glass_review", "meeting", "meeting/open", "meeting/closed", "disclosure", "decision",
-    "action", "breakout", "dashboard", "mappa_level", "action_status",
-    "lifecycle", "checklist", "plan", "assessment_share",  # case lifecycle (issue 9, part 1)
+    "*",
+    "record/*",
+    "case",
+    "nominal",
+    "team",
+    "audit",
+    "policy",
+    "user",
+    "record_audit",
+    "break_glass_review",
+    "meeting",
+    "meeting/open",
+    "meeting/closed",
+    "disclosure",
+    "decision",
+    "action",
+    "breakout",
+    "dashboard",
+    "mappa_level",
+    "action_status",
+    "lifecycle",
+    "checklist",
+    "plan",
+    "assessment_share",  # case lifecycle (issue 9, part 1)
     "statistics",  # management information (issue 9, part 2)
 )
 
@@ -143,8 +172,12 @@ def read(path: Path = POLICY_PATH) -> list[Rule]:
 
 def render(rules: list[Rule]) -> str:
     out = io.StringIO()
-    out.write("# shareplatform access policy. A comment line gives the reason for the line below it.\n")
-    out.write("# p, role or group, object kind, action, label, condition, effect\n# g, role, group\n")
+    out.write(
+        "# shareplatform access policy. A comment line gives the reason for the line below it.\n"
+    )
+    out.write(
+        "# p, role or group, object kind, action, label, condition, effect\n# g, role, group\n"
+    )
     for rule in rules:
         if rule.reason:
             out.write(f"# {rule.reason}\n")

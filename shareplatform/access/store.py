@@ -16,7 +16,11 @@ _COLUMNS = ("v0", "v1", "v2", "v3", "v4", "v5")
 def load_rules(session: Session) -> list[Rule]:
     rows = session.scalars(select(PolicyRule).order_by(PolicyRule.position, PolicyRule.id))
     return [
-        Rule(r.ptype, tuple(v for v in (r.v0, r.v1, r.v2, r.v3, r.v4, r.v5)[: _width(r.ptype)]), r.reason)
+        Rule(
+            r.ptype,
+            tuple(v for v in (r.v0, r.v1, r.v2, r.v3, r.v4, r.v5)[: _width(r.ptype)]),
+            r.reason,
+        )
         for r in rows
     ]
 
@@ -36,7 +40,9 @@ def replace_rules(session: Session, rules: list[Rule]) -> int:
         values = dict(zip(_COLUMNS, rule.values, strict=False))
         session.add(PolicyRule(position=position, ptype=rule.ptype, reason=rule.reason, **values))
     session.execute(
-        update(PolicyState).where(PolicyState.id == 1).values(version=PolicyState.version + 1, updated_at=utcnow())
+        update(PolicyState)
+        .where(PolicyState.id == 1)
+        .values(version=PolicyState.version + 1, updated_at=utcnow())
     )
     session.flush()
     return current_version(session)
@@ -53,4 +59,6 @@ class RuleListAdapter(Adapter):
             model.add_policy(rule.ptype, rule.ptype, list(rule.values))
 
     def save_policy(self, model) -> bool:  # type: ignore[no-untyped-def]
-        raise NotImplementedError("the policy is saved through replace_rules, never by the enforcer")
+        raise NotImplementedError(
+            "the policy is saved through replace_rules, never by the enforcer"
+        )

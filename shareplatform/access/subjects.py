@@ -23,8 +23,12 @@ def load_subject(session: Session, user: User, today: date) -> Subject:
     panel: set[uuid.UUID] = set()
     ended: dict[uuid.UUID, date] = {}
     rows = session.execute(
-        select(TeamMembership.case_id, TeamMembership.panel, TeamMembership.start_date, TeamMembership.end_date)
-        .where(TeamMembership.user_id == user.id)
+        select(
+            TeamMembership.case_id,
+            TeamMembership.panel,
+            TeamMembership.start_date,
+            TeamMembership.end_date,
+        ).where(TeamMembership.user_id == user.id)
     )
     for case_id, is_panel, start, end in rows:
         current = start <= today and (end is None or end >= today)
@@ -36,7 +40,9 @@ def load_subject(session: Session, user: User, today: date) -> Subject:
     glass = frozenset(
         session.scalars(
             select(BreakGlass.case_id).where(
-                BreakGlass.user_id == user.id, BreakGlass.started_at <= now, BreakGlass.expires_at > now
+                BreakGlass.user_id == user.id,
+                BreakGlass.started_at <= now,
+                BreakGlass.expires_at > now,
             )
         )
     )
@@ -46,8 +52,17 @@ def load_subject(session: Session, user: User, today: date) -> Subject:
     for case_id in team | panel:
         ended.pop(case_id, None)
     return Subject(
-        user_id=user.id, username=user.username, role=Role.parse(user.role), agency=Agency.parse(user.agency),
-        vetting=vetting, vetting_expires=user.vetting_expires, clearance=clearance,
-        nsd_unit=user.nsd_unit, ct_unit=user.ct_unit, team_cases=frozenset(team),
-        panel_cases=frozenset(panel), break_glass_cases=glass, ended=ended,
+        user_id=user.id,
+        username=user.username,
+        role=Role.parse(user.role),
+        agency=Agency.parse(user.agency),
+        vetting=vetting,
+        vetting_expires=user.vetting_expires,
+        clearance=clearance,
+        nsd_unit=user.nsd_unit,
+        ct_unit=user.ct_unit,
+        team_cases=frozenset(team),
+        panel_cases=frozenset(panel),
+        break_glass_cases=glass,
+        ended=ended,
     )

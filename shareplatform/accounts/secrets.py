@@ -38,6 +38,8 @@ def seal_totp(service_key: bytes, user_id: uuid.UUID, secret: str) -> bytes:
 
 def open_totp(service_key: bytes, user_id: uuid.UUID, sealed: bytes) -> str | None:
     try:
-        return AESGCM(service_key).decrypt(sealed[:12], sealed[12:], b"totp|" + user_id.bytes).decode()
+        return (
+            AESGCM(service_key).decrypt(sealed[:12], sealed[12:], b"totp|" + user_id.bytes).decode()
+        )
     except (InvalidTag, ValueError):
         return None

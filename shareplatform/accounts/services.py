@@ -30,14 +30,22 @@ class NewUser:
 
 def validate_user(data: NewUser) -> tuple[Role, Agency, Vetting]:
     username = data.username.strip()
-    if not username or not username.replace(".", "").replace("-", "").replace("_", "").isalnum() or len(username) > 64:
-        raise InvalidValue("username", data.username, why="use letters, numbers, dots, hyphens or underscores")
+    if (
+        not username
+        or not username.replace(".", "").replace("-", "").replace("_", "").isalnum()
+        or len(username) > 64
+    ):
+        raise InvalidValue(
+            "username", data.username, why="use letters, numbers, dots, hyphens or underscores"
+        )
     if not data.display_name.strip():
         raise InvalidValue("name", data.display_name, why="enter the person's name")
     role = Role.parse(data.role)
     agency = Agency.parse(data.agency) if data.agency else role.info.agency
     if agency is not role.info.agency:
-        raise InvalidValue("agency", data.agency, why=f"a {role.title} belongs to {role.info.agency.value}")
+        raise InvalidValue(
+            "agency", data.agency, why=f"a {role.title} belongs to {role.info.agency.value}"
+        )
     vetting = Vetting.parse(data.vetting)
     if data.nsd_unit and data.nsd_unit not in NSD_UNITS:
         raise InvalidValue("NSD unit", data.nsd_unit, list(NSD_UNITS))
@@ -51,10 +59,17 @@ def create_user(session: Session, data: NewUser, password: str | None = None) ->
     if session.scalar(select(User.id).where(User.username == data.username.strip())) is not None:
         raise InvalidValue("username", data.username, why="that username is already taken")
     user = User(
-        id=uuid.uuid4(), username=data.username.strip(), display_name=data.display_name.strip(),
-        agency=agency.value, role=role.value, vetting=vetting.value, vetting_expires=data.vetting_expires,
-        nsd_unit=data.nsd_unit or None, ct_unit=data.ct_unit or None,
-        password_hash=secrets.hash_password(password) if password else None, must_enrol=True,
+        id=uuid.uuid4(),
+        username=data.username.strip(),
+        display_name=data.display_name.strip(),
+        agency=agency.value,
+        role=role.value,
+        vetting=vetting.value,
+        vetting_expires=data.vetting_expires,
+        nsd_unit=data.nsd_unit or None,
+        ct_unit=data.ct_unit or None,
+        password_hash=secrets.hash_password(password) if password else None,
+        must_enrol=True,
         failed_logins=0,
     )
     session.add(user)
@@ -93,7 +108,19 @@ def list_users(session: Session, today: date) -> list[UserSummary]:
     out = []
     for u in session.scalars(select(User).order_by(User.agency, User.role, User.username)):
         status = VettingStatus(Vetting.parse(u.vetting), u.vetting_expires)
-        out.append(UserSummary(u.username, u.display_name, u.agency, u.role, u.vetting,
-                               u.vetting_expires.isoformat() if u.vetting_expires else None, status.expired(today),
-                               Role.parse(u.role).in_corridor, u.nsd_unit, u.ct_unit, u.disabled_at is not None))
+        out.append(
+            UserSummary(
+                u.username,
+                u.display_name,
+                u.agency,
+                u.role,
+                u.vetting,
+                u.vetting_expires.isoformat() if u.vetting_expires else None,
+                status.expired(today),
+                Role.parse(u.role).in_corridor,
+                u.nsd_unit,
+                u.ct_unit,
+                u.disabled_at is not None,
+            )
+        )
     return out

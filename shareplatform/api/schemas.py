@@ -261,7 +261,9 @@ class TokenListSchema(Schema):
 # -- MAPPA ------------------------------------------------------------------------------------
 class ActionItemSchema(Schema):
     id = fields.UUID(required=True)
-    decision_id = fields.UUID(required=True, allow_none=True)  # none for a break-out: the decision stays in the corridor
+    decision_id = fields.UUID(
+        required=True, allow_none=True
+    )  # none for a break-out: the decision stays in the corridor
     case_id = fields.UUID(required=True)
     case_reference = fields.String(required=True)
     owner = fields.String(required=True)

@@ -1,4 +1,7 @@
-"""Canonical encoding and hashing of audit entries (pure functions, shared by writer and verifier)."""
+"""Canonical encoding and hashing of audit entries.
+
+Pure functions, shared by writer and verifier.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,18 @@ from datetime import datetime
 
 GENESIS = b"\x00" * 32
 FIELDS = (
-    "seq", "at", "actor_id", "actor", "action", "object_type", "object_id", "case_id", "label",
-    "outcome", "reason", "detail",
+    "seq",
+    "at",
+    "actor_id",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "case_id",
+    "label",
+    "outcome",
+    "reason",
+    "detail",
 )
 
 

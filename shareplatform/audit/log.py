@@ -6,10 +6,11 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
@@ -50,7 +51,7 @@ class Appended:
     hash: bytes
 
 
-_head = AuditHead.__table__
+_head = cast(Table, AuditHead.__table__)
 _ADVANCE = (
     update(_head)
     .where(_head.c.id == 1)
@@ -63,8 +64,8 @@ _HEAD_WITH_CHECKPOINT = (
     .where(_head.c.id == 1)
     .values(hash=bindparam("h"), checkpoint_seq=bindparam("cs"), checkpoint_at=bindparam("ca"))
 )
-_INSERT_ENTRY = insert(AuditEntry.__table__)
-_INSERT_CHECKPOINT = insert(AuditCheckpoint.__table__)
+_INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__))
+_INSERT_CHECKPOINT = insert(cast(Table, AuditCheckpoint.__table__))
 
 
 class AuditLog:
@@ -74,7 +75,11 @@ class AuditLog:
         self.interval = timedelta(seconds=seconds)
 
     def append(
-        self, session: Session, actor_id: uuid.UUID | None, actor: str, event: Event,
+        self,
+        session: Session,
+        actor_id: uuid.UUID | None,
+        actor: str,
+        event: Event,
         at: datetime | None = None,
     ) -> Appended:
         # Taking the head row's write lock first serialises concurrent writers on both backends.
@@ -82,22 +87,44 @@ class AuditLog:
         at = at or utcnow()
         detail = chain.canonical_detail(event.detail)
         values = (
-            seq, chain.timestamp(at), actor_id or "", actor, event.action, event.object_type,
-            event.object_id, event.case_id, event.label, event.outcome, event.reason, detail,
+            seq,
+            chain.timestamp(at),
+            actor_id or "",
+            actor,
+            event.action,
+            event.object_type,
+            event.object_id,
+            event.case_id,
+            event.label,
+            event.outcome,
+            event.reason,
+            detail,
         )
         entry_hash = chain.link(prev_hash, chain.encode(values))
         row = dict(
-            seq=seq, at=at, actor_id=actor_id, actor=actor, action=event.action,
-            object_type=event.object_type, object_id=event.object_id, case_id=event.case_id,
-            label=event.label, outcome=event.outcome, reason=event.reason, detail=detail,
-            prev_hash=prev_hash, hash=entry_hash,
+            seq=seq,
+            at=at,
+            actor_id=actor_id,
+            actor=actor,
+            action=event.action,
+            object_type=event.object_type,
+            object_id=event.object_id,
+            case_id=event.case_id,
+            label=event.label,
+            outcome=event.outcome,
+            reason=event.reason,
+            detail=detail,
+            prev_hash=prev_hash,
+            hash=entry_hash,
         )
         # prebuilt statements with bound parameters: building SQL per entry cost more than the work
         session.execute(_INSERT_ENTRY, row)
         if seq - cp_seq >= self.every or cp_at is None or at - _aware(cp_at) >= self.interval:
             cp = self._checkpoint(seq, entry_hash, at)
-            session.execute(_INSERT_CHECKPOINT, dict(seq=cp.seq, at=cp.at, hash=cp.hash,
-                                                     signature=cp.signature, key_id=cp.key_id))
+            session.execute(
+                _INSERT_CHECKPOINT,
+                dict(seq=cp.seq, at=cp.at, hash=cp.hash, signature=cp.signature, key_id=cp.key_id),
+            )
             session.execute(_HEAD_WITH_CHECKPOINT, {"h": entry_hash, "cs": seq, "ca": at})
         else:
             session.execute(_HEAD, {"h": entry_hash})
@@ -105,7 +132,9 @@ class AuditLog:
 
     def _checkpoint(self, seq: int, entry_hash: bytes, at: datetime) -> AuditCheckpoint:
         signature = self.signer.sign(chain.checkpoint_message(seq, entry_hash))
-        return AuditCheckpoint(seq=seq, at=at, hash=entry_hash, signature=signature, key_id=self.signer.key_id)
+        return AuditCheckpoint(
+            seq=seq, at=at, hash=entry_hash, signature=signature, key_id=self.signer.key_id
+        )
 
 
 def _aware(value: datetime) -> datetime:

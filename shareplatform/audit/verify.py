@@ -28,23 +28,47 @@ def verify(session: Session, public_key: bytes, batch: int = 5000) -> VerifyResu
     expected_seq, prev, count = 1, chain.GENESIS, 0
     encode, link = chain.encode, chain.link
     stmt = select(
-        AuditEntry.seq, AuditEntry.at, AuditEntry.actor_id, AuditEntry.actor, AuditEntry.action,
-        AuditEntry.object_type, AuditEntry.object_id, AuditEntry.case_id, AuditEntry.label,
-        AuditEntry.outcome, AuditEntry.reason, AuditEntry.detail, AuditEntry.prev_hash, AuditEntry.hash,
+        AuditEntry.seq,
+        AuditEntry.at,
+        AuditEntry.actor_id,
+        AuditEntry.actor,
+        AuditEntry.action,
+        AuditEntry.object_type,
+        AuditEntry.object_id,
+        AuditEntry.case_id,
+        AuditEntry.label,
+        AuditEntry.outcome,
+        AuditEntry.reason,
+        AuditEntry.detail,
+        AuditEntry.prev_hash,
+        AuditEntry.hash,
     ).order_by(AuditEntry.seq)
     # a server-side cursor on PostgreSQL: `with` closes it also when returning at a broken entry
     with session.execute(stmt.execution_options(yield_per=batch)) as rows:
         for row in rows:
             seq = row[0]
             if seq != expected_seq:
-                return VerifyResult(False, count, len(checkpoints), expected_seq,
-                                    f"entry {expected_seq} is missing (next present is {seq})")
+                return VerifyResult(
+                    False,
+                    count,
+                    len(checkpoints),
+                    expected_seq,
+                    f"entry {expected_seq} is missing (next present is {seq})",
+                )
             values = (seq, chain.timestamp(row[1]), row[2] or "", *row[3:12])
             if row[12] != prev:
-                return VerifyResult(False, count, len(checkpoints), seq, f"entry {seq} does not follow entry {seq - 1}")
+                return VerifyResult(
+                    False,
+                    count,
+                    len(checkpoints),
+                    seq,
+                    f"entry {seq} does not follow entry {seq - 1}",
+                )
             digest = link(prev, encode(values))
             if digest != row[13]:
-                return VerifyResult(False, count, len(checkpoints), seq, f"entry {seq} has been altered")
+                return VerifyResult(
+                    False, count, len(checkpoints), seq, f"entry {seq} has been altered"
+                )
             cp = checkpoints.get(seq)
             if cp is not None:
                 problem = _check_checkpoint(verifier, cp, digest)
@@ -54,12 +78,22 @@ def verify(session: Session, public_key: bytes, batch: int = 5000) -> VerifyResu
     head = session.get(AuditHead, 1)
     last = expected_seq - 1
     if head is not None and (head.seq != last or head.hash != prev):
-        return VerifyResult(False, count, len(checkpoints), last + 1 if head.seq > last else last,
-                            f"the chain ends at {last} but its head records {head.seq}")
+        return VerifyResult(
+            False,
+            count,
+            len(checkpoints),
+            last + 1 if head.seq > last else last,
+            f"the chain ends at {last} but its head records {head.seq}",
+        )
     for seq in checkpoints:
         if seq > last:
-            return VerifyResult(False, count, len(checkpoints), last + 1,
-                                f"checkpoint {seq} covers entries that are missing")
+            return VerifyResult(
+                False,
+                count,
+                len(checkpoints),
+                last + 1,
+                f"checkpoint {seq} covers entries that are missing",
+            )
     return VerifyResult(True, count, len(checkpoints))
 
 

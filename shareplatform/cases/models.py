@@ -18,7 +18,9 @@ class Nominal(Sealed, Base):
     __tablename__ = "nominals"
     __sealed__ = ("names_ct", "dob_ct", "identifiers_ct")
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    names_ct: Mapped[bytes] = mapped_column(LargeBinary)  # JSON: {"given": .., "family": .., "aliases": [..]}
+    names_ct: Mapped[bytes] = mapped_column(
+        LargeBinary
+    )  # JSON: {"given": .., "family": .., "aliases": [..]}
     dob_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     identifiers_ct: Mapped[bytes] = mapped_column(LargeBinary)  # JSON: {"pnc": .., "cro": .., ...}
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -71,7 +73,10 @@ class MappaLevelChange(Sealed, Base):
 
 
 class TeamMembership(Base):
-    """Who holds a case, in which capacity, from when to when. Panel members sit on its MAPPA panel."""
+    """Who holds a case, in which capacity, from when to when.
+
+    Panel members sit on its MAPPA panel.
+    """
 
     __tablename__ = "team_memberships"
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

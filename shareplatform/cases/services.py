@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from ..access.facts import CaseRef, Facts, relation
@@ -22,7 +22,13 @@ from ..domain.labels import Classification, highest
 from .models import Case, MappaLevelChange, Nominal, NominalIndex, TeamMembership
 
 IDENTIFIERS = ("pnc", "cro", "nomis", "crn", "visor")
-IDENTIFIER_TITLES = {"pnc": "PNC ID", "cro": "CRO number", "nomis": "NOMIS number", "crn": "nDelius CRN", "visor": "ViSOR number"}
+IDENTIFIER_TITLES = {
+    "pnc": "PNC ID",
+    "cro": "CRO number",
+    "nomis": "NOMIS number",
+    "crn": "nDelius CRN",
+    "visor": "ViSOR number",
+}
 
 
 @dataclass(frozen=True)
@@ -90,31 +96,53 @@ def case_ref(case: Case) -> CaseRef:
 
 # -- writing ------------------------------------------------------------------------------------
 def add_nominal(
-    session: Session, access: AccessLayer, indexer: BlindIndexer, *, given_name: str, family_name: str,
-    aliases: list[str] | None = None, date_of_birth: date | None = None, identifiers: dict[str, str] | None = None,
+    session: Session,
+    access: AccessLayer,
+    indexer: BlindIndexer,
+    *,
+    given_name: str,
+    family_name: str,
+    aliases: list[str] | None = None,
+    date_of_birth: date | None = None,
+    identifiers: dict[str, str] | None = None,
     event: Event | None = None,
 ) -> Nominal:
-    """Create a nominal with its identity sealed at OFFICIAL-SENSITIVE and blind-indexed for search."""
+    """Create a nominal, identity sealed at OFFICIAL-SENSITIVE and blind-indexed for search."""
     if not given_name.strip() or not family_name.strip():
-        raise InvalidValue("name", f"{given_name} {family_name}".strip(), why="given and family names are required")
+        raise InvalidValue(
+            "name", f"{given_name} {family_name}".strip(), why="given and family names are required"
+        )
     ids = {k: v.strip() for k, v in (identifiers or {}).items() if v and v.strip()}
     unknown = set(ids) - set(IDENTIFIERS)
     if unknown:
         raise InvalidValue("identifier type", sorted(unknown)[0], list(IDENTIFIERS))
-    nominal = Nominal(id=uuid.uuid4(), classification=Classification.OFFICIAL_SENSITIVE.marking, caveats="")
+    nominal = Nominal(
+        id=uuid.uuid4(), classification=Classification.OFFICIAL_SENSITIVE.marking, caveats=""
+    )
     plain = {
-        "names": json.dumps({"given": given_name.strip(), "family": family_name.strip(), "aliases": aliases or []}),
+        "names": json.dumps(
+            {"given": given_name.strip(), "family": family_name.strip(), "aliases": aliases or []}
+        ),
         "dob": date_of_birth.isoformat() if date_of_birth else None,
         "identifiers": json.dumps(ids, sort_keys=True),
     }
-    access.seal_system(session, nominal, plain, event or Event("nominal.create", "nominal", "done", "OFFICIAL-SENSITIVE"))
+    access.seal_system(
+        session,
+        nominal,
+        plain,
+        event or Event("nominal.create", "nominal", "done", "OFFICIAL-SENSITIVE"),
+    )
     session.flush()
     for kind, value in index_terms(given_name, family_name, aliases or [], ids):
-        session.add(NominalIndex(nominal_id=nominal.id, kind=kind, digest=indexer.digest(kind, value)))
+        session.add(
+            NominalIndex(nominal_id=nominal.id, kind=kind, digest=indexer.digest(kind, value))
+        )
     return nominal
 
 
-def index_terms(given: str, family: str, aliases: list[str], ids: dict[str, str]) -> list[tuple[str, str]]:
+def index_terms(
+    given: str, family: str, aliases: list[str], ids: dict[str, str]
+) -> list[tuple[str, str]]:
     terms = [("name", f"{given} {family}"), ("name", family)]
     terms += [("name", a) for a in aliases if a.strip()]
     terms += [(kind, value) for kind, value in ids.items()]
@@ -122,51 +150,117 @@ def index_terms(given: str, family: str, aliases: list[str], ids: dict[str, str]
 
 
 def open_case(
-    session: Session, access: AccessLayer, *, nominal: Nominal, reference: str, category: str, phase: str,
-    lead_agency: str, nsd_unit: str | None, ct_unit: str | None, establishment: str | None = None,
-    mappa_category: int = 4, mappa_level: int = 3, release_date: date | None = None,
-    licence_end: date | None = None, sentence_end: date | None = None, next_review: date | None = None,
+    session: Session,
+    access: AccessLayer,
+    *,
+    nominal: Nominal,
+    reference: str,
+    category: str,
+    phase: str,
+    lead_agency: str,
+    nsd_unit: str | None,
+    ct_unit: str | None,
+    establishment: str | None = None,
+    mappa_category: int = 4,
+    mappa_level: int = 3,
+    release_date: date | None = None,
+    licence_end: date | None = None,
+    sentence_end: date | None = None,
+    next_review: date | None = None,
 ) -> Case:
     case = Case(
-        id=uuid.uuid4(), reference=reference, nominal_id=nominal.id,
-        category=CaseCategory.parse(category).value, phase=Phase.parse(phase).value, lead_agency=lead_agency,
-        nsd_unit=nsd_unit, ct_unit=ct_unit, establishment=establishment,
-        mappa_category=int(MappaCategory.parse(mappa_category)), mappa_level=int(MappaLevel.parse(mappa_level)),
-        release_date=release_date, licence_end=licence_end, sentence_end=sentence_end, next_review=next_review,
+        id=uuid.uuid4(),
+        reference=reference,
+        nominal_id=nominal.id,
+        category=CaseCategory.parse(category).value,
+        phase=Phase.parse(phase).value,
+        lead_agency=lead_agency,
+        nsd_unit=nsd_unit,
+        ct_unit=ct_unit,
+        establishment=establishment,
+        mappa_category=int(MappaCategory.parse(mappa_category)),
+        mappa_level=int(MappaLevel.parse(mappa_level)),
+        release_date=release_date,
+        licence_end=licence_end,
+        sentence_end=sentence_end,
+        next_review=next_review,
     )
     session.add(case)
-    access.record(session, None, Event("case.open", "case", "done", "OFFICIAL-SENSITIVE", str(case.id), str(case.id)))
+    access.record(
+        session,
+        None,
+        Event("case.open", "case", "done", "OFFICIAL-SENSITIVE", str(case.id), str(case.id)),
+    )
     return case
 
 
 def add_member(
-    session: Session, case: Case, user_id: uuid.UUID, capacity: str, start: date, *, panel: bool = False,
-    lead: bool = False, end: date | None = None,
+    session: Session,
+    case: Case,
+    user_id: uuid.UUID,
+    capacity: str,
+    start: date,
+    *,
+    panel: bool = False,
+    lead: bool = False,
+    end: date | None = None,
 ) -> TeamMembership:
     Role.parse(capacity)
-    member = TeamMembership(case_id=case.id, user_id=user_id, capacity=capacity, panel=panel, lead=lead,
-                            start_date=start, end_date=end)
+    member = TeamMembership(
+        case_id=case.id,
+        user_id=user_id,
+        capacity=capacity,
+        panel=panel,
+        lead=lead,
+        start_date=start,
+        end_date=end,
+    )
     session.add(member)
     return member
 
 
 def set_level(
-    session: Session, access: AccessLayer, case: Case, level: int, effective_from: date, rationale: str,
-    set_by: uuid.UUID, subject=None,  # type: ignore[no-untyped-def]
+    session: Session,
+    access: AccessLayer,
+    case: Case,
+    level: int,
+    effective_from: date,
+    rationale: str,
+    set_by: uuid.UUID,
+    subject=None,  # type: ignore[no-untyped-def]
 ) -> MappaLevelChange:
     """Record a MAPPA level change; a change always carries its rationale."""
     if not rationale or not rationale.strip():
         raise InvalidValue("rationale", rationale, why="a MAPPA level change needs its rationale")
     change = MappaLevelChange(
-        id=uuid.uuid4(), case_id=case.id, level=int(MappaLevel.parse(level)), effective_from=effective_from,
-        set_by_id=set_by, classification=Classification.OFFICIAL_SENSITIVE.marking, caveats="",
+        id=uuid.uuid4(),
+        case_id=case.id,
+        level=int(MappaLevel.parse(level)),
+        effective_from=effective_from,
+        set_by_id=set_by,
+        classification=Classification.OFFICIAL_SENSITIVE.marking,
+        caveats="",
     )
-    event = Event("mappa.level", "case", "done", "OFFICIAL-SENSITIVE", str(case.id), str(case.id), detail={"level": level})
+    event = Event(
+        "mappa.level",
+        "case",
+        "done",
+        "OFFICIAL-SENSITIVE",
+        str(case.id),
+        str(case.id),
+        detail={"level": level},
+    )
     if subject is None:
         access.seal_system(session, change, {"rationale": rationale.strip()}, event)
     else:
-        access.write(session, subject, change, {"rationale": rationale.strip()},
-                     Facts("mappa_level", "OFFICIAL-SENSITIVE", **relation(subject, case_ref(case))), event)
+        access.write(
+            session,
+            subject,
+            change,
+            {"rationale": rationale.strip()},
+            Facts("mappa_level", "OFFICIAL-SENSITIVE", **relation(subject, case_ref(case))),
+            event,
+        )
     case.mappa_level = change.level
     return change
 
@@ -175,7 +269,9 @@ def set_level(
 def visible_case_ids_clause(ctx: Ctx):  # type: ignore[no-untyped-def]
     """Cases the subject has any relation to: team, panel, oversight unit or break-glass."""
     s = ctx.subject
-    terms = [Case.id.in_(s.team_cases | s.panel_cases | s.break_glass_cases)]
+    terms: list[ColumnElement[bool]] = [
+        Case.id.in_(s.team_cases | s.panel_cases | s.break_glass_cases)
+    ]
     oversight = s.role.info.oversight.value
     if oversight == "nsd_unit" and s.nsd_unit:
         terms.append(Case.nsd_unit == s.nsd_unit)
@@ -184,7 +280,9 @@ def visible_case_ids_clause(ctx: Ctx):  # type: ignore[no-untyped-def]
     return or_(*terms)
 
 
-def _case_facts(ctx: Ctx, case: Case, kind: str = "case", label: str = "OFFICIAL-SENSITIVE") -> Facts:
+def _case_facts(
+    ctx: Ctx, case: Case, kind: str = "case", label: str = "OFFICIAL-SENSITIVE"
+) -> Facts:
     return Facts(kind, label, **relation(ctx.subject, case_ref(case)))
 
 
@@ -195,8 +293,13 @@ def _nominal_facts(ctx: Ctx, case: Case) -> Facts:
 def nominal_details(row: Nominal, plain: dict[str, str | None]) -> NominalDetails:
     names = json.loads(plain["names"] or "{}")
     return NominalDetails(
-        row.id, names.get("given", ""), names.get("family", ""), names.get("aliases", []), plain.get("dob"),
-        json.loads(plain["identifiers"] or "{}"), row.classification,
+        row.id,
+        names.get("given", ""),
+        names.get("family", ""),
+        names.get("aliases", []),
+        plain.get("dob"),
+        json.loads(plain["identifiers"] or "{}"),
+        row.classification,
     )
 
 
@@ -205,45 +308,73 @@ def caseload(ctx: Ctx) -> list[CaseSummary]:
     s = ctx.subject
     mine = s.team_cases | s.panel_cases
     if not mine:
-        ctx.access.record(ctx.session, s, Event("caseload.view", "case", "allow", "OFFICIAL", detail={"cases": []}))
+        ctx.access.record(
+            ctx.session,
+            s,
+            Event("caseload.view", "case", "allow", "OFFICIAL", detail={"cases": []}),
+        )
         return []
     rows = ctx.session.execute(
         select(Case, Nominal, TeamMembership.capacity)
         .join(Nominal, Nominal.id == Case.nominal_id)
-        .join(TeamMembership, and_(TeamMembership.case_id == Case.id, TeamMembership.user_id == s.user_id))
+        .join(
+            TeamMembership,
+            and_(TeamMembership.case_id == Case.id, TeamMembership.user_id == s.user_id),
+        )
         .where(Case.id.in_(mine))
         .order_by(Case.reference)
     ).all()
     # a case is listed only when I may open it today (expired vetting or policy can take it away)
-    rows = [r for r in rows if ctx.access.decide(ctx.session, s, _case_facts(ctx, r[0]), "read").allowed]
+    rows = [
+        r for r in rows if ctx.access.decide(ctx.session, s, _case_facts(ctx, r[0]), "read").allowed
+    ]
     by_nominal = {case.nominal_id: (case, capacity) for case, _, capacity in rows}
     nominals = {n.id: n for _, n, _ in rows}
     opened = ctx.access.read(
-        ctx.session, s, list(nominals.values()),
+        ctx.session,
+        s,
+        list(nominals.values()),
         lambda n: _nominal_facts(ctx, by_nominal[n.id][0]),  # type: ignore[attr-defined]
         Event("caseload.view", "nominal", "allow", "OFFICIAL-SENSITIVE"),
     )
-    names = {row.id: nominal_details(row, plain).full_name for row, plain in opened.rows}  # type: ignore[attr-defined]
+    names = {row.id: nominal_details(row, plain).full_name for row, plain in opened.rows}  # type: ignore[attr-defined, arg-type]
     out = []
     seen = set()
     for case, nominal, capacity in rows:
         if case.id in seen:
             continue
         seen.add(case.id)
-        out.append(CaseSummary(case.id, case.reference, names.get(nominal.id, "Withheld"), CaseCategory(case.category).title,
-                               Phase(case.phase).title, case.mappa_level, next_key_date(case, ctx.today), capacity))
+        out.append(
+            CaseSummary(
+                case.id,
+                case.reference,
+                names.get(nominal.id, "Withheld"),
+                CaseCategory(case.category).title,
+                Phase(case.phase).title,
+                case.mappa_level,
+                next_key_date(case, ctx.today),
+                capacity,
+            )
+        )
     return out
 
 
 def next_key_date(case: Case, today: date) -> tuple[str, date] | None:
-    dates = [("Release", case.release_date), ("MAPPA review", case.next_review), ("Licence end", case.licence_end),
-             ("Sentence end", case.sentence_end)]
+    dates = [
+        ("Release", case.release_date),
+        ("MAPPA review", case.next_review),
+        ("Licence end", case.licence_end),
+        ("Sentence end", case.sentence_end),
+    ]
     upcoming = sorted((d, name) for name, d in dates if d is not None and d >= today)
     return (upcoming[0][1], upcoming[0][0]) if upcoming else None
 
 
 def search_nominals(ctx: Ctx, query: str) -> list[tuple[CaseSummary, NominalDetails]]:
-    """Exact search by name or identifier through the blind index; only cases I may see are returned."""
+    """Exact search by name or identifier through the blind index.
+
+    Only cases I may see are returned.
+    """
     query = query.strip()
     if not query:
         return []
@@ -252,21 +383,45 @@ def search_nominals(ctx: Ctx, query: str) -> list[tuple[CaseSummary, NominalDeta
     rows = ctx.session.execute(
         select(Case, Nominal)
         .join(Nominal, Nominal.id == Case.nominal_id)
-        .where(Nominal.id.in_(select(NominalIndex.nominal_id).where(NominalIndex.digest.in_(digests))))
+        .where(
+            Nominal.id.in_(select(NominalIndex.nominal_id).where(NominalIndex.digest.in_(digests)))
+        )
         .where(visible_case_ids_clause(ctx))
         .order_by(Case.reference)
     ).all()
     cases = {n.id: c for c, n in rows}
     opened = ctx.access.read(
-        ctx.session, ctx.subject, [n for _, n in rows], lambda n: _nominal_facts(ctx, cases[n.id]),  # type: ignore[attr-defined]
-        Event("nominal.search", "nominal", "allow", "OFFICIAL-SENSITIVE", detail={"matches": len(rows)}),
+        ctx.session,
+        ctx.subject,
+        [n for _, n in rows],
+        lambda n: _nominal_facts(ctx, cases[n.id]),  # type: ignore[attr-defined]
+        Event(
+            "nominal.search",
+            "nominal",
+            "allow",
+            "OFFICIAL-SENSITIVE",
+            detail={"matches": len(rows)},
+        ),
     )
     out = []
     for row, plain in opened.rows:
         case = cases[row.id]  # type: ignore[attr-defined]
         details = nominal_details(row, plain)  # type: ignore[arg-type]
-        out.append((CaseSummary(case.id, case.reference, details.full_name, CaseCategory(case.category).title,
-                                Phase(case.phase).title, case.mappa_level, next_key_date(case, ctx.today), ""), details))
+        out.append(
+            (
+                CaseSummary(
+                    case.id,
+                    case.reference,
+                    details.full_name,
+                    CaseCategory(case.category).title,
+                    Phase(case.phase).title,
+                    case.mappa_level,
+                    next_key_date(case, ctx.today),
+                    "",
+                ),
+                details,
+            )
+        )
     return out
 
 
@@ -279,7 +434,11 @@ def get_case(ctx: Ctx, case_id: uuid.UUID | str) -> Case:
     case = ctx.session.get(Case, cid)
     event = Event("case.view", "case", "allow", "OFFICIAL-SENSITIVE", str(cid), str(cid))
     if case is None:
-        ctx.access.record(ctx.session, ctx.subject, Event("case.view", "case", "deny", "OFFICIAL", str(cid), str(cid), "no such case"))
+        ctx.access.record(
+            ctx.session,
+            ctx.subject,
+            Event("case.view", "case", "deny", "OFFICIAL", str(cid), str(cid), "no such case"),
+        )
         raise NotFound("case")
     ctx.access.require(ctx.session, ctx.subject, _case_facts(ctx, case), "read", event)
     return case
@@ -290,44 +449,83 @@ def case_view(ctx: Ctx, case_id: uuid.UUID | str) -> CaseView:
     nominal = ctx.session.get(Nominal, case.nominal_id)
     assert nominal is not None
     plain = ctx.access.read_one(
-        ctx.session, ctx.subject, nominal, _nominal_facts(ctx, case),
-        Event("nominal.read", "nominal", "allow", nominal.classification, str(nominal.id), str(case.id)),
+        ctx.session,
+        ctx.subject,
+        nominal,
+        _nominal_facts(ctx, case),
+        Event(
+            "nominal.read",
+            "nominal",
+            "allow",
+            nominal.classification,
+            str(nominal.id),
+            str(case.id),
+        ),
     )
     team = team_of(ctx, case)
     levels = level_history(ctx, case)
     from ..records.services import can_write_any
 
-    return CaseView(case, nominal_details(nominal, plain), team, levels,
-                    can_write=can_write_any(ctx, case), relation=relation(ctx.subject, case_ref(case)))
+    return CaseView(
+        case,
+        nominal_details(nominal, plain),
+        team,
+        levels,
+        can_write=can_write_any(ctx, case),
+        relation=relation(ctx.subject, case_ref(case)),
+    )
 
 
 def team_of(ctx: Ctx, case: Case) -> list[TeamMember]:
     from ..accounts.models import User
 
-    if not ctx.access.decide(ctx.session, ctx.subject, _case_facts(ctx, case, "team"), "read").allowed:
+    if not ctx.access.decide(
+        ctx.session, ctx.subject, _case_facts(ctx, case, "team"), "read"
+    ).allowed:
         return []
     rows = ctx.session.execute(
-        select(TeamMembership, User).join(User, User.id == TeamMembership.user_id)
-        .where(TeamMembership.case_id == case.id).order_by(TeamMembership.start_date)
+        select(TeamMembership, User)
+        .join(User, User.id == TeamMembership.user_id)
+        .where(TeamMembership.case_id == case.id)
+        .order_by(TeamMembership.start_date)
     ).all()
-    return [TeamMember(u.id, u.display_name, Role.parse(u.role).title, u.agency, m.capacity, m.panel, m.lead,
-                       m.start_date, m.end_date) for m, u in rows]
+    return [
+        TeamMember(
+            u.id,
+            u.display_name,
+            Role.parse(u.role).title,
+            u.agency,
+            m.capacity,
+            m.panel,
+            m.lead,
+            m.start_date,
+            m.end_date,
+        )
+        for m, u in rows
+    ]
 
 
 def level_history(ctx: Ctx, case: Case) -> list[LevelChange]:
     from ..accounts.models import User
 
     rows = ctx.session.execute(
-        select(MappaLevelChange, User.display_name).join(User, User.id == MappaLevelChange.set_by_id)
-        .where(MappaLevelChange.case_id == case.id).order_by(MappaLevelChange.effective_from.desc(), MappaLevelChange.created_at.desc())
+        select(MappaLevelChange, User.display_name)
+        .join(User, User.id == MappaLevelChange.set_by_id)
+        .where(MappaLevelChange.case_id == case.id)
+        .order_by(MappaLevelChange.effective_from.desc(), MappaLevelChange.created_at.desc())
     ).all()
     who = {c.id: name for c, name in rows}
     opened = ctx.access.read(
-        ctx.session, ctx.subject, [c for c, _ in rows], lambda c: _case_facts(ctx, case, "team", c.classification),  # type: ignore[attr-defined]
+        ctx.session,
+        ctx.subject,
+        [c for c, _ in rows],
+        lambda c: _case_facts(ctx, case, "team", c.classification),  # type: ignore[attr-defined]
         Event("mappa.history", "case", "allow", "OFFICIAL-SENSITIVE", str(case.id), str(case.id)),
     )
-    return [LevelChange(c.level, c.effective_from, plain["rationale"] or "", who[c.id])  # type: ignore[attr-defined]
-            for c, plain in opened.rows]
+    return [
+        LevelChange(c.level, c.effective_from, plain["rationale"] or "", who[c.id])  # type: ignore[attr-defined]
+        for c, plain in opened.rows
+    ]
 
 
 def highest_of(labels: list[str]) -> Classification:

@@ -57,7 +57,9 @@ def bind(session: Session, provider: KeyProvider, vault: Vault, allow_create: bo
                 "Restore the keys directory (SHAREPLATFORM_KEYS_DIR) or use a new database."
             )
         elif not hmac.compare_digest(expected, _fingerprint(value)):
-            raise KeyProblem(f"secret '{name}' in {where} is not the one this database was created with")
+            raise KeyProblem(
+                f"secret '{name}' in {where} is not the one this database was created with"
+            )
     for level in LEVELS:
         rows = [r for r in recorded if r.level == level]
         if not rows:
@@ -67,7 +69,11 @@ def bind(session: Session, provider: KeyProvider, vault: Vault, allow_create: bo
             version = max(versions) if versions else 1
             if not versions:
                 provider.create_kek(level, version)
-            session.add(KekVersion(level=level, version=version, check_value=provider.check_value(level, version)))
+            session.add(
+                KekVersion(
+                    level=level, version=version, check_value=provider.check_value(level, version)
+                )
+            )
             vault.current[level] = version
             continue
         for row in rows:
@@ -79,7 +85,9 @@ def bind(session: Session, provider: KeyProvider, vault: Vault, allow_create: bo
                     "Restore the keys directory or point SHAREPLATFORM_KEYS_DIR at the right one."
                 )
             if not hmac.compare_digest(row.check_value, provider.check_value(level, row.version)):
-                raise KeyProblem(f"KEK {level} v{row.version} in {where} is not the key this database uses")
+                raise KeyProblem(
+                    f"KEK {level} v{row.version} in {where} is not the key this database uses"
+                )
         vault.current[level] = max(r.version for r in rows if r.retired_at is None)
     session.flush()
 
@@ -101,12 +109,18 @@ def status(session: Session) -> list[LevelStatus]:
         )
     )
     rows = session.scalars(select(KekVersion).order_by(KekVersion.level, KekVersion.version)).all()
-    current = {}
+    current: dict[str, int] = {}
     for r in rows:
         if r.retired_at is None:
             current[r.level] = max(current.get(r.level, 0), r.version)
     return [
-        LevelStatus(r.level, r.version, current.get(r.level) == r.version, r.retired_at is not None, counts.get((r.level, r.version), 0))
+        LevelStatus(
+            r.level,
+            r.version,
+            current.get(r.level) == r.version,
+            r.retired_at is not None,
+            counts.get((r.level, r.version), 0),
+        )
         for r in rows
     ]
 
@@ -115,15 +129,21 @@ def begin_rotation(session: Session, provider: KeyProvider, vault: Vault, level:
     """Create a new KEK version for `level`; new data keys use it from now on."""
     if level not in LEVELS:
         raise KeyProblem(f"unknown level {level!r}")
-    latest = session.scalar(select(func.max(KekVersion.version)).where(KekVersion.level == level)) or 0
+    latest = (
+        session.scalar(select(func.max(KekVersion.version)).where(KekVersion.level == level)) or 0
+    )
     version = max(latest, *provider.kek_versions(level), 0) + 1
     provider.create_kek(level, version)
-    session.add(KekVersion(level=level, version=version, check_value=provider.check_value(level, version)))
+    session.add(
+        KekVersion(level=level, version=version, check_value=provider.check_value(level, version))
+    )
     vault.current[level] = version
     return version
 
 
-def rewrap_batch(session: Session, provider: KeyProvider, level: str, to_version: int, batch: int) -> int:
+def rewrap_batch(
+    session: Session, provider: KeyProvider, level: str, to_version: int, batch: int
+) -> int:
     """Re-wrap up to `batch` data keys of `level` under `to_version`. Content is not re-encrypted.
 
     Each key row is updated on its own old version (compare-and-set), so a concurrent reader
@@ -131,7 +151,9 @@ def rewrap_batch(session: Session, provider: KeyProvider, level: str, to_version
     """
     rows = session.execute(
         select(DataKey.id, DataKey.kek_version, DataKey.wrapped)
-        .where(DataKey.level == level, DataKey.kek_version < to_version, DataKey.wrapped.is_not(None))
+        .where(
+            DataKey.level == level, DataKey.kek_version < to_version, DataKey.wrapped.is_not(None)
+        )
         .limit(batch)
     ).all()
     if not rows:
@@ -143,20 +165,37 @@ def rewrap_batch(session: Session, provider: KeyProvider, level: str, to_version
         .where(table.c.id == bindparam("key_id"), table.c.kek_version == bindparam("old_version"))
         .values(kek_version=to_version, wrapped=bindparam("new_wrapped"))
     )
-    session.execute(stmt, [
-        {"key_id": key_id, "old_version": old_version,
-         # the query selects only keys whose wrapped value is not NULL
-         "new_wrapped": provider.wrap(level, to_version, provider.unwrap(level, old_version, wrapped))}  # type: ignore[arg-type]
-        for key_id, old_version, wrapped in rows
-    ])
+    session.execute(
+        stmt,
+        [
+            {
+                "key_id": key_id,
+                "old_version": old_version,
+                # the query selects only keys whose wrapped value is not NULL
+                "new_wrapped": provider.wrap(
+                    level,
+                    to_version,
+                    provider.unwrap(level, old_version, wrapped),  # type: ignore[arg-type]
+                ),
+            }  # type: ignore[arg-type]
+            for key_id, old_version, wrapped in rows
+        ],
+    )
     return len(rows)
 
 
 def rotate(
-    db_transaction: Callable[[], object], provider: KeyProvider, vault: Vault, level: str,
-    batch: int = 2000, progress: Callable[[int], None] | None = None,
+    db_transaction: Callable[[], object],
+    provider: KeyProvider,
+    vault: Vault,
+    level: str,
+    batch: int = 2000,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[int, int]:
-    """Rotate one level online: new KEK version, then re-wrap in short batches. Returns (version, n)."""
+    """Rotate one level online: new KEK version, then re-wrap in short batches.
+
+    Returns (version, n).
+    """
     with db_transaction() as session:  # type: ignore[attr-defined]
         version = begin_rotation(session, provider, vault, level)
     total = 0
@@ -175,17 +214,21 @@ def retire(session: Session, provider: KeyProvider, level: str, version: int) ->
     if row is None or row.retired_at is not None:
         raise KeyProblem(f"no active KEK {level} v{version}")
     in_use = session.scalar(
-        select(func.count()).select_from(DataKey).where(
-            DataKey.level == level, DataKey.kek_version == version, DataKey.wrapped.is_not(None)
-        )
+        select(func.count())
+        .select_from(DataKey)
+        .where(DataKey.level == level, DataKey.kek_version == version, DataKey.wrapped.is_not(None))
     )
     if in_use:
         raise KeyProblem(f"KEK {level} v{version} still wraps {in_use} data keys: rotate first")
     newest = session.scalar(
-        select(func.max(KekVersion.version)).where(KekVersion.level == level, KekVersion.retired_at.is_(None))
+        select(func.max(KekVersion.version)).where(
+            KekVersion.level == level, KekVersion.retired_at.is_(None)
+        )
     )
     if newest == version:
-        raise KeyProblem(f"KEK {level} v{version} is the current version: rotate before retiring it")
+        raise KeyProblem(
+            f"KEK {level} v{version} is the current version: rotate before retiring it"
+        )
     row.retired_at = utcnow()
     session.flush()  # the caller destroys the key file only after this commits
 

@@ -32,6 +32,10 @@ class DataKey(Base):
     shredded_at: Mapped[datetime | None]
 
     __table_args__ = (
-        Index("ix_data_keys_shredded", "id", sqlite_where=text("wrapped IS NULL"),
-              postgresql_where=text("wrapped IS NULL")),
+        Index(
+            "ix_data_keys_shredded",
+            "id",
+            sqlite_where=text("wrapped IS NULL"),
+            postgresql_where=text("wrapped IS NULL"),
+        ),
     )

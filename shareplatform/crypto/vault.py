@@ -106,7 +106,9 @@ class Vault:
         if version is None:
             raise KeyProblem(f"no active KEK for {level}: the keyring is not bound")
         dek = os.urandom(32)
-        return NewDataKey(uuid.uuid4(), level, version, self.provider.wrap(level, version, dek), dek)
+        return NewDataKey(
+            uuid.uuid4(), level, version, self.provider.wrap(level, version, dek), dek
+        )
 
     def seal(self, grant: Grant, key: NewDataKey, binding: Binding, plaintext: str) -> bytes:
         self._check(grant, "write", binding.table, binding.row_id)
@@ -123,7 +125,10 @@ class Vault:
         for item in items:
             self._check(grant, "read", item.binding.table, item.binding.row_id)
             if (item.binding.row_id, item.wrapped_key, item.level, item.kek_version) != (
-                first.binding.row_id, first.wrapped_key, first.level, first.kek_version
+                first.binding.row_id,
+                first.wrapped_key,
+                first.level,
+                first.kek_version,
             ):
                 raise IntegrityError("open_row takes fields of one row under one data key")
         dek = self._unwrap_for(first)
@@ -133,7 +138,9 @@ class Vault:
         if item.level in self.blocked_levels:
             raise GrantRefused(f"{item.level} material is not served from this key provider")
         if item.wrapped_key is None:
-            raise IntegrityError(f"{item.binding.table} row {item.binding.row_id} has been shredded")
+            raise IntegrityError(
+                f"{item.binding.table} row {item.binding.row_id} has been shredded"
+            )
         expected_level = item.binding.label.split("|", 1)[0]
         if item.level != expected_level:
             # the data key was wrapped for another level than the row's label claims

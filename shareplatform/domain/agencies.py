@@ -20,7 +20,7 @@ class Agency(enum.StrEnum):
         return parse_member(cls, value, "agency")
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]
         return _AGENCY_TITLES[self]
 
 
@@ -103,7 +103,7 @@ class Role(enum.StrEnum):
         return ROLES[self].in_corridor
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]
         return ROLES[self].title
 
 

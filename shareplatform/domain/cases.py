@@ -14,7 +14,7 @@ class _Parsed(enum.StrEnum):
         return parse_member(cls, value, _kind(cls.__name__), underscores=True)
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]
         return _TITLES.get(self.value, self.value.replace("_", " ").capitalize())
 
 
@@ -91,7 +91,9 @@ class RecordType(_Parsed):
     @property
     def family(self) -> RecordFamily:
         head = self.value.split("_", 1)[0].lower()
-        return RecordFamily(head) if head in RecordFamily._value2member_map_ else RecordFamily.MINUTES
+        return (
+            RecordFamily(head) if head in RecordFamily._value2member_map_ else RecordFamily.MINUTES
+        )
 
 
 _TITLES = {

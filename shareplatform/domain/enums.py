@@ -1,4 +1,7 @@
-"""One way to read a vocabulary value from outside (forms, files, the API): clear errors, fail closed."""
+"""One way to read a vocabulary value from outside (forms, files, the API).
+
+Clear errors, fail closed.
+"""
 
 from __future__ import annotations
 

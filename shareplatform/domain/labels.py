@@ -35,7 +35,10 @@ class Classification(enum.IntEnum):
             raise InvalidValue("classification", value, cls.markings())
         if text in ("TOP-SECRET", "TS"):
             raise InvalidValue(
-                "classification", value, cls.markings(), "this platform holds material up to SECRET only"
+                "classification",
+                value,
+                cls.markings(),
+                "this platform holds material up to SECRET only",
             )
         for member in cls:
             if member.marking == text:
@@ -97,7 +100,9 @@ class Label:
             raise InvalidValue("classification", classification, Classification.markings())
         if isinstance(caveats, str):
             caveats = [c for c in caveats.split(",") if c.strip()]
-        return cls(Classification.parse(classification), frozenset(Caveat.parse(c) for c in caveats or ()))
+        return cls(
+            Classification.parse(classification), frozenset(Caveat.parse(c) for c in caveats or ())
+        )
 
     @property
     def orcon(self) -> bool:

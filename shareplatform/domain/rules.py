@@ -11,9 +11,11 @@ from .cases import RecordType
 
 @dataclass(frozen=True)
 class Settings:
-    # Rec 20: police visit a nominal's home only after a risk assessment completed within this period.
+    # Rec 20: police visit a nominal's home only after a risk assessment completed
+    # within this period.
     home_visit_assessment_days: int = 28
-    # Rec 4: terrorist cases sit at MAPPA Level 3 for this long after release (HMPPS policy, not law).
+    # Rec 4: terrorist cases sit at MAPPA Level 3 for this long after release
+    # (HMPPS policy, not law).
     level3_review_months: int = 12
 
 

@@ -270,9 +270,7 @@ def checklists_for_case(ctx: Ctx, case: Case) -> list[ChecklistView]:
     return list(views.values())
 
 
-def _plan_versions_for(
-    ctx: Ctx, case: Case, record_ids: set[uuid.UUID]
-) -> dict[uuid.UUID, int]:
+def _plan_versions_for(ctx: Ctx, case: Case, record_ids: set[uuid.UUID]) -> dict[uuid.UUID, int]:
     """The latest plan version resting on each record (rec 13: enquiry results in the plan)."""
     ids = [r for r in record_ids if r]
     if not ids:

@@ -20,5 +20,16 @@ def shred_record(session: Session, access: AccessLayer, record_id: str, reason: 
     if record is None:
         raise LookupError(f"no record {record_id}")
     keyring.shred(session, record.data_key_id)
-    access.record(session, None, Event("record.shred", "record", "done", record.classification, str(record.id),
-                                       str(record.case_id), reason))
+    access.record(
+        session,
+        None,
+        Event(
+            "record.shred",
+            "record",
+            "done",
+            record.classification,
+            str(record.id),
+            str(record.case_id),
+            reason,
+        ),
+    )

@@ -76,22 +76,38 @@ class NewRecord:
     joint_agencies: list[str] = field(default_factory=list)
 
 
-def record_facts(ctx: Ctx, case: Case, record: Record, rel: dict[str, object] | None = None) -> Facts:
+def record_facts(
+    ctx: Ctx, case: Case, record: Record, rel: dict[str, object] | None = None
+) -> Facts:
     label = record.label
     return Facts(
-        f"record/{record.record_type}", record.classification,
+        f"record/{record.record_type}",
+        record.classification,
         author=record.author_id == ctx.subject.user_id,
-        orcon_foreign=label.orcon and record.originating_agency != ctx.subject.agency.value and record.released_at is None,
+        orcon_foreign=label.orcon
+        and record.originating_agency != ctx.subject.agency.value
+        and record.released_at is None,
         **(rel if rel is not None else relation(ctx.subject, case_ref(case))),  # type: ignore[arg-type]
     )
 
 
-def writable_labels(ctx: Ctx, case: Case, record_type: str = "CONTACT_OFFICE") -> list[Classification]:
-    """Labels this user may write on this case: never above their clearance (domain rule) or policy."""
+def writable_labels(
+    ctx: Ctx, case: Case, record_type: str = "CONTACT_OFFICE"
+) -> list[Classification]:
+    """Labels this user may write on this case.
+
+    Never above their clearance (domain rule) or policy.
+    """
     rel = relation(ctx.subject, case_ref(case))
     return [
-        c for c in Classification
-        if ctx.access.decide(ctx.session, ctx.subject, Facts(f"record/{record_type}", c.marking, author=True, **rel), "write").allowed
+        c
+        for c in Classification
+        if ctx.access.decide(
+            ctx.session,
+            ctx.subject,
+            Facts(f"record/{record_type}", c.marking, author=True, **rel),
+            "write",
+        ).allowed
     ]
 
 
@@ -103,26 +119,39 @@ def validate_new(data: NewRecord, today: date) -> tuple[RecordType, Label, list[
     """Domain validation of a new record; raises InvalidValue naming the field."""
     record_type = RecordType.parse(data.record_type)
     if record_type is RecordType.SANITISED_ACTION:
-        raise InvalidValue("record type", data.record_type, why="sanitised actions are released by a chair")
+        raise InvalidValue(
+            "record type", data.record_type, why="sanitised actions are released by a chair"
+        )
     label = Label.of(data.classification, data.caveats)
     if data.occurred_on > today:
-        raise InvalidValue("date", data.occurred_on.isoformat(), why="the date cannot be in the future")
+        raise InvalidValue(
+            "date", data.occurred_on.isoformat(), why="the date cannot be in the future"
+        )
     if not data.title.strip():
         raise InvalidValue("title", data.title, why="enter a short title")
     if len(data.title) > MAX_TITLE:
-        raise InvalidValue("title", data.title[:20] + "...", why=f"title must be {MAX_TITLE} characters or fewer")
+        raise InvalidValue(
+            "title", data.title[:20] + "...", why=f"title must be {MAX_TITLE} characters or fewer"
+        )
     if not data.body.strip():
         raise InvalidValue("details", "", why="enter the details of the record")
     if len(data.body) > MAX_BODY:
         raise InvalidValue("details", "", why=f"details must be {MAX_BODY} characters or fewer")
     joint = [Agency.parse(a) for a in data.joint_agencies]
     if record_type is RecordType.CONTACT_JOINT_VISIT and not joint:
-        raise InvalidValue("attending agencies", "", why="a joint visit needs the other agency that attended")
+        raise InvalidValue(
+            "attending agencies", "", why="a joint visit needs the other agency that attended"
+        )
     return record_type, label, joint
 
 
-def post_record(ctx: Ctx, case_id: uuid.UUID | str, data: NewRecord, supersedes: Record | None = None,
-                reason: str | None = None) -> Record:
+def post_record(
+    ctx: Ctx,
+    case_id: uuid.UUID | str,
+    data: NewRecord,
+    supersedes: Record | None = None,
+    reason: str | None = None,
+) -> Record:
     """Write one record on a case. A joint visit is one record with both agencies as attendees."""
     case = get_case(ctx, case_id)
     record_type, label, joint = validate_new(data, ctx.today)
@@ -130,22 +159,48 @@ def post_record(ctx: Ctx, case_id: uuid.UUID | str, data: NewRecord, supersedes:
     if needs_home_visit_assessment(record_type, agencies):
         _require_home_visit_assessment(ctx, case, data.occurred_on)
     record = Record(
-        id=uuid.uuid4(), case_id=case.id, record_type=record_type.value,
-        originating_agency=ctx.subject.agency.value, author_id=ctx.subject.user_id,
-        occurred_on=data.occurred_on, classification=label.classification.marking, caveats=label.caveat_text(),
+        id=uuid.uuid4(),
+        case_id=case.id,
+        record_type=record_type.value,
+        originating_agency=ctx.subject.agency.value,
+        author_id=ctx.subject.user_id,
+        occurred_on=data.occurred_on,
+        classification=label.classification.marking,
+        caveats=label.caveat_text(),
         supersedes_id=supersedes.id if supersedes else None,
     )
-    facts = Facts(f"record/{record_type.value}", label.classification.marking, author=True,
-                  **relation(ctx.subject, case_ref(case)))
-    event = Event("record.create" if supersedes is None else "record.correct", "record", "done",
-                  label.classification.marking, str(record.id), str(case.id),
-                  detail={"type": record_type.value, "supersedes": str(supersedes.id) if supersedes else ""})
-    ctx.access.write(ctx.session, ctx.subject, record,
-                     {"title": data.title.strip(), "body": data.body, "correction_reason": reason}, facts, event)
+    facts = Facts(
+        f"record/{record_type.value}",
+        label.classification.marking,
+        author=True,
+        **relation(ctx.subject, case_ref(case)),
+    )
+    event = Event(
+        "record.create" if supersedes is None else "record.correct",
+        "record",
+        "done",
+        label.classification.marking,
+        str(record.id),
+        str(case.id),
+        detail={"type": record_type.value, "supersedes": str(supersedes.id) if supersedes else ""},
+    )
+    ctx.access.write(
+        ctx.session,
+        ctx.subject,
+        record,
+        {"title": data.title.strip(), "body": data.body, "correction_reason": reason},
+        facts,
+        event,
+    )
     ctx.session.flush()  # the record row first: attendees refer to it
     for agency in agencies:
-        ctx.session.add(RecordAttendee(record_id=record.id, agency=agency.value,
-                                       user_id=ctx.subject.user_id if agency is ctx.subject.agency else None))
+        ctx.session.add(
+            RecordAttendee(
+                record_id=record.id,
+                agency=agency.value,
+                user_id=ctx.subject.user_id if agency is ctx.subject.agency else None,
+            )
+        )
     ctx.session.flush()
     return record
 
@@ -156,28 +211,40 @@ def _require_home_visit_assessment(ctx: Ctx, case: Case, visit_on: date) -> None
     readable = ctx.access.record_filter(ctx.session, ctx.subject, case_ref(case), Record, "read")
     latest = ctx.session.scalar(
         select(func.max(Record.occurred_on)).where(
-            Record.case_id.in_(same_person), Record.record_type == RecordType.ASSESSMENT_HOME_VISIT_RISK.value,
-            Record.occurred_on <= visit_on, readable,
+            Record.case_id.in_(same_person),
+            Record.record_type == RecordType.ASSESSMENT_HOME_VISIT_RISK.value,
+            Record.occurred_on <= visit_on,
+            readable,
         )
     )
     if not assessment_current(visit_on, latest, ctx.settings):
         days = ctx.settings.home_visit_assessment_days
-        raise InvalidValue("type", "home visit", why=(
-            f"a home visit with police needs a home-visit risk assessment for this person completed in the "
-            f"{days} days before the visit: record the assessment first"))
+        raise InvalidValue(
+            "type",
+            "home visit",
+            why=(
+                "a home visit with police needs a home-visit risk assessment for this person "
+                "completed in the "
+                f"{days} days before the visit: record the assessment first"
+            ),
+        )
 
 
 def correct_record(ctx: Ctx, record_id: uuid.UUID | str, data: NewRecord, reason: str) -> Record:
     """A correction is a new record superseding the old, with a reason. The old stays readable."""
     if not reason or not reason.strip():
-        raise InvalidValue("reason for correction", reason, why="say why the record is being corrected")
+        raise InvalidValue(
+            "reason for correction", reason, why="say why the record is being corrected"
+        )
     old = _get_record(ctx, record_id)
     case = ctx.session.get(Case, old.case_id)
     assert case is not None
     _open_record(ctx, case, old)  # must be able to read what is being corrected
     already = ctx.session.scalar(select(Record.id).where(Record.supersedes_id == old.id))
     if already is not None:
-        raise Conflict("This record has already been corrected: correct the latest version instead.")
+        raise Conflict(
+            "This record has already been corrected: correct the latest version instead."
+        )
     return post_record(ctx, case.id, data, supersedes=old, reason=reason.strip())
 
 
@@ -188,21 +255,41 @@ def _get_record(ctx: Ctx, record_id: uuid.UUID | str) -> Record:
         raise NotFound("record") from None
     record = ctx.session.get(Record, rid)
     if record is None:
-        ctx.access.record(ctx.session, ctx.subject, Event("record.read", "record", "deny", "OFFICIAL", str(rid), "", "no such record"))
+        ctx.access.record(
+            ctx.session,
+            ctx.subject,
+            Event("record.read", "record", "deny", "OFFICIAL", str(rid), "", "no such record"),
+        )
         raise NotFound("record")
     return record
 
 
 def _open_record(ctx: Ctx, case: Case, record: Record) -> dict[str, str | None]:
     return ctx.access.read_one(
-        ctx.session, ctx.subject, record, record_facts(ctx, case, record),
-        Event("record.read", "record", "allow", record.classification, str(record.id), str(case.id)),
+        ctx.session,
+        ctx.subject,
+        record,
+        record_facts(ctx, case, record),
+        Event(
+            "record.read", "record", "allow", record.classification, str(record.id), str(case.id)
+        ),
     )
 
 
-def timeline(ctx: Ctx, case_id: uuid.UUID | str | Case, *, record_type: str | None = None, agency: str | None = None,
-             date_from: date | None = None, date_to: date | None = None, limit: int = 500, offset: int = 0) -> Timeline:
-    """One timeline of every agency's records on a case that I may see, newest first, filtered in SQL.
+def timeline(
+    ctx: Ctx,
+    case_id: uuid.UUID | str | Case,
+    *,
+    record_type: str | None = None,
+    agency: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    limit: int = 500,
+    offset: int = 0,
+) -> Timeline:
+    """One timeline of every agency's records on a case that I may see.
+
+    Newest first, filtered in SQL.
 
     Given a Case already opened in this request (case_view), the case decision is not repeated:
     the records are still filtered by the same need-to-know relation and audited.
@@ -220,11 +307,28 @@ def timeline(ctx: Ctx, case_id: uuid.UUID | str | Case, *, record_type: str | No
         stmt = stmt.where(Record.occurred_on >= date_from)
     if date_to:
         stmt = stmt.where(Record.occurred_on <= date_to)
-    rows = ctx.session.scalars(stmt.order_by(Record.occurred_on.desc(), Record.created_at.desc()).limit(limit).offset(offset)).all()
-    event = Event("case.timeline", "record", "allow", "OFFICIAL", str(case.id), str(case.id),
-                  detail={"filters": {"type": record_type, "agency": agency}})
+    rows = ctx.session.scalars(
+        stmt.order_by(Record.occurred_on.desc(), Record.created_at.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    event = Event(
+        "case.timeline",
+        "record",
+        "allow",
+        "OFFICIAL",
+        str(case.id),
+        str(case.id),
+        detail={"filters": {"type": record_type, "agency": agency}},
+    )
     rel = relation(ctx.subject, ref)  # the same for every record of the case
-    opened = ctx.access.read(ctx.session, ctx.subject, rows, lambda r: record_facts(ctx, case, r, rel), event)  # type: ignore[arg-type]
+    opened = ctx.access.read(
+        ctx.session,
+        ctx.subject,
+        rows,
+        lambda r: record_facts(ctx, case, r, rel),  # type: ignore[arg-type]
+        event,
+    )
     views = _views(ctx, opened.rows)
     notices = {r.id: Notice(r.occurred_on) for r in opened.notices}  # type: ignore[attr-defined]
     items: list[RecordView | Notice] = []
@@ -242,20 +346,42 @@ def _views(ctx: Ctx, opened: list) -> dict[uuid.UUID, RecordView]:  # type: igno
     ids = [r.id for r, _ in opened]
     if not ids:
         return {}
-    authors = dict(ctx.session.execute(select(User.id, User.display_name).where(User.id.in_({r.author_id for r, _ in opened}))).all())
+    authors = dict(
+        ctx.session.execute(
+            select(User.id, User.display_name).where(User.id.in_({r.author_id for r, _ in opened}))
+        ).all()
+    )
     attendees: dict[uuid.UUID, list[str]] = {}
     superseded_by: dict[uuid.UUID, uuid.UUID] = {}
     for chunk in range(0, len(ids), 500):
         part = ids[chunk : chunk + 500]
-        for rid, agency in ctx.session.execute(select(RecordAttendee.record_id, RecordAttendee.agency).where(RecordAttendee.record_id.in_(part))):
+        for rid, agency in ctx.session.execute(
+            select(RecordAttendee.record_id, RecordAttendee.agency).where(
+                RecordAttendee.record_id.in_(part)
+            )
+        ):
             attendees.setdefault(rid, []).append(agency)
-        for new_id, old_id in ctx.session.execute(select(Record.id, Record.supersedes_id).where(Record.supersedes_id.in_(part))):
-            superseded_by[old_id] = new_id
+        for new_id, old_id in ctx.session.execute(
+            select(Record.id, Record.supersedes_id).where(Record.supersedes_id.in_(part))
+        ):
+            # selected by supersedes_id IN (...), so old_id is never None
+            superseded_by[old_id] = new_id  # type: ignore[index]
     return {
         r.id: RecordView(
-            r.id, r.case_id, _RECORD_TYPES[r.record_type], r.originating_agency, authors.get(r.author_id, "Unknown"),
-            r.occurred_on, r.created_at, r.label, plain["title"] or "", plain["body"] or "",
-            sorted(attendees.get(r.id, [])), r.supersedes_id, superseded_by.get(r.id), plain.get("correction_reason"),
+            r.id,
+            r.case_id,
+            _RECORD_TYPES[r.record_type],
+            r.originating_agency,
+            authors.get(r.author_id, "Unknown"),
+            r.occurred_on,
+            r.created_at,
+            r.label,
+            plain["title"] or "",
+            plain["body"] or "",
+            sorted(attendees.get(r.id, [])),
+            r.supersedes_id,
+            superseded_by.get(r.id),
+            plain.get("correction_reason"),
         )
         for r, plain in opened
     }
@@ -274,10 +400,17 @@ def record_page(ctx: Ctx, record_id: uuid.UUID | str) -> tuple[RecordView, list[
     view = _views(ctx, [(record, plain)])[record.id]
     chain = _supersession_chain(ctx.session, record)
     others = [r for r in chain if r.id != record.id]
-    opened = ctx.access.read(ctx.session, ctx.subject, others, lambda r: record_facts(ctx, case, r),  # type: ignore[arg-type]
-                             Event("record.history", "record", "allow", record.classification, str(record.id), str(case.id)))
+    opened = ctx.access.read(
+        ctx.session,
+        ctx.subject,
+        others,
+        lambda r: record_facts(ctx, case, r),  # type: ignore[arg-type]
+        Event(
+            "record.history", "record", "allow", record.classification, str(record.id), str(case.id)
+        ),
+    )
     history = _views(ctx, opened.rows)
-    ordered = [history[r.id] if r.id in history else view for r in chain if r.id in history or r.id == record.id]
+    ordered = [history.get(r.id, view) for r in chain if r.id in history or r.id == record.id]
     return view, ordered
 
 
@@ -314,17 +447,44 @@ def who_has_seen(ctx: Ctx, record_id: uuid.UUID | str) -> list[Viewing]:
     record = _get_record(ctx, record_id)
     case = ctx.session.get(Case, record.case_id)
     assert case is not None
-    ctx.access.require(ctx.session, ctx.subject, Facts("record_audit", record.classification, **relation(ctx.subject, case_ref(case))),
-                       "read", Event("record.audit_view", "record", "allow", record.classification, str(record.id), str(case.id)))
+    ctx.access.require(
+        ctx.session,
+        ctx.subject,
+        Facts("record_audit", record.classification, **relation(ctx.subject, case_ref(case))),
+        "read",
+        Event(
+            "record.audit_view",
+            "record",
+            "allow",
+            record.classification,
+            str(record.id),
+            str(case.id),
+        ),
+    )
     rid = str(record.id)
     rows = ctx.session.execute(
-        select(AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.outcome, AuditEntry.object_id, AuditEntry.detail)
-        .where(AuditEntry.case_id == str(case.id), AuditEntry.action.in_(("record.read", "case.timeline", "record.history")))
-        .order_by(AuditEntry.seq.desc()).limit(2000)
+        select(
+            AuditEntry.at,
+            AuditEntry.actor,
+            AuditEntry.action,
+            AuditEntry.outcome,
+            AuditEntry.object_id,
+            AuditEntry.detail,
+        )
+        .where(
+            AuditEntry.case_id == str(case.id),
+            AuditEntry.action.in_(("record.read", "case.timeline", "record.history")),
+        )
+        .order_by(AuditEntry.seq.desc())
+        .limit(2000)
     ).all()
     out = []
     for at, actor, action, outcome, object_id, detail in rows:
-        if object_id == rid and action == "record.read" or (action != "record.read" and f'"{rid}"' in detail and _shown(detail, rid)):
+        if (
+            object_id == rid
+            and action == "record.read"
+            or (action != "record.read" and f'"{rid}"' in detail and _shown(detail, rid))
+        ):
             out.append(Viewing(at, actor, action, outcome if action == "record.read" else "allow"))
     return out
 
@@ -341,8 +501,25 @@ def _shown(detail: str, rid: str) -> bool:
 def count_visible(ctx: Ctx, case_id: uuid.UUID | str) -> int:
     case = get_case(ctx, case_id)
     readable = ctx.access.record_filter(ctx.session, ctx.subject, case_ref(case), Record, "read")
-    return ctx.session.scalar(select(func.count()).select_from(Record).where(Record.case_id == case.id, readable)) or 0
+    return (
+        ctx.session.scalar(
+            select(func.count()).select_from(Record).where(Record.case_id == case.id, readable)
+        )
+        or 0
+    )
 
 
-__all__ = ["NewRecord", "Notice", "RecordView", "Timeline", "correct_record", "count_visible", "highest",
-           "post_record", "record_page", "timeline", "who_has_seen", "writable_labels"]
+__all__ = [
+    "NewRecord",
+    "Notice",
+    "RecordView",
+    "Timeline",
+    "correct_record",
+    "count_visible",
+    "highest",
+    "post_record",
+    "record_page",
+    "timeline",
+    "who_has_seen",
+    "writable_labels",
+]

@@ -13,8 +13,15 @@ from tests.factories import ctx_for
 
 
 def _visit(ctx, days_ago: int, rtype: str = "CONTACT_HOME_VISIT", joint=()):  # type: ignore[no-untyped-def]
-    return NewRecord(rtype, ctx.today - timedelta(days=days_ago), "OFFICIAL-SENSITIVE", [], "Home visit",
-                     "Visited the approved address.", list(joint))
+    return NewRecord(
+        rtype,
+        ctx.today - timedelta(days=days_ago),
+        "OFFICIAL-SENSITIVE",
+        [],
+        "Home visit",
+        "Visited the approved address.",
+        list(joint),
+    )
 
 
 def test_police_home_visit_needs_a_current_assessment(seeded) -> None:  # type: ignore[no-untyped-def]
@@ -38,4 +45,6 @@ def test_joint_visit_with_police_needs_it_too_but_probation_alone_does_not(seede
         case = session.get(Case, sorted(ctx.subject.team_cases)[0])
         with pytest.raises(InvalidValue, match="home-visit risk assessment"):
             post_record(ctx, case.id, _visit(ctx, 10, "CONTACT_JOINT_VISIT", ["CTNM"]))
-        post_record(ctx, case.id, _visit(ctx, 10))  # a probation-only home visit is not a police visit
+        post_record(
+            ctx, case.id, _visit(ctx, 10)
+        )  # a probation-only home visit is not a police visit

@@ -347,7 +347,9 @@ def test_rotation_rewraps_every_data_key_under_the_new_token_kek(hsm: Hsm, tmp_p
     try:
         vault = platform.access._vault  # noqa: SLF001 - as the keys CLI does
         version, count = keyring.rotate(platform.db.transaction, provider, vault, "SECRET", batch=7)
-        assert version == 2 and count >= 60  # two SECRET records on each of 30 cases, plus the demo decision log
+        assert (
+            version == 2 and count >= 60
+        )  # two SECRET records on each of 30 cases, plus the demo decision log
         assert provider.kek_versions("SECRET") == [1, 2]
         with platform.transaction() as session:
             status = {(s.level, s.version): s for s in keyring.status(session)}

@@ -210,6 +210,16 @@ def test_chairing_hours_from_meetings(seeded) -> None:  # type: ignore[no-untype
     from shareplatform.accounts.models import User
 
     today = date.today()
+
+    def hours_now() -> dict[str, tuple[int, int, float]]:
+        with seeded.transaction() as s:
+            hughes = ctx_for(seeded, s, "honsu.hughes")
+            return {
+                c.name: (c.chaired, c.co_chaired, c.hours)
+                for c in chairing_hours(hughes, scope_for(hughes))
+            }
+
+    before = hours_now()  # the demo data already holds a Reveal meeting they chaired
     with seeded.transaction() as s:
         uid = dict(s.execute(select(User.username, User.id)).all())
         hughes = ctx_for(seeded, s, "honsu.hughes")
@@ -230,13 +240,19 @@ def test_chairing_hours_from_meetings(seeded) -> None:  # type: ignore[no-untype
                 next_review=today + timedelta(days=30),
             ),
         )
+    after = hours_now()
+    added = {
+        name: tuple(
+            round(a - b, 2) for a, b in zip(after[name], before.get(name, (0, 0, 0.0)), strict=True)
+        )
+        for name in after
+    }
+    # a Level 3 meeting counts 2 hours for its chair and its co-chair, nobody else
+    assert {n: v for n, v in added.items() if any(v)} == {
+        "Helen Hughes": (1, 0, 2.0),
+        "Lewis Lowe": (0, 1, 2.0),
+    }
     with seeded.transaction() as s:
-        hughes = ctx_for(seeded, s, "honsu.hughes")
-        hours = {
-            c.name: (c.chaired, c.co_chaired, c.hours)
-            for c in chairing_hours(hughes, scope_for(hughes))
-        }
-        assert hours == {"Helen Hughes": (1, 0, 2.0), "Lewis Lowe": (0, 1, 2.0)}
         cole = ctx_for(seeded, s, "com.cole")
         assert chairing_hours(cole, scope_for(cole)) == []  # per-person figures are for managers
 

@@ -3,7 +3,16 @@ from datetime import date
 import pytest
 
 from shareplatform.domain import (
-    Agency, Caveat, Classification, InvalidValue, Label, Role, Vetting, VettingStatus, dominates, highest,
+    Agency,
+    Caveat,
+    Classification,
+    InvalidValue,
+    Label,
+    Role,
+    Vetting,
+    VettingStatus,
+    dominates,
+    highest,
 )
 from shareplatform.domain.cases import MappaLevel, Phase
 
@@ -41,7 +50,9 @@ def test_vetting_clearance_and_expiry() -> None:
 
 def test_roles_and_corridor() -> None:
     assert Role.HONSU.in_corridor and Role.LRO.in_corridor
-    assert not Role.POM.in_corridor and not Role.COM.in_corridor and not Role.MAPPA_ADMIN.in_corridor
+    assert (
+        not Role.POM.in_corridor and not Role.COM.in_corridor and not Role.MAPPA_ADMIN.in_corridor
+    )
     assert Role.POM.info.agency is Agency.PRISON
     with pytest.raises(InvalidValue):
         Role.parse("SUPERUSER")
