@@ -13,7 +13,19 @@ from pathlib import Path
 
 from .core import Result
 
-MEASURES = ("read", "authz", "scale", "write", "audit", "rotate", "crypto", "generate", "server")
+MEASURES = (
+    "read",
+    "authz",
+    "scale",
+    "write",
+    "audit",
+    "rotate",
+    "crypto",
+    "generate",
+    "server",
+    "import",
+    "api",
+)
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,10 @@ def run(root: Path, sizes: Sizes, only: list[str], seed: int) -> list[Result]:
     step("audit", lambda: _audit(root, sizes))
     step("server", lambda: _server(small(), sizes))
     step("rotate", lambda: m_rotate.rotation(large()))
+    from . import m_import
+
+    step("import", lambda: m_import.import_throughput(small(), sizes.crypto_records))
+    step("api", lambda: m_import.api_vs_web(small(), sizes.page_rounds))
     for env in envs.values():
         env.dispose()
     return results

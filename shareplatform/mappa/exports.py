@@ -203,7 +203,7 @@ h1 { font-size: 16pt; } h2 { font-size: 13pt; margin-top: 1.2em; }
 """
 
 
-def to_html(doc: MinutesDocument) -> str:
+def to_html(doc: MinutesDocument, nonce: str = "") -> str:
     banner = escape(str(doc.banner))
     body: list[str] = []
     section = None
@@ -214,7 +214,8 @@ def to_html(doc: MinutesDocument) -> str:
         body.append(f'<p><span class="marking">[{escape(str(p.label))}]</span>{escape(p.text)}</p>')
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{banner}: {escape(doc.title)}</title><style>{PRINT_CSS}</style></head><body>"
+        f"<title>{banner}: {escape(doc.title)}</title>"
+        f"<style nonce='{escape(nonce)}'>{PRINT_CSS}</style></head><body>"
         f'<div class="banner banner-top" role="banner">{banner}</div>'
         f"<h1>{escape(doc.title)}</h1>"
         f'<p class="meta">Case {escape(doc.case_reference)}. '

@@ -9,7 +9,7 @@ import json
 import uuid
 from datetime import UTC, date, datetime, time
 
-from flask import Blueprint, Response, redirect, request, url_for
+from flask import Blueprint, Response, g, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from ..cases.services import get_case
@@ -226,7 +226,7 @@ def minutes(meeting_id: str, fmt: str):  # type: ignore[no-untyped-def]
                 )
             },
         )
-    return Response(exports.to_html(doc), mimetype="text/html")
+    return Response(exports.to_html(doc, nonce=g.get("csp_nonce", "")), mimetype="text/html")
 
 
 # -- disclosures -----------------------------------------------------------------------------------

@@ -234,7 +234,8 @@ def _headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; "
         f"script-src 'self' 'nonce-{nonce}'; "
-        "style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+        f"style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; font-src 'self'; "
+        "connect-src 'self'; "
         "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
     response.headers["X-Frame-Options"] = "DENY"
@@ -265,6 +266,7 @@ NAV: list[tuple[str, str, str]] = [
     ("Users", "admin.users", "user:manage"),
     ("Audit log", "admin.audit", "audit:read"),
     ("Reports", "reports.dashboard_page", "case:read"),
+    ("Break-glass reviews", "break_glass.reviews", "break_glass_review:read"),
 ]
 
 

@@ -1,0 +1,123 @@
+"""Issue 8's figures: import throughput against plain bulk inserts of the same rows, and the API's
+case-records endpoint against the web case page (both in-process, through the real app)."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from datetime import date, timedelta
+
+import pyotp
+from sqlalchemy import delete, insert, select
+
+from shareplatform import create_app
+from shareplatform.accounts.models import User
+from shareplatform.accounts.tokens import create_token
+from shareplatform.importer.throughput import measure as import_measure
+
+from .core import Result, interleaved, median
+from .env import CORRIDOR_USER, DEMO_PASSWORD, DEMO_TOTP, Env, config_for
+from .twin import PlainRecord
+
+_CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+
+
+def import_throughput(env: Env, records: int) -> list[Result]:
+    """The importer's write rate (parse, validate, match, seal, insert, audit) against Core bulk
+    inserts of as many plaintext rows into the twin table, in the same run."""
+    secure = import_measure(env.platform, records=records, author="com.cole")
+    with env.platform.db.transaction() as s:
+        author = s.scalar(select(User.id).where(User.username == "com.cole"))
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "case_id": env.case_id,
+            "record_type": "CONTACT_OFFICE",
+            "originating_agency": "NSD",
+            "author_id": author,
+            "occurred_on": date.today() - timedelta(days=i % 300),
+            "classification": "OFFICIAL",
+            "caveats": "",
+            "title": f"Imported contact {i}",
+            "body": "Imported from nDelius. " * 8,
+        }
+        for i in range(records)
+    ]
+    started = time.perf_counter()
+    with env.platform.db.transaction() as s:
+        s.execute(insert(PlainRecord.__table__), rows)
+    plain = records / (time.perf_counter() - started)
+    with env.platform.db.transaction() as s:  # leave the twin as the read measures expect it
+        s.execute(delete(PlainRecord.__table__).where(PlainRecord.id.in_([r["id"] for r in rows])))
+    return [
+        Result.compared(
+            "8 import",
+            f"import of {records:,} records (CSV/JSON path)",
+            secure.import_rows_per_second,
+            "rows/s",
+            "plain Core bulk insert, same rows",
+            plain,
+            note=(
+                f"validate-only (dry run) {secure.dry_run_rows_per_second:,.0f} rows/s; "
+                "re-import (all matched, nothing written) "
+                f"{secure.reimport_rows_per_second:,.0f} rows/s"
+            ),
+        )
+    ]
+
+
+def api_vs_web(env: Env, rounds: int) -> list[Result]:
+    """GET /api/v1/cases/<id>/records (token) against GET /cases/<id> (signed-in page), same app."""
+    app = create_app(config_for(env.url, env.keys_dir))
+    app.config["WTF_CSRF_ENABLED"] = True
+    with env.platform.db.transaction() as s:
+        user = s.scalar(select(User).where(User.username == CORRIDOR_USER))
+        _, token = create_token(
+            s, env.platform.access, user, f"bench-{uuid.uuid4().hex[:6]}", "read", 1, by_system=True
+        )
+    web = app.test_client()
+    page = web.get("/sign-in").get_data(as_text=True)
+    r = web.post(
+        "/sign-in",
+        data={"csrf_token": _csrf(page), "username": CORRIDOR_USER, "password": DEMO_PASSWORD},
+    )
+    page = web.get(r.headers["Location"]).get_data(as_text=True)
+    with env.platform.db.transaction() as s:
+        last = s.scalar(select(User.totp_last_step).where(User.username == CORRIDOR_USER)) or 0
+    step = max(int(time.time()) // 30 - 1, last + 1)
+    r = web.post(
+        "/sign-in/code",
+        data={"csrf_token": _csrf(page), "code": pyotp.TOTP(DEMO_TOTP).at(step * 30)},
+    )
+    if r.status_code != 302:
+        raise RuntimeError("could not sign in for the API/web comparison")
+    api = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    path_api = f"/api/v1/cases/{env.case_id}/records?page_size=200"
+    path_web = f"/cases/{env.case_id}"
+    for response in (api.get(path_api, headers=headers), web.get(path_web)):
+        if response.status_code != 200:
+            raise RuntimeError(f"HTTP {response.status_code} from {response.request.path}")
+    times = interleaved(
+        {"api": lambda: api.get(path_api, headers=headers), "web": lambda: web.get(path_web)},
+        rounds,
+    )
+    return [
+        Result.compared(
+            "8 api",
+            "API case records, 200 records, corridor user",
+            median(times["api"]) * 1000,
+            "ms",
+            "web case page, same case and user",
+            median(times["web"]) * 1000,
+            note=f"in-process test clients, median of {rounds} interleaved rounds",
+        )
+    ]
+
+
+def _csrf(html: str) -> str:
+    match = _CSRF.search(html)
+    if not match:
+        raise RuntimeError("no CSRF token on the page")
+    return match.group(1)
