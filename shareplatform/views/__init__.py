@@ -16,6 +16,7 @@ BLUEPRINTS = [
     "tokens:bp",  # your personal API tokens: create (shown once), list, revoke
     "reports:bp",  # management information: dashboards, Level 3 reviews, standards (issue 9)
     "lifecycle:bp",  # case lifecycle, transition checklists, risk management plans (issue 9)
+    "break_glass:bp",  # emergency access to a case, and its review by HoNSU/LRO
 ]
 
 

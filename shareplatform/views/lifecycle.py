@@ -11,11 +11,26 @@ from flask import Blueprint, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from ..cases.services import get_case
-from ..domain.errors import InvalidValue
+from ..domain.agencies import Role
+from ..domain.cases import RecordType
+from ..domain.errors import InvalidValue, NotFound, NotPermitted
+from ..domain.labels import Caveat, Classification
 from ..lifecycle import services as lc
-from ..lifecycle.common import may, readable_records
-from ..lifecycle.stages import Enquiry, EnquiryOutcome, Transition
+from ..lifecycle.common import OS, may, readable_records
+from ..lifecycle.plans import ENQUIRY_TYPES, HEADINGS
+from ..lifecycle.stages import (
+    PLAN_BASIS_TYPES,
+    SHAREABLE,
+    Enquiry,
+    EnquiryOutcome,
+    Risk,
+    Step,
+    Transition,
+    TriageOutcome,
+    TriageReason,
+)
 from ..mappa.common import people_of_case
+from ..records.models import Record
 from .permissions import requires
 from .rendering import commit, render, rollback
 from .shell import ctx
@@ -184,3 +199,237 @@ def countersign(plan_id: str):  # type: ignore[no-untyped-def]
     plan = c.session.get(RiskPlan, row.plan_id)
     commit()
     return redirect(url_for("lifecycle.case_page", case_id=plan.case_id, saved=1))  # type: ignore[union-attr]
+
+
+# -- forms for the remaining lifecycle services: plan version, step, triage, assessment sharing --
+PLAN_FIELDS = {
+    "supervision": "supervision",
+    "monitoring and control": "monitoring",
+    "interventions and treatment": "interventions",
+    "victim safety planning": "victim_safety",
+    "contingency plan": "contingency",
+    "licence conditions": "licence_conditions",
+    "risks covered": "covers",
+    "risk covered": "covers",
+    "assessments": "basis",
+    "classification": "classification",
+    "caveat": "caveats",
+}
+STEP_FIELDS = {
+    "step": "step",
+    "date": "occurred_on-day",
+    "value": "value",
+    "CIM version": "value",
+    "CIM level": "value",
+    "RTOAF form version": "value",
+    "handover route": "value",
+    "note": "note",
+    "record": "record_id",
+}
+TRIAGE_FIELDS = {
+    "date": "triage_on-day",
+    "note": "triage_note",
+    "rationale": "triage_note",
+    "triage outcome": "outcome",
+    "triage rationale code": "reason_code",
+    "triage": "main-content",
+}
+SHARE_FIELDS = {"recipient": "recipient_id", "assessment": "record_id"}
+
+
+def _problem(exc: InvalidValue | NotPermitted, fields: dict[str, str]) -> list[dict[str, str]]:
+    """One error-summary entry, linked to the field it is about (the page when it is a refusal)."""
+    if isinstance(exc, NotPermitted):
+        return [{"text": str(exc), "href": "#main-content"}]
+    why = exc.why or str(exc)
+    text = f"{exc.kind[:1].upper()}{exc.kind[1:]}: {why}" if exc.why else why
+    return [{"text": text, "href": f"#{fields.get(exc.kind, 'main-content')}"}]
+
+
+def _day(form: MultiDict[str, str], name: str) -> date | None:
+    parts = [form.get(f"{name}-{p}", "").strip() for p in ("day", "month", "year")]
+    if not any(parts):
+        return None
+    try:
+        return date(int(parts[2]), int(parts[1]), int(parts[0]))
+    except ValueError:
+        raise InvalidValue("date", "-".join(parts), why="enter a real date") from None
+
+
+def _options(records: list[Record]) -> list[tuple[str, str]]:
+    return [
+        (str(r.id), f"{RecordType(r.record_type).title} of {r.occurred_on.strftime('%-d %B %Y')}")
+        for r in records
+    ]
+
+
+@bp.route("/cases/<case_id>/lifecycle/plan/new", methods=["GET", "POST"])
+@requires("plan:write")
+def new_plan(case_id: str):  # type: ignore[no-untyped-def]
+    c = ctx()
+    case = get_case(c, case_id)
+    errors: list[dict[str, str]] = []
+    form: MultiDict[str, str] = request.form
+    if request.method == "POST":
+        try:
+            lc.record_plan(
+                c,
+                case.id,
+                lc.NewPlan(
+                    supervision=form.get("supervision", ""),
+                    monitoring=form.get("monitoring", ""),
+                    interventions=form.get("interventions", ""),
+                    victim_safety=form.get("victim_safety", ""),
+                    contingency=form.get("contingency", ""),
+                    covers=form.getlist("covers"),
+                    basis=list(form.getlist("basis")),
+                    licence_conditions=form.get("licence_conditions", ""),
+                    classification=form.get("classification", ""),
+                    caveats=tuple(form.getlist("caveats")),
+                ),
+            )
+        except (InvalidValue, NotPermitted) as exc:  # nothing half-written
+            rollback()
+            errors = _problem(exc, PLAN_FIELDS)
+        else:
+            commit()
+            return redirect(url_for("lifecycle.case_page", case_id=case.id, saved=1) + "#plan")
+    labels = [m for m in Classification.markings() if may(c, case, "plan", "write", m)]
+    if not labels:
+        commit()
+        raise NotPermitted("Only the case team and its managers may write the plan.")
+    basis = readable_records(c, case, PLAN_BASIS_TYPES + ENQUIRY_TYPES)
+    latest = lc.plans_for_case(c, case.id)[:1] if may(c, case, "plan", "read") else []
+    if request.method == "GET" and latest:  # start from the current version
+        p = latest[0]
+        form = MultiDict(
+            [*p.text.items(), ("licence_conditions", p.licence_conditions)]
+            + [("covers", r.value) for r in p.covers]
+            + [("classification", p.label.classification.marking)]
+            + [("caveats", cv.value) for cv in p.label.caveats]
+        )
+    elif request.method == "GET":
+        form = MultiDict([("classification", OS)])
+    commit()
+    typed = form.get("classification") if form.get("classification") in labels else None
+    return render(
+        "lifecycle/plan_form.html",
+        OS,
+        typed,
+        [r.classification for r in basis],
+        [p.label.classification.marking for p in latest],
+        case=case,
+        errors=errors,
+        form=form,
+        headings=HEADINGS,
+        risks=[(r.value, r.title) for r in Risk],
+        basis=_options(basis),
+        labels=[(m, m) for m in labels],
+        caveats=[(cv.value, cv.value) for cv in Caveat],
+        version=latest[0].version + 1 if latest else 1,
+        status=400 if errors else 200,
+    )
+
+
+@bp.route("/cases/<case_id>/lifecycle/steps", methods=["GET", "POST"])
+@requires("lifecycle:write")
+def steps(case_id: str):  # type: ignore[no-untyped-def]
+    """Record a workflow step, or (managers in the corridor) an NSD triage panel's decision."""
+    c = ctx()
+    case = get_case(c, case_id)
+    errors: list[dict[str, str]] = []
+    form = request.form
+    if request.method == "POST":
+        triage = form.get("action") == "triage"
+        try:
+            if triage:
+                lc.record_triage(
+                    c,
+                    case.id,
+                    form.get("outcome", ""),
+                    form.get("reason_code", ""),
+                    _day(form, "triage_on"),
+                    form.get("triage_note", ""),
+                )
+            else:
+                lc.record_step(
+                    c,
+                    case.id,
+                    form.get("step", ""),
+                    _day(form, "occurred_on"),
+                    form.get("value", ""),
+                    form.get("note", ""),
+                    form.get("record_id") or None,
+                )
+        except (InvalidValue, NotPermitted) as exc:
+            rollback()
+            errors = _problem(exc, TRIAGE_FIELDS if triage else STEP_FIELDS)
+        else:
+            commit()
+            return redirect(url_for("lifecycle.steps", case_id=case.id, saved=1))
+    if not may(c, case, "lifecycle", "write"):
+        commit()
+        raise NotPermitted("Only the case team and its managers may record lifecycle steps.")
+    view = lc.case_lifecycle(c, case.id)
+    records = readable_records(c, case, tuple(RecordType))
+    can_triage = c.subject.in_corridor and case.category != "TERRORIST"
+    commit()
+    return render(
+        "lifecycle/steps.html",
+        OS,
+        [r.classification for r in records],
+        case=case,
+        view=view,
+        errors=errors,
+        form=form,
+        step_options=[(s.value, s.title) for s in Step if s is not Step.NSD_TRIAGE],
+        records=_options(records),
+        can_triage=can_triage,
+        outcomes=[(o.value, o.title) for o in TriageOutcome],
+        reasons=[(r.value, r.title) for r in TriageReason],
+        status=400 if errors else 200,
+    )
+
+
+@bp.route("/cases/<case_id>/lifecycle/sharing", methods=["GET", "POST"])
+@requires("assessment_share:read")
+def sharing(case_id: str):  # type: ignore[no-untyped-def]
+    """The sharing log of the case's ERG 22+ and PGF assessments, and sharing one with the team."""
+    c = ctx()
+    case = get_case(c, case_id)
+    errors: list[dict[str, str]] = []
+    form = request.form
+    if request.method == "POST":
+        try:
+            if not form.get("record_id"):
+                raise InvalidValue("assessment", "", why="choose the assessment to share")
+            lc.share_assessment(c, form.get("record_id", ""), form.get("recipient_id") or None)
+        except (InvalidValue, NotPermitted) as exc:
+            rollback()
+            errors = _problem(exc, SHARE_FIELDS)
+        except NotFound:  # an assessment that is not on this case, or not yours to read
+            rollback()
+            errors = [
+                {"text": "Assessment: choose an assessment on this case", "href": "#record_id"}
+            ]
+        else:
+            commit()
+            return redirect(url_for("lifecycle.sharing", case_id=case.id, saved=1))
+    shares = lc.sharing_log(c, case.id)
+    can_share = may(c, case, "assessment_share", "write")
+    assessments = readable_records(c, case, SHAREABLE) if can_share else []
+    people = people_of_case(c, case) if can_share else []
+    commit()
+    return render(
+        "lifecycle/sharing.html",
+        OS,
+        [r.classification for r in assessments],
+        case=case,
+        shares=shares,
+        can_share=can_share,
+        assessments=_options(assessments),
+        people=[(str(p.id), f"{p.display_name} ({Role.parse(p.role).title})") for p in people],
+        errors=errors,
+        form=form,
+        status=400 if errors else 200,
+    )
