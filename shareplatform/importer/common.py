@@ -6,6 +6,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy.orm import Session
+
+from ..audit.log import Event
+from ..platform import Platform
 from .formats import Problem
 
 # Where each export comes from, and whose record it is by default.
@@ -63,3 +67,16 @@ class ImportReport:
 
 def no_progress(done: int, total: int) -> None:
     return None
+
+
+class Rollback(Exception):
+    """Leave the import's transaction without writing anything (a dry run, or problems found)."""
+
+
+def record_file(
+    session: Session, platform: Platform, sha256: str, label: str, detail: dict[str, object]
+) -> None:
+    """The one audit entry for a whole imported file (the platform, not a user, writes it)."""
+    platform.access.record(
+        session, None, Event("import.file", "import", "done", label, sha256[:64], detail=detail)
+    )

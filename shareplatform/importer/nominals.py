@@ -26,7 +26,15 @@ from ..domain.cases import CaseCategory, MappaCategory, MappaLevel, Phase
 from ..domain.errors import InvalidValue
 from ..platform import Platform
 from . import formats
-from .common import BATCH, SOURCE_AGENCY, ImportReport, Progress, no_progress
+from .common import (
+    BATCH,
+    SOURCE_AGENCY,
+    ImportReport,
+    Progress,
+    Rollback,
+    no_progress,
+    record_file,
+)
 from .formats import Problem, Value, parse_date, text
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -68,10 +76,6 @@ class _Row:
     case: dict[str, object] | None
 
 
-class _Rollback(Exception):
-    pass
-
-
 def import_nominals(
     platform: Platform,
     path: Path | None = None,
@@ -98,28 +102,23 @@ def import_nominals(
         with platform.db.transaction() as session:
             plan = _plan(session, platform, rows, report)
             if dry_run or report.problems:
-                raise _Rollback()
+                raise Rollback()
             _write(session, platform, plan, report, progress)
-            platform.access.record(
+            record_file(
                 session,
-                None,
-                Event(
-                    "import.file",
-                    "import",
-                    "done",
-                    "OFFICIAL-SENSITIVE",
-                    ex.sha256[:64],
-                    detail={
-                        "kind": "nominals",
-                        "rows": report.rows,
-                        "created": report.created,
-                        "unchanged": report.unchanged,
-                        "cases": report.cases_created,
-                    },
-                ),
+                platform,
+                ex.sha256,
+                "OFFICIAL-SENSITIVE",
+                {
+                    "kind": "nominals",
+                    "rows": report.rows,
+                    "created": report.created,
+                    "unchanged": report.unchanged,
+                    "cases": report.cases_created,
+                },
             )
             report.written = True
-    except _Rollback:
+    except Rollback:
         report.written = False
     return report.finish()
 

@@ -29,7 +29,15 @@ from ..platform import Platform
 from ..records.models import Record, RecordAttendee
 from ..records.services import MAX_BODY, MAX_TITLE
 from . import formats
-from .common import BATCH, SOURCE_AGENCY, ImportReport, Progress, no_progress
+from .common import (
+    BATCH,
+    SOURCE_AGENCY,
+    ImportReport,
+    Progress,
+    Rollback,
+    no_progress,
+    record_file,
+)
 from .formats import Problem, Value, parse_date, text
 from .models import ImportRef
 
@@ -71,10 +79,6 @@ class _Row:
     joint: list[str]
 
 
-class _Rollback(Exception):
-    pass
-
-
 def source_digest(platform: Platform, system: str, source_id: str) -> bytes:
     return platform.indexer.digest(f"src_{system.lower()}", source_id)
 
@@ -113,31 +117,26 @@ def import_records(
                 report.problems.append(
                     Problem(0, "author", f"no active platform user {author[:64]!r}")
                 )
-                raise _Rollback()
+                raise Rollback()
             planned = _plan(session, platform, rows, importer, report)
             if dry_run or report.problems:
-                raise _Rollback()
+                raise Rollback()
             _write(session, platform, planned, report, progress)
-            platform.access.record(
+            record_file(
                 session,
-                None,
-                Event(
-                    "import.file",
-                    "import",
-                    "done",
-                    _highest(p.row.label for p in planned).marking,
-                    ex.sha256[:64],
-                    detail={
-                        "kind": "records",
-                        "rows": report.rows,
-                        "created": report.created,
-                        "unchanged": report.unchanged,
-                        "by": importer.username,
-                    },
-                ),
+                platform,
+                ex.sha256,
+                _highest(p.row.label for p in planned).marking,
+                {
+                    "kind": "records",
+                    "rows": report.rows,
+                    "created": report.created,
+                    "unchanged": report.unchanged,
+                    "by": importer.username,
+                },
             )
             report.written = True
-    except _Rollback:
+    except Rollback:
         report.written = False
     return report.finish()
 

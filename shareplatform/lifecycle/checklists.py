@@ -17,7 +17,7 @@ from ..context import Ctx
 from ..domain.agencies import Oversight
 from ..domain.errors import Conflict, InvalidValue, NotFound
 from ..records.models import Record
-from .common import OS, case_record, current_members, demand, facts, names, parse_id
+from .common import OS, case_record, current_members, demand, facts, names, parse_id, write_own
 from .models import ChecklistEntry, PlanBasis, RiskPlan, TransitionChecklist
 from .stages import Enquiry, EnquiryOutcome, Transition, validate_entry
 
@@ -183,27 +183,20 @@ def record_entry(ctx: Ctx, checklist_id: uuid.UUID | str, data: NewEntry) -> Che
         classification=OS,
         caveats="",
     )
-    ctx.access.write(
-        ctx.session,
-        ctx.subject,
+    write_own(
+        ctx,
+        case,
+        "checklist",
         entry,
         {"reason": reason or None},
-        facts(ctx, case, "checklist", author=True),
-        Event(
-            "checklist.entry",
-            "checklist",
-            "done",
-            OS,
-            str(checklist.id),
-            str(case.id),
-            detail={
-                "enquiry": enquiry.value,
-                "outcome": outcome.value,
-                "record": str(record.id) if record else "",
-            },
-        ),
+        "checklist.entry",
+        str(checklist.id),
+        {
+            "enquiry": enquiry.value,
+            "outcome": outcome.value,
+            "record": str(record.id) if record else "",
+        },
     )
-    ctx.session.flush()
     return entry
 
 

@@ -6,23 +6,25 @@ import uuid
 
 from sqlalchemy import select
 
-from ..access.facts import Facts, relation
+from ..access.facts import Facts
 from ..audit.log import Event
 from ..cases.models import Case
 from ..cases.services import case_ref
+from ..casework import case_facts, demand_facts
 from ..context import Ctx
 from ..domain.cases import RecordType
-from ..domain.errors import InvalidValue, NotPermitted
+from ..domain.errors import InvalidValue
 from ..domain.labels import Classification
 from ..mappa.common import current_members, names, parse_id  # noqa: F401 (re-exported)
 from ..records.models import Record
 from ..records.services import record_facts
+from ..sealed import Sealed
 
 OS = Classification.OFFICIAL_SENSITIVE.marking
 
 
 def facts(ctx: Ctx, case: Case, kind: str, label: str = OS, **kw: bool) -> Facts:
-    return Facts(kind, label, **kw, **relation(ctx.subject, case_ref(case)))  # type: ignore[arg-type]
+    return case_facts(ctx, case, kind, label, **kw)
 
 
 def may(ctx: Ctx, case: Case, kind: str, act: str, label: str = OS) -> bool:
@@ -33,24 +35,7 @@ def demand(
     ctx: Ctx, case: Case, kind: str, act: str, event: Event, message: str, label: str = OS
 ) -> None:
     """Decide; on refusal audit the denial and raise a message the user can act on."""
-    decision = ctx.access.decide(ctx.session, ctx.subject, facts(ctx, case, kind, label), act)
-    if decision.allowed:
-        return
-    ctx.access.record(
-        ctx.session,
-        ctx.subject,
-        Event(
-            event.action,
-            event.object_type,
-            "deny",
-            label,
-            event.object_id,
-            event.case_id,
-            decision.explanation,
-            event.detail,
-        ),
-    )
-    raise NotPermitted(message)
+    demand_facts(ctx, facts(ctx, case, kind, label), act, event, message)
 
 
 def done(ctx: Ctx, action: str, kind: str, case: Case, object_id: object, **detail: object) -> None:
@@ -59,6 +44,29 @@ def done(ctx: Ctx, action: str, kind: str, case: Case, object_id: object, **deta
         ctx.subject,
         Event(action, kind, "done", OS, str(object_id), str(case.id), detail=detail),
     )
+
+
+def write_own(
+    ctx: Ctx,
+    case: Case,
+    kind: str,
+    row: Sealed,
+    plaintext: dict[str, str | None],
+    action: str,
+    object_id: str,
+    detail: dict[str, object],
+    label: str = OS,
+) -> None:
+    """Seal the user's own entry of `kind` on the case (decided and audited as its author)."""
+    ctx.access.write(
+        ctx.session,
+        ctx.subject,
+        row,
+        plaintext,
+        facts(ctx, case, kind, label, author=True),
+        Event(action, kind, "done", label, object_id, str(case.id), detail=detail),
+    )
+    ctx.session.flush()
 
 
 def case_record(

@@ -19,7 +19,17 @@ from ..domain.agencies import Role
 from ..domain.cases import RecordType
 from ..domain.errors import Conflict, InvalidValue, NotFound, NotPermitted
 from ..domain.labels import Label
-from .common import OS, case_record, demand, facts, names, need, parse_id, readable_records
+from .common import (
+    OS,
+    case_record,
+    demand,
+    facts,
+    names,
+    need,
+    parse_id,
+    readable_records,
+    write_own,
+)
 from .models import PlanBasis, PlanCountersignature, RiskPlan
 from .stages import PLAN_BASIS_TYPES, Enquiry, Risk, stale
 
@@ -117,23 +127,17 @@ def record_plan(ctx: Ctx, case_id: uuid.UUID | str, data: NewPlan) -> RiskPlan:
         classification=label.classification.marking,
         caveats=label.caveat_text(),
     )
-    ctx.access.write(
-        ctx.session,
-        ctx.subject,
+    write_own(
+        ctx,
+        case,
+        "plan",
         plan,
         {**text, "licence_conditions": conditions or None},
-        facts(ctx, case, "plan", label.classification.marking, author=True),
-        Event(
-            "plan.write",
-            "plan",
-            "done",
-            label.classification.marking,
-            "",
-            str(case.id),
-            detail={"version": version, "basis": [str(r.id) for r in basis]},
-        ),
+        "plan.write",
+        "",
+        {"version": version, "basis": [str(r.id) for r in basis]},
+        label=label.classification.marking,
     )
-    ctx.session.flush()
     for r in basis:
         ctx.session.add(
             PlanBasis(

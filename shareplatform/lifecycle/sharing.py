@@ -20,7 +20,7 @@ from ..domain.cases import RecordType
 from ..domain.errors import InvalidValue, NotFound, NotPermitted
 from ..records.models import Record
 from ..records.services import record_facts
-from .common import OS, current_members, demand, facts, names, parse_id
+from .common import OS, current_members, demand, facts, names, parse_id, write_own
 from .models import AssessmentHandling, AssessmentShare
 from .stages import SHAREABLE
 
@@ -103,23 +103,16 @@ def set_handling(
         classification=OS,
         caveats="",
     )
-    ctx.access.write(
-        ctx.session,
-        ctx.subject,
+    write_own(
+        ctx,
+        case,
+        "assessment_share",
         row,
         {"instructions": text or None},
-        facts(ctx, case, "assessment_share", author=True),
-        Event(
-            "assessment.handling",
-            "assessment_share",
-            "done",
-            OS,
-            str(record.id),
-            str(case.id),
-            detail={"audiences": [r.value for r in roles]},
-        ),
+        "assessment.handling",
+        str(record.id),
+        {"audiences": [r.value for r in roles]},
     )
-    ctx.session.flush()
     return row
 
 

@@ -19,7 +19,7 @@ from ..domain.errors import InvalidValue, NotPermitted
 from ..mappa.models import MappaMeeting
 from ..records.models import Record
 from .checklists import latest_complete
-from .common import OS, case_record, demand, facts, names, need
+from .common import OS, case_record, demand, facts, names, need, write_own
 from .models import LifecycleStep, StageTransition
 from .plans import plan_state
 from .stages import (
@@ -184,23 +184,16 @@ def _write_step(
         classification=OS,
         caveats="",
     )
-    ctx.access.write(
-        ctx.session,
-        ctx.subject,
+    write_own(
+        ctx,
+        case,
+        "lifecycle",
         row,
         {"note": text or None},
-        facts(ctx, case, "lifecycle", author=True),
-        Event(
-            "lifecycle.step",
-            "lifecycle",
-            "done",
-            OS,
-            "",
-            str(case.id),
-            detail={"step": kind.value, "value": coded},
-        ),
+        "lifecycle.step",
+        "",
+        {"step": kind.value, "value": coded},
     )
-    ctx.session.flush()
     return row
 
 
@@ -246,23 +239,16 @@ def move_stage(
         classification=OS,
         caveats="",
     )
-    ctx.access.write(
-        ctx.session,
-        ctx.subject,
+    write_own(
+        ctx,
+        case,
+        "lifecycle",
         row,
         {"rationale": why},
-        facts(ctx, case, "lifecycle", author=True),
-        Event(
-            "lifecycle.move",
-            "lifecycle",
-            "done",
-            OS,
-            "",
-            str(case.id),
-            detail={"from": stage.value, "to": target.value, "outstanding": open_items},
-        ),
+        "lifecycle.move",
+        "",
+        {"from": stage.value, "to": target.value, "outstanding": open_items},
     )
-    ctx.session.flush()
     return row
 
 

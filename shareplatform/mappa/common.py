@@ -8,14 +8,14 @@ from datetime import date
 
 from sqlalchemy import or_, select
 
-from ..access.facts import Facts, relation
+from ..access.facts import Facts
 from ..accounts.models import User
 from ..audit.log import Event
 from ..cases.models import Case, TeamMembership
-from ..cases.services import case_ref
+from ..casework import case_facts, demand_facts
 from ..context import Ctx
 from ..domain.agencies import Role
-from ..domain.errors import InvalidValue, NotFound, NotPermitted
+from ..domain.errors import InvalidValue, NotFound
 from ..domain.labels import Classification
 
 
@@ -29,7 +29,7 @@ def parse_id(value: object, what: str) -> uuid.UUID:
 
 
 def facts(ctx: Ctx, case: Case, kind: str, label: str, *, owner: bool = False) -> Facts:
-    return Facts(kind, label, owner=owner, **relation(ctx.subject, case_ref(case)))
+    return case_facts(ctx, case, kind, label, owner=owner)
 
 
 def demand(
@@ -44,25 +44,7 @@ def demand(
     owner: bool = False,
 ) -> None:
     """Decide; on refusal audit the denial and raise a message the user can act on."""
-    f = facts(ctx, case, kind, label, owner=owner)
-    decision = ctx.access.decide(ctx.session, ctx.subject, f, act)
-    if decision.allowed:
-        return
-    ctx.access.record(
-        ctx.session,
-        ctx.subject,
-        Event(
-            event.action,
-            event.object_type,
-            "deny",
-            label,
-            event.object_id,
-            event.case_id,
-            decision.explanation,
-            event.detail,
-        ),
-    )
-    raise NotPermitted(message)
+    demand_facts(ctx, facts(ctx, case, kind, label, owner=owner), act, event, message)
 
 
 def may(

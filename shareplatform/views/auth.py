@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import segno
@@ -67,6 +68,23 @@ def sign_in():  # type: ignore[no-untyped-def]
     )
 
 
+def _second_factor(
+    step: Callable[..., auth.Outcome], act: auth.ActiveSession, code: str
+) -> auth.Outcome:
+    """Check a code (sign-in or enrolment) in its own unit of work, committed before replying."""
+    with platform().db.transaction() as session:
+        return step(
+            session,
+            platform().access,
+            settings(),
+            platform().service_key(),
+            act,
+            code,
+            _address(),
+            _agent(),
+        )
+
+
 @bp.route("/sign-in/code", methods=["GET", "POST"])
 @requires(PRE_MFA)
 def code():  # type: ignore[no-untyped-def]
@@ -80,17 +98,7 @@ def code():  # type: ignore[no-untyped-def]
     form = CodeForm()
     problem = ""
     if form.validate_on_submit():
-        with platform().db.transaction() as session:
-            outcome = auth.code_step(
-                session,
-                platform().access,
-                settings(),
-                platform().service_key(),
-                act,
-                form.code.data or "",
-                _address(),
-                _agent(),
-            )
+        outcome = _second_factor(auth.code_step, act, form.code.data or "")
         if outcome.ok and outcome.token:
             start_session(outcome.token)
             return redirect(safe_next(request.args.get("next")) or url_for("cases.home"))
@@ -122,17 +130,7 @@ def enrol():  # type: ignore[no-untyped-def]
     form = CodeForm()
     problem = ""
     if form.validate_on_submit():
-        with platform().db.transaction() as session:
-            outcome = auth.finish_enrolment(
-                session,
-                platform().access,
-                settings(),
-                platform().service_key(),
-                act,
-                form.code.data or "",
-                _address(),
-                _agent(),
-            )
+        outcome = _second_factor(auth.finish_enrolment, act, form.code.data or "")
         if outcome.ok and outcome.token:
             start_session(outcome.token)
             return redirect(safe_next(request.args.get("next")) or url_for("cases.home"))

@@ -5,8 +5,6 @@ Views parse the form, call one service and render; services decide, audit and va
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
@@ -31,6 +29,7 @@ from ..lifecycle.stages import (
 )
 from ..mappa.common import people_of_case
 from ..records.models import Record
+from .forms_support import error_summary, form_date
 from .permissions import requires
 from .rendering import commit, render, rollback
 from .shell import ctx
@@ -51,22 +50,6 @@ FIELDS = {
 }
 
 
-def _errors(exc: InvalidValue) -> list[dict[str, str]]:
-    why = exc.why or str(exc)
-    text = f"{exc.kind[:1].upper()}{exc.kind[1:]}: {why}" if exc.why else why
-    return [{"text": text, "href": f"#{FIELDS.get(exc.kind, 'main-content')}"}]
-
-
-def _date(form: MultiDict[str, str], name: str) -> date | None:
-    parts = [form.get(f"{name}-{p}", "").strip() for p in ("day", "month", "year")]
-    if not any(parts):
-        return None
-    try:
-        return date(int(parts[2]), int(parts[1]), int(parts[0]))
-    except ValueError:
-        raise InvalidValue("transition date", "-".join(parts), why="enter a real date") from None
-
-
 @bp.route("/cases/<case_id>/lifecycle", methods=["GET", "POST"])
 @requires("lifecycle:read")
 def case_page(case_id: str):  # type: ignore[no-untyped-def]
@@ -84,13 +67,13 @@ def case_page(case_id: str):  # type: ignore[no-untyped-def]
                     case.id,
                     lc.NewChecklist(
                         form.get("transition", ""),
-                        _date(form, "due_on"),
+                        form_date(form, "due_on", "transition date"),
                         form.get("owner_id") or None,
                     ),
                 )
         except InvalidValue as exc:
             rollback()
-            errors = _errors(exc)
+            errors = error_summary(exc, FIELDS)
         else:
             commit()
             return redirect(url_for("lifecycle.case_page", case_id=case.id, saved=1))
@@ -147,7 +130,7 @@ def checklist(checklist_id: str):  # type: ignore[no-untyped-def]
             )
         except InvalidValue as exc:
             rollback()
-            errors = _errors(exc)
+            errors = error_summary(exc, FIELDS)
         else:
             commit()
             return redirect(url_for("lifecycle.checklist", checklist_id=checklist_id, saved=1))
@@ -237,25 +220,6 @@ TRIAGE_FIELDS = {
 SHARE_FIELDS = {"recipient": "recipient_id", "assessment": "record_id"}
 
 
-def _problem(exc: InvalidValue | NotPermitted, fields: dict[str, str]) -> list[dict[str, str]]:
-    """One error-summary entry, linked to the field it is about (the page when it is a refusal)."""
-    if isinstance(exc, NotPermitted):
-        return [{"text": str(exc), "href": "#main-content"}]
-    why = exc.why or str(exc)
-    text = f"{exc.kind[:1].upper()}{exc.kind[1:]}: {why}" if exc.why else why
-    return [{"text": text, "href": f"#{fields.get(exc.kind, 'main-content')}"}]
-
-
-def _day(form: MultiDict[str, str], name: str) -> date | None:
-    parts = [form.get(f"{name}-{p}", "").strip() for p in ("day", "month", "year")]
-    if not any(parts):
-        return None
-    try:
-        return date(int(parts[2]), int(parts[1]), int(parts[0]))
-    except ValueError:
-        raise InvalidValue("date", "-".join(parts), why="enter a real date") from None
-
-
 def _options(records: list[Record]) -> list[tuple[str, str]]:
     return [
         (str(r.id), f"{RecordType(r.record_type).title} of {r.occurred_on.strftime('%-d %B %Y')}")
@@ -290,7 +254,7 @@ def new_plan(case_id: str):  # type: ignore[no-untyped-def]
             )
         except (InvalidValue, NotPermitted) as exc:  # nothing half-written
             rollback()
-            errors = _problem(exc, PLAN_FIELDS)
+            errors = error_summary(exc, PLAN_FIELDS)
         else:
             commit()
             return redirect(url_for("lifecycle.case_page", case_id=case.id, saved=1) + "#plan")
@@ -348,7 +312,7 @@ def steps(case_id: str):  # type: ignore[no-untyped-def]
                     case.id,
                     form.get("outcome", ""),
                     form.get("reason_code", ""),
-                    _day(form, "triage_on"),
+                    form_date(form, "triage_on", "date"),
                     form.get("triage_note", ""),
                 )
             else:
@@ -356,14 +320,14 @@ def steps(case_id: str):  # type: ignore[no-untyped-def]
                     c,
                     case.id,
                     form.get("step", ""),
-                    _day(form, "occurred_on"),
+                    form_date(form, "occurred_on", "date"),
                     form.get("value", ""),
                     form.get("note", ""),
                     form.get("record_id") or None,
                 )
         except (InvalidValue, NotPermitted) as exc:
             rollback()
-            errors = _problem(exc, TRIAGE_FIELDS if triage else STEP_FIELDS)
+            errors = error_summary(exc, TRIAGE_FIELDS if triage else STEP_FIELDS)
         else:
             commit()
             return redirect(url_for("lifecycle.steps", case_id=case.id, saved=1))
@@ -406,7 +370,7 @@ def sharing(case_id: str):  # type: ignore[no-untyped-def]
             lc.share_assessment(c, form.get("record_id", ""), form.get("recipient_id") or None)
         except (InvalidValue, NotPermitted) as exc:
             rollback()
-            errors = _problem(exc, SHARE_FIELDS)
+            errors = error_summary(exc, SHARE_FIELDS)
         except NotFound:  # an assessment that is not on this case, or not yours to read
             rollback()
             errors = [

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 
 from flask import Blueprint, Response, g, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from ..cases.services import get_case
+from ..casework import case_facts
 from ..domain.errors import InvalidValue
 from ..domain.labels import Caveat, Classification
 from ..mappa import exports
 from ..mappa import services as mappa
+from .forms_support import form_date
 from .permissions import SIGNED_IN, requires
 from .rendering import commit, render, rollback
 from .shell import ctx
@@ -77,18 +79,6 @@ def _errors(exc: InvalidValue) -> list[dict[str, str]]:
     return [{"text": message, "href": f"#{field or 'main-content'}"}]
 
 
-def _date(form: MultiDict[str, str], name: str) -> date | None:
-    parts = [form.get(f"{name}-{p}", "").strip() for p in ("day", "month", "year")]
-    if not any(parts):
-        return None
-    try:
-        return date(int(parts[2]), int(parts[1]), int(parts[0]))
-    except ValueError:
-        raise InvalidValue(
-            name.replace("_", " "), "-".join(parts), why="enter a real date"
-        ) from None
-
-
 def _uuid(value: str | None) -> uuid.UUID | None:
     try:
         return uuid.UUID(value) if value else None
@@ -127,11 +117,8 @@ def case_page(case_id: str):  # type: ignore[no-untyped-def]
 
 
 def _facts(c, case, kind: str, label: str = "SECRET"):  # type: ignore[no-untyped-def]
-    from ..access.facts import Facts, relation
-    from ..cases.services import case_ref
-
     label = "OFFICIAL-SENSITIVE" if kind.startswith("meeting/open") else label
-    return Facts(kind, label, **relation(c.subject, case_ref(case)))
+    return case_facts(c, case, kind, label)
 
 
 # -- meetings --------------------------------------------------------------------------------------
@@ -156,13 +143,13 @@ def new_meeting(case_id: str):  # type: ignore[no-untyped-def]
                 case.id,
                 mappa.NewMeeting(
                     form.get("meeting_type", ""),
-                    _date(form, "held_on"),
+                    form_date(form, "held_on", "held on"),
                     _uuid(form.get("chair_id")),
                     _uuid(form.get("co_chair_id")),
                     attendees,
                     form.get("open_minutes", ""),
                     form.get("closed_minutes", ""),
-                    _date(form, "next_review"),
+                    form_date(form, "next_review", "next review"),
                 ),
             )
         except InvalidValue as exc:
@@ -239,7 +226,7 @@ def new_disclosure(case_id: str):  # type: ignore[no-untyped-def]
     form = request.form
     if request.method == "POST":
         try:
-            received_on = _date(form, "received_on")
+            received_on = form_date(form, "received_on", "received on")
             received_at = datetime.combine(received_on, time(12, 0), UTC) if received_on else None
             if received_on == c.today:
                 received_at = datetime.now(UTC)
@@ -289,7 +276,7 @@ def _decision_data(form: MultiDict[str, str]) -> mappa.NewDecision:
     for n in range(1, MAX_ACTIONS + 1):
         desc = form.get(f"action{n}_description", "")
         owner = form.get(f"action{n}_owner", "")
-        due = _date(form, f"action{n}_due")
+        due = form_date(form, f"action{n}_due", f"action{n} due")
         if not (desc.strip() or owner or due):
             continue
         breakout = None
@@ -299,7 +286,7 @@ def _decision_data(form: MultiDict[str, str]) -> mappa.NewDecision:
                 form.get(f"action{n}_breakout_label") or "OFFICIAL-SENSITIVE",
                 form.get(f"action{n}_consent_from", ""),
                 form.get(f"action{n}_consent_reference", ""),
-                _date(form, f"action{n}_consent"),
+                form_date(form, f"action{n}_consent", f"action{n} consent"),
             )
         actions.append(mappa.NewAction(desc, _uuid(owner) if owner else None, due, breakout))
     return mappa.NewDecision(
