@@ -205,13 +205,12 @@ h1 { font-size: 16pt; } h2 { font-size: 13pt; margin-top: 1.2em; }
 
 def to_html(doc: MinutesDocument, nonce: str = "") -> str:
     banner = escape(str(doc.banner))
-    body: list[str] = []
-    section = None
+    sections: dict[str, list[str]] = {}  # in order of first appearance: one heading per section
     for p in doc.paragraphs:
-        if p.section != section:
-            section = p.section
-            body.append(f"<h2>{escape(section)}</h2>")
-        body.append(f'<p><span class="marking">[{escape(str(p.label))}]</span>{escape(p.text)}</p>')
+        sections.setdefault(p.section, []).append(
+            f'<p><span class="marking">[{escape(str(p.label))}]</span>{escape(p.text)}</p>'
+        )
+    body = [f"<h2>{escape(name)}</h2>" + "".join(paras) for name, paras in sections.items()]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{banner}: {escape(doc.title)}</title>"
