@@ -8,7 +8,6 @@ import time
 
 from sqlalchemy import func, select
 
-from shareplatform.crypto import keyring
 from shareplatform.crypto.models import DataKey
 from shareplatform.platform import Platform
 
@@ -62,9 +61,9 @@ def rotation(env: Env, level: str = "SECRET", batch: int = 2000) -> list[Result]
     thread = threading.Thread(target=read_loop)
     thread.start()
     start = time.perf_counter()
-    version, rewrapped = keyring.rotate(
-        env.platform.db.transaction, env.platform.provider, env.platform.access._vault, level, batch
-    )  # noqa: SLF001 (as `keys rotate`)
+    version, rewrapped = env.platform.access.rotate_keys(
+        env.platform.db.transaction, env.platform.provider, level, batch
+    )  # the path `flask --app wsgi keys rotate` takes
     elapsed = time.perf_counter() - start
     stop.set()
     thread.join()

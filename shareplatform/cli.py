@@ -6,6 +6,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import Flask, current_app
@@ -18,7 +19,7 @@ def _platform() -> Platform:
     return current_app.extensions["shareplatform"]  # type: ignore[no-any-return]
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
 
@@ -44,6 +45,8 @@ def db_upgrade(revision: str) -> None:
     migrate.upgrade(url, revision)
     platform.bind()
     click.echo(f"Database at {revision}; keys checked in {platform.config.KEYS_DIR}")
+    # first set-up: the default policy from policies/, so the instance is usable at once
+    click.echo(_import_policy(None, if_empty=True))
 
 
 @db_cli.command("downgrade")
@@ -77,32 +80,14 @@ def keys_status() -> None:
 @click.option("--batch", default=2000, show_default=True)
 def keys_rotate(level: str, batch: int) -> None:
     """New KEK version for LEVEL; re-wrap its data keys online in batches."""
-    from .audit.log import Event
-    from .crypto import keyring
-
     platform = _platform()
-    access = platform.access
-    version, count = keyring.rotate(
+    version, count = platform.access.rotate_keys(
         platform.db.transaction,
         platform.provider,
-        access._vault,
         level,
-        batch,  # noqa: SLF001
+        batch,
         progress=lambda n: click.echo(f"  re-wrapped {n} data keys", err=True),
     )
-    with platform.transaction() as session:
-        access.record(
-            session,
-            None,
-            Event(
-                "keys.rotate",
-                "key",
-                "done",
-                "OFFICIAL",
-                f"{level}:v{version}",
-                detail={"rewrapped": count},
-            ),
-        )
     click.echo(f"{level}: now v{version}; {count} data keys re-wrapped")
 
 
@@ -156,6 +141,10 @@ def keys_shred(record_id: str, reason: str) -> None:
 @click.option("--if-empty", is_flag=True, help="Only when the database holds no policy yet.")
 def policy_import(path: Path | None, if_empty: bool) -> None:
     """Load the policy from policies/policy.csv (or PATH) into the database, as a new version."""
+    click.echo(_import_policy(path, if_empty))
+
+
+def _import_policy(path: Path | None, if_empty: bool) -> str:
     from .access import policy_files, store
     from .domain.errors import NotPermitted
     from .policy_admin.services import record_import
@@ -166,18 +155,15 @@ def policy_import(path: Path | None, if_empty: bool) -> None:
         rules = policy_files.read(source)
     except policy_files.PolicyFileError as exc:
         _fail(f"{source}: {exc}")
-        return
     try:
         with platform.transaction() as session:
             if if_empty and store.load_rules(session):
-                click.echo("policy already loaded; nothing to do")
-                return
+                return "policy already loaded; nothing to do"
             # a numbered policy version, audited, refused if it would lock every administrator out
             version = record_import(session, platform.access, rules, str(source))
     except NotPermitted as exc:
         _fail(f"{source}: {exc}")
-        return
-    click.echo(f"policy version {version}: {len(rules)} lines imported")
+    return f"policy version {version}: {len(rules)} lines imported"
 
 
 @policy_cli.command("export")

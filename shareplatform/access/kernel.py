@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..audit.log import AuditLog, Event
 from ..crypto.envelope import Binding
+from ..crypto.keys import KeyProvider
 from ..crypto.models import DataKey
 from ..crypto.vault import SealedField, Vault
 from ..db import utcnow
@@ -84,6 +85,41 @@ class AccessLayer:
 
     def invalidate(self) -> None:
         self._checked_at = 0.0
+
+    # -- keys -------------------------------------------------------------------------------
+    def rotate_keys(
+        self,
+        db_transaction: Callable[[], object],
+        provider: KeyProvider,
+        level: str,
+        batch: int = 2000,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[int, int]:
+        """Rotate one level's KEK online and audit it; the vault never leaves this layer."""
+        from ..crypto import keyring
+
+        version, count = keyring.rotate(
+            db_transaction,
+            provider,
+            self._vault,
+            level,
+            batch,
+            progress,  # type: ignore[arg-type]
+        )
+        with db_transaction() as session:  # type: ignore[attr-defined]
+            self.record(
+                session,
+                None,
+                Event(
+                    "keys.rotate",
+                    "key",
+                    "done",
+                    "OFFICIAL",
+                    f"{level}:v{version}",
+                    detail={"rewrapped": count},
+                ),
+            )
+        return version, count
 
     # -- subjects ---------------------------------------------------------------------------
     @staticmethod
