@@ -61,9 +61,8 @@ def rotation(env: Env, level: str = "SECRET", batch: int = 2000) -> list[Result]
     thread = threading.Thread(target=read_loop)
     thread.start()
     start = time.perf_counter()
-    version, rewrapped = env.platform.access.rotate_keys(
-        env.platform.db.transaction, env.platform.provider, level, batch
-    )  # the path `flask --app wsgi keys rotate` takes
+    rotation = env.platform.key_admin.rotate(level, batch)  # the path `keys rotate` takes
+    version, rewrapped = rotation.version, rotation.rewrapped
     elapsed = time.perf_counter() - start
     stop.set()
     thread.join()

@@ -59,62 +59,65 @@ def db_downgrade(revision: str) -> None:
 
 
 # -- keys -----------------------------------------------------------------------------------------
+_LEVEL = click.Choice(["OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET"])
+
+
 @keys_cli.command("status")
 def keys_status() -> None:
-    from .crypto import keyring
-
-    platform = _platform()
-    platform.bind()
-    with platform.transaction() as session:
-        rows = keyring.status(session)
+    """KEK versions per level, their state, and how many data keys each wraps."""
+    admin = _platform().key_admin
+    rows = admin.status()
     click.echo(f"{'level':<20} {'version':>7} {'state':<10} {'data keys':>10}")
     for r in rows:
-        state = "retired" if r.retired else ("current" if r.current else "active")
-        click.echo(f"{r.level:<20} {r.version:>7} {state:<10} {r.data_keys:>10}")
+        click.echo(f"{r.level:<20} {r.version:>7} {r.state:<10} {r.data_keys:>10}")
+    for r in rows:
+        if r.state == "active" and r.data_keys:
+            click.echo(
+                f"{r.level} v{r.version} still wraps {r.data_keys} data keys: "
+                f"`keys rotate --level {r.level}` finishes re-wrapping them"
+            )
+        elif r.state == "active":
+            click.echo(f"{r.level} v{r.version} is unused: `keys retire` can destroy it")
+        elif r.state == "retiring":
+            click.echo(
+                f"{r.level} v{r.version}: a retirement was interrupted; "
+                f"`keys retire --level {r.level} --version {r.version}` completes it"
+            )
 
 
 @keys_cli.command("rotate")
-@click.option(
-    "--level", required=True, type=click.Choice(["OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET"])
-)
+@click.option("--level", required=True, type=_LEVEL)
 @click.option("--batch", default=2000, show_default=True)
 def keys_rotate(level: str, batch: int) -> None:
-    """New KEK version for LEVEL; re-wrap its data keys online in batches."""
-    platform = _platform()
-    version, count = platform.access.rotate_keys(
-        platform.db.transaction,
-        platform.provider,
-        level,
-        batch,
-        progress=lambda n: click.echo(f"  re-wrapped {n} data keys", err=True),
-    )
-    click.echo(f"{level}: now v{version}; {count} data keys re-wrapped")
+    """New KEK version for LEVEL; re-wrap its data keys online in batches.
+
+    After an interruption, running it again finishes the re-wrap instead of making a new version.
+    """
+    from .crypto.keys import KeyProblem
+
+    try:
+        done = _platform().key_admin.rotate(
+            level, batch, progress=lambda n: click.echo(f"  re-wrapped {n} data keys", err=True)
+        )
+    except KeyProblem as exc:
+        _fail(str(exc))
+    what = "interrupted rotation finished" if done.resumed else "rotated"
+    click.echo(f"{level}: {what}; now v{done.version}; {done.rewrapped} data keys re-wrapped")
 
 
 @keys_cli.command("retire")
-@click.option(
-    "--level", required=True, type=click.Choice(["OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET"])
-)
+@click.option("--level", required=True, type=_LEVEL)
 @click.option("--version", "version", required=True, type=int)
 def keys_retire(level: str, version: int) -> None:
-    """Retire a KEK version that no data key uses any more, and destroy it."""
-    from .audit.log import Event
-    from .crypto import keyring
+    """Retire and destroy a KEK version that no data key and no running process uses."""
     from .crypto.keys import KeyProblem
 
-    platform = _platform()
     try:
-        with platform.transaction() as session:
-            keyring.retire(session, platform.provider, level, version)
-            platform.access.record(
-                session,
-                None,
-                Event("keys.retire", "key", "done", "OFFICIAL", f"{level}:v{version}"),
-            )
+        resumed = _platform().key_admin.retire(level, version)
     except KeyProblem as exc:
         _fail(str(exc))
-    platform.provider.destroy_kek(level, version)
-    click.echo(f"{level} v{version} retired and destroyed")
+    note = " (completing an interrupted retirement)" if resumed else ""
+    click.echo(f"{level} v{version} retired and destroyed{note}")
 
 
 @keys_cli.command("shred")
@@ -127,7 +130,7 @@ def keys_shred(record_id: str, reason: str) -> None:
     platform = _platform()
     try:
         with platform.transaction() as session:
-            shred_record(session, platform.access, record_id, reason)
+            shred_record(session, platform.key_admin, record_id, reason)
     except LookupError as exc:
         _fail(str(exc))
     click.echo(f"record {record_id} shredded")

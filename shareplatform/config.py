@@ -34,10 +34,15 @@ class Config:
     AUDIT_CHECKPOINT_EVERY: int = 1000
     AUDIT_CHECKPOINT_SECONDS: int = 300
     BREAK_GLASS_HOURS: int = 4
+    # Each process re-reads the KEK versions this often, reports them (expiring after the TTL)
+    # and forgets retired KEKs; 0 turns the background watch off.
+    KEY_WATCH_SECONDS: float = 1.0
+    KEY_WATCH_TTL_SECONDS: float = 30.0
     TESTING: bool = False
     WTF_CSRF_ENABLED: bool = True
     SESSION_COOKIE_SECURE: bool = False
     MAX_CONTENT_LENGTH: int = 1024 * 1024
+    API_RATE_LIMIT: int = 600  # API requests per token per window
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -59,6 +64,11 @@ class Config:
                 os.environ.get("SHAREPLATFORM_PKCS11_DEK_CACHE_SECONDS", "30")
             ),
             SESSION_COOKIE_SECURE=_env_bool("SHAREPLATFORM_SECURE_COOKIES", False),
+            API_RATE_LIMIT=int(os.environ.get("SHAREPLATFORM_API_RATE_LIMIT", "600")),
+            KEY_WATCH_SECONDS=float(os.environ.get("SHAREPLATFORM_KEY_WATCH_SECONDS", "1")),
+            KEY_WATCH_TTL_SECONDS=float(
+                os.environ.get("SHAREPLATFORM_KEY_WATCH_TTL_SECONDS", "30")
+            ),
         )
 
     def as_flask(self) -> dict[str, object]:
@@ -73,3 +83,4 @@ class Config:
 class TestConfig(Config):
     TESTING: bool = True
     AUDIT_CHECKPOINT_EVERY: int = 50
+    KEY_WATCH_SECONDS: float = 0.0  # tests refresh the watch themselves

@@ -14,11 +14,13 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from .access.kernel import AccessLayer
+from .access.keys import KeyAdmin
 from .audit.log import AuditLog, Signer
 from .config import Config
 from .crypto import keyring
 from .crypto.blind_index import BlindIndexer
 from .crypto.keys import FileKeyProvider, KeyProblem, KeyProvider
+from .crypto.keywatch import KeyWatch
 from .crypto.vault import Vault
 from .db import Database
 
@@ -51,7 +53,14 @@ class Platform:
         self._bound = False
         self._lock = threading.Lock()
         self._access: AccessLayer | None = None
+        self._key_admin: KeyAdmin | None = None
         self._indexer: BlindIndexer | None = None
+        self.key_watch = KeyWatch(
+            self.db.transaction,
+            self.provider,
+            interval=config.KEY_WATCH_SECONDS,
+            ttl=config.KEY_WATCH_TTL_SECONDS,
+        )
 
     # The kernel is bound lazily: the database may not be migrated when the app object is built.
     def bind(self) -> None:
@@ -64,24 +73,22 @@ class Platform:
                 raise NotMigrated("the database is not set up: run `flask --app wsgi db upgrade`")
             vault = Vault(self.provider)
             with self.db.transaction() as session:
-                keyring.bind(session, self.provider, vault)
+                keyring.bind(session, self.provider)
             if (
                 self.config.PRODUCTION
                 and isinstance(self.provider, FileKeyProvider)
                 and not self.config.ALLOW_FILE_KEYS_FOR_SECRET
             ):
-                vault.current.pop("SECRET", None)  # no new SECRET material under file keys
-                vault.blocked_levels.add("SECRET")  # and none served from them
+                vault.blocked_levels.add("SECRET")  # no SECRET written or served under file keys
             seed = self.provider.secret("signing")
             if seed is None:
                 raise KeyProblem("signing key missing")
             signer = Signer(seed)
-            self._access = AccessLayer(
-                vault,
-                AuditLog(
-                    signer, self.config.AUDIT_CHECKPOINT_EVERY, self.config.AUDIT_CHECKPOINT_SECONDS
-                ),
+            audit = AuditLog(
+                signer, self.config.AUDIT_CHECKPOINT_EVERY, self.config.AUDIT_CHECKPOINT_SECONDS
             )
+            self._access = AccessLayer(vault, audit)
+            self._key_admin = KeyAdmin(self.db.transaction, self.provider, audit)
             self._indexer = keyring.indexer(self.provider)
             self._bound = True
 
@@ -90,6 +97,13 @@ class Platform:
         self.bind()
         assert self._access is not None
         return self._access
+
+    @property
+    def key_admin(self) -> KeyAdmin:
+        """Key operations, for the command line only (shareplatform/access/keys.py)."""
+        self.bind()
+        assert self._key_admin is not None
+        return self._key_admin
 
     @property
     def indexer(self) -> BlindIndexer:
@@ -107,6 +121,11 @@ class Platform:
         if key is None:
             raise KeyProblem("service key missing")
         return key
+
+    def close(self) -> None:
+        """Stop the key watch (withdrawing this process's report) and close the database."""
+        self.key_watch.stop()
+        self.db.dispose()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -19,6 +19,12 @@ def db_session():  # type: ignore[no-untyped-def]
 
 
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def _watch_keys() -> None:
+        # a serving process reports the KEK versions it holds (cheap once running; started
+        # again in each forked worker). Command-line processes do not serve and do not report.
+        platform().key_watch.ensure_running()
+
     @app.teardown_request
     def _close_session(exc: BaseException | None) -> None:
         session = g.pop("db_session", None)

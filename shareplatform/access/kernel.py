@@ -20,8 +20,8 @@ from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from ..audit.log import AuditLog, Event
+from ..crypto import keyring
 from ..crypto.envelope import Binding
-from ..crypto.keys import KeyProvider
 from ..crypto.models import DataKey
 from ..crypto.vault import SealedField, Vault
 from ..db import utcnow
@@ -85,41 +85,6 @@ class AccessLayer:
 
     def invalidate(self) -> None:
         self._checked_at = 0.0
-
-    # -- keys -------------------------------------------------------------------------------
-    def rotate_keys(
-        self,
-        db_transaction: Callable[[], object],
-        provider: KeyProvider,
-        level: str,
-        batch: int = 2000,
-        progress: Callable[[int], None] | None = None,
-    ) -> tuple[int, int]:
-        """Rotate one level's KEK online and audit it; the vault never leaves this layer."""
-        from ..crypto import keyring
-
-        version, count = keyring.rotate(
-            db_transaction,
-            provider,
-            self._vault,
-            level,
-            batch,
-            progress,  # type: ignore[arg-type]
-        )
-        with db_transaction() as session:  # type: ignore[attr-defined]
-            self.record(
-                session,
-                None,
-                Event(
-                    "keys.rotate",
-                    "key",
-                    "done",
-                    "OFFICIAL",
-                    f"{level}:v{version}",
-                    detail={"rewrapped": count},
-                ),
-            )
-        return version, count
 
     # -- subjects ---------------------------------------------------------------------------
     @staticmethod
@@ -387,6 +352,7 @@ class AccessLayer:
         self, session: Session, grant: object, row: Sealed, plaintext: dict[str, str | None]
     ) -> None:
         key_row, sealed = self._seal_fields(
+            session,
             grant,
             row.__tablename__,  # type: ignore[attr-defined]
             row.id,
@@ -403,6 +369,7 @@ class AccessLayer:
 
     def _seal_fields(
         self,
+        session: Session,
         grant: object,
         table: str,
         row_id: uuid.UUID,
@@ -410,7 +377,8 @@ class AccessLayer:
         columns: Sequence[str],
         plaintext: dict[str, str | None],
     ) -> tuple[dict[str, object], dict[str, bytes | None]]:
-        key = self._vault.new_data_key(label)
+        level = label.classification.marking
+        key = self._vault.new_data_key(label, keyring.version_for_write(session, level))
         canonical = label.canonical()
         sealed: dict[str, bytes | None] = {}
         for column in columns:
@@ -460,6 +428,7 @@ class AccessLayer:
         for row, plain in zip(rows, plaintexts, strict=True):
             label = Label.of(row["classification"], str(row.get("caveats") or ""))
             key_row, sealed = self._seal_fields(
+                session,
                 grant,
                 table,
                 row["id"],  # type: ignore[arg-type]

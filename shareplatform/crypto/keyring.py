@@ -1,15 +1,22 @@
-"""Key lifecycle against the database: start-up checks, status, rotation, retirement, shredding.
+"""Key state against the database: start-up checks, the current KEK version for new data keys,
+status, and the re-wrap and state changes that `KeyAdmin` (shareplatform/access/keys.py) strings
+together into rotation and retirement.
 
 Start-up never silently creates keys for existing encrypted data: if the database records key
 versions that the provider does not hold, or holds different keys, it refuses with a clear message.
+
+Which version wraps a new data key is read from the database in the writing transaction itself
+(`version_for_write`), never from memory: a process cannot keep wrapping under a version another
+process has rotated away from, and a database trigger refuses it if anything tries.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, func, select, update
@@ -18,24 +25,40 @@ from sqlalchemy.orm import Session
 from ..db import get_meta, set_meta, utcnow
 from .blind_index import BlindIndexer
 from .keys import SECRETS, KeyProblem, KeyProvider
-from .models import DataKey, KekVersion
-from .vault import LEVELS, Vault
+from .models import DataKey, KekState, KekVersion, KeyHolder
+
+LEVELS = ("OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET")
+_WRITE_VERSIONS = "shareplatform.kek_for_write"
 
 
 @dataclass(frozen=True)
 class LevelStatus:
     level: str
     version: int
-    current: bool
-    retired: bool
+    state: str
     data_keys: int
+
+    @property
+    def current(self) -> bool:
+        return self.state == KekState.CURRENT
+
+    @property
+    def retired(self) -> bool:
+        return self.state == KekState.RETIRED
 
 
 def _fingerprint(secret: bytes) -> str:
     return hmac.new(secret, b"shareplatform-keyset", hashlib.sha256).hexdigest()[:32]
 
 
-def bind(session: Session, provider: KeyProvider, vault: Vault, allow_create: bool = True) -> None:
+def check_level(level: str) -> str:
+    if level not in LEVELS:
+        raise KeyProblem(f"unknown level {level!r}: use one of {', '.join(LEVELS)}")
+    return level
+
+
+# -- start-up -------------------------------------------------------------------------------------
+def bind(session: Session, provider: KeyProvider, allow_create: bool = True) -> None:
     """Check the provider's keys against what the database records; create them only when fresh."""
     where = getattr(provider, "root", provider.name)
     recorded = session.scalars(select(KekVersion)).all()
@@ -71,14 +94,16 @@ def bind(session: Session, provider: KeyProvider, vault: Vault, allow_create: bo
                 provider.create_kek(level, version)
             session.add(
                 KekVersion(
-                    level=level, version=version, check_value=provider.check_value(level, version)
+                    level=level,
+                    version=version,
+                    check_value=provider.check_value(level, version),
+                    state=KekState.CURRENT.value,
                 )
             )
-            vault.current[level] = version
             continue
         for row in rows:
-            if row.retired_at is not None:
-                continue
+            if row.state not in (KekState.CURRENT, KekState.ACTIVE):
+                continue  # retiring or retired: no data key needs it
             if row.version not in provider.kek_versions(level):
                 raise KeyProblem(
                     f"KEK {level} v{row.version} is missing from {where}: encrypted data needs it. "
@@ -88,7 +113,8 @@ def bind(session: Session, provider: KeyProvider, vault: Vault, allow_create: bo
                 raise KeyProblem(
                     f"KEK {level} v{row.version} in {where} is not the key this database uses"
                 )
-        vault.current[level] = max(r.version for r in rows if r.retired_at is None)
+        if sum(1 for r in rows if r.state == KekState.CURRENT) != 1:
+            raise KeyProblem(f"the database records no single current KEK version for {level}")
     session.flush()
 
 
@@ -99,140 +125,199 @@ def indexer(provider: KeyProvider) -> BlindIndexer:
     return BlindIndexer(key)
 
 
-def status(session: Session) -> list[LevelStatus]:
-    counts = dict(
-        ((lvl, ver), n)
-        for lvl, ver, n in session.execute(
-            select(DataKey.level, DataKey.kek_version, func.count())
-            .where(DataKey.wrapped.is_not(None))
-            .group_by(DataKey.level, DataKey.kek_version)
+# -- the current version --------------------------------------------------------------------------
+def current_versions(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(KekVersion.level, KekVersion.version).where(
+            KekVersion.state == KekState.CURRENT.value
         )
     )
-    rows = session.scalars(select(KekVersion).order_by(KekVersion.level, KekVersion.version)).all()
-    current: dict[str, int] = {}
-    for r in rows:
-        if r.retired_at is None:
-            current[r.level] = max(current.get(r.level, 0), r.version)
-    return [
-        LevelStatus(
-            r.level,
-            r.version,
-            current.get(r.level) == r.version,
-            r.retired_at is not None,
-            counts.get((r.level, r.version), 0),
-        )
-        for r in rows
-    ]
+    return {level: version for level, version in rows}
 
 
-def begin_rotation(session: Session, provider: KeyProvider, vault: Vault, level: str) -> int:
-    """Create a new KEK version for `level`; new data keys use it from now on."""
-    if level not in LEVELS:
-        raise KeyProblem(f"unknown level {level!r}")
-    latest = (
-        session.scalar(select(func.max(KekVersion.version)).where(KekVersion.level == level)) or 0
+def version_for_write(session: Session, level: str) -> int:
+    """The KEK version a new data key of `level` must be wrapped under, read in this transaction.
+
+    On PostgreSQL the row is share-locked until the transaction ends, so a rotation cannot switch
+    the current version between this read and the commit of the data keys wrapped under it. The
+    answer is kept for the rest of the transaction (one query per level per transaction).
+    """
+    cached = session.info.get(_WRITE_VERSIONS)
+    transaction = session.get_transaction()
+    if cached is not None and cached[0] is transaction and level in cached[1]:
+        return cast(int, cached[1][level])
+    stmt = (
+        select(KekVersion.version)
+        .where(KekVersion.level == level, KekVersion.state == KekState.CURRENT.value)
+        .with_for_update(read=True)
     )
-    version = max(latest, *provider.kek_versions(level), 0) + 1
-    provider.create_kek(level, version)
-    session.add(
-        KekVersion(level=level, version=version, check_value=provider.check_value(level, version))
-    )
-    vault.current[level] = version
+    # A read that waited for a rotation's switch finds the old row no longer current and cannot
+    # see the new one in its snapshot: a second statement (a new snapshot) does.
+    version = session.scalar(stmt)
+    if version is None:
+        version = session.scalar(stmt)
+    if version is None:
+        raise KeyProblem(f"no current KEK for {level}: run `flask --app wsgi db upgrade`")
+    transaction = session.get_transaction()
+    if cached is None or cached[0] is not transaction:
+        versions: dict[str, int] = {}
+        session.info[_WRITE_VERSIONS] = (transaction, versions)
+    else:
+        versions = cached[1]
+    versions[level] = version
     return version
 
 
-def rewrap_batch(
-    session: Session, provider: KeyProvider, level: str, to_version: int, batch: int
-) -> int:
-    """Re-wrap up to `batch` data keys of `level` under `to_version`. Content is not re-encrypted.
-
-    Each key row is updated on its own old version (compare-and-set), so a concurrent reader
-    always finds a consistent (version, wrapped) pair and never blocks for long.
-    """
-    rows = session.execute(
-        select(DataKey.id, DataKey.kek_version, DataKey.wrapped)
-        .where(
-            DataKey.level == level, DataKey.kek_version < to_version, DataKey.wrapped.is_not(None)
-        )
-        .limit(batch)
-    ).all()
-    if not rows:
-        return 0
-    # One executemany per batch (a per-row ORM update cost ~1.5 ms a key at 1M records).
-    table = cast(Table, DataKey.__table__)
+# -- status ---------------------------------------------------------------------------------------
+def key_counts(session: Session, level: str | None = None) -> dict[tuple[str, int], int]:
     stmt = (
-        update(table)
-        .where(table.c.id == bindparam("key_id"), table.c.kek_version == bindparam("old_version"))
-        .values(kek_version=to_version, wrapped=bindparam("new_wrapped"))
+        select(DataKey.level, DataKey.kek_version, func.count())
+        .where(DataKey.wrapped.is_not(None))
+        .group_by(DataKey.level, DataKey.kek_version)
     )
+    if level is not None:
+        stmt = stmt.where(DataKey.level == level)
+    return {(lvl, ver): n for lvl, ver, n in session.execute(stmt)}
+
+
+def status(session: Session) -> list[LevelStatus]:
+    counts = key_counts(session)
+    rows = session.scalars(select(KekVersion).order_by(KekVersion.level, KekVersion.version)).all()
+    return [
+        LevelStatus(r.level, r.version, r.state, counts.get((r.level, r.version), 0)) for r in rows
+    ]
+
+
+def kek(session: Session, level: str, version: int, lock: bool = False) -> KekVersion | None:
+    stmt = select(KekVersion).where(KekVersion.level == level, KekVersion.version == version)
+    return session.scalar(stmt.with_for_update() if lock else stmt)
+
+
+def newest_recorded(session: Session, level: str) -> int:
+    return (
+        session.scalar(select(func.max(KekVersion.version)).where(KekVersion.level == level)) or 0
+    )
+
+
+def stale_versions(session: Session, level: str) -> dict[int, int]:
+    """Versions other than the current one that still wrap data keys: {version: count}."""
+    current = current_versions(session).get(level)
+    return {
+        ver: n
+        for (lvl, ver), n in key_counts(session, level).items()
+        if lvl == level and ver != current
+    }
+
+
+# -- rotation steps -------------------------------------------------------------------------------
+def make_current(session: Session, provider: KeyProvider, level: str, version: int) -> int | None:
+    """Record `version` (already in the provider) as the level's current KEK; the old current one
+    becomes active (unwrap only). Returns the old version. On PostgreSQL the update of the old
+    row waits for every transaction that took it for writing (see `version_for_write`)."""
+    old = session.scalar(
+        select(KekVersion)
+        .where(KekVersion.level == level, KekVersion.state == KekState.CURRENT.value)
+        .with_for_update()
+    )
+    previous = None
+    if old is not None:
+        old.state = KekState.ACTIVE.value
+        previous = old.version
+        session.flush()  # one current row at a time
+    session.add(
+        KekVersion(
+            level=level,
+            version=version,
+            check_value=provider.check_value(level, version),
+            state=KekState.CURRENT.value,
+        )
+    )
+    session.flush()
+    return previous
+
+
+def rewrap_batch(
+    session: Session,
+    provider: KeyProvider,
+    level: str,
+    from_version: int,
+    to_version: int,
+    after: object | None,
+    batch: int,
+) -> tuple[int, object | None]:
+    """Re-wrap up to `batch` data keys of (`level`, `from_version`) with ids after `after` under
+    `to_version`. Content is not re-encrypted. Returns (count, last id) for the next batch.
+
+    Keys are walked in id order on an index of (level, version, id), so each batch starts where the
+    last stopped. Each row is updated on its old version (compare-and-set), so a concurrent reader
+    always finds a consistent (version, wrapped) pair.
+    """
+    stmt = (
+        select(DataKey.id, DataKey.wrapped)
+        .where(
+            DataKey.level == level,
+            DataKey.kek_version == from_version,
+            DataKey.wrapped.is_not(None),
+        )
+        .order_by(DataKey.id)
+        .limit(batch)
+    )
+    if after is not None:
+        stmt = stmt.where(DataKey.id > after)
+    rows = session.execute(stmt).all()
+    if not rows:
+        return 0, after
+    table = cast(Table, DataKey.__table__)
     session.execute(
-        stmt,
+        update(table)
+        .where(table.c.id == bindparam("key_id"), table.c.kek_version == from_version)
+        .values(kek_version=to_version, wrapped=bindparam("new_wrapped")),
         [
             {
                 "key_id": key_id,
-                "old_version": old_version,
-                # the query selects only keys whose wrapped value is not NULL
                 "new_wrapped": provider.wrap(
-                    level,
-                    to_version,
-                    provider.unwrap(level, old_version, wrapped),  # type: ignore[arg-type]
+                    level, to_version, provider.unwrap(level, from_version, cast(bytes, wrapped))
                 ),
-            }  # type: ignore[arg-type]
-            for key_id, old_version, wrapped in rows
+            }
+            for key_id, wrapped in rows
         ],
     )
-    return len(rows)
+    return len(rows), rows[-1][0]
 
 
-def rotate(
-    db_transaction: Callable[[], object],
-    provider: KeyProvider,
-    vault: Vault,
-    level: str,
-    batch: int = 2000,
-    progress: Callable[[int], None] | None = None,
-) -> tuple[int, int]:
-    """Rotate one level online: new KEK version, then re-wrap in short batches.
-
-    Returns (version, n).
-    """
-    with db_transaction() as session:  # type: ignore[attr-defined]
-        version = begin_rotation(session, provider, vault, level)
-    total = 0
-    while True:
-        with db_transaction() as session:  # type: ignore[attr-defined]
-            done = rewrap_batch(session, provider, level, version, batch)
-        total += done
-        if progress:
-            progress(total)
-        if done < batch:
-            return version, total
+# -- retirement steps -----------------------------------------------------------------------------
+def holders_of(session: Session, level: str, version: int, now: datetime) -> list[KeyHolder]:
+    """Live processes whose last report still names `version` as the current one of `level`."""
+    live = session.scalars(select(KeyHolder).where(KeyHolder.expires_at > now)).all()
+    return [h for h in live if (level, version) in parse_current(h.current)]
 
 
-def retire(session: Session, provider: KeyProvider, level: str, version: int) -> None:
-    row = session.get(KekVersion, (level, version))
-    if row is None or row.retired_at is not None:
-        raise KeyProblem(f"no active KEK {level} v{version}")
-    in_use = session.scalar(
-        select(func.count())
-        .select_from(DataKey)
-        .where(DataKey.level == level, DataKey.kek_version == version, DataKey.wrapped.is_not(None))
-    )
-    if in_use:
-        raise KeyProblem(f"KEK {level} v{version} still wraps {in_use} data keys: rotate first")
-    newest = session.scalar(
-        select(func.max(KekVersion.version)).where(
-            KekVersion.level == level, KekVersion.retired_at.is_(None)
-        )
-    )
-    if newest == version:
-        raise KeyProblem(
-            f"KEK {level} v{version} is the current version: rotate before retiring it"
-        )
-    row.retired_at = utcnow()
-    session.flush()  # the caller destroys the key file only after this commits
+def parse_current(text: str) -> set[tuple[str, int]]:
+    out = set()
+    for part in filter(None, text.split(",")):
+        level, _, version = part.rpartition(":")
+        out.add((level, int(version)))
+    return out
 
 
+def format_current(versions: dict[str, int]) -> str:
+    return ",".join(f"{level}:{versions[level]}" for level in sorted(versions))
+
+
+def mark(session: Session, row: KekVersion, state: KekState) -> None:
+    row.state = state.value
+    if state == KekState.RETIRED:
+        row.retired_at = utcnow()
+    session.flush()
+
+
+def unfinished_retirements(session: Session) -> Iterable[KekVersion]:
+    return session.scalars(
+        select(KekVersion).where(KekVersion.state == KekState.RETIRING.value)
+    ).all()
+
+
+# -- shredding ------------------------------------------------------------------------------------
 def shred(session: Session, key_id: object) -> None:
     """Destroy one data key: everything it protected is unreadable for ever."""
     key = session.get(DataKey, key_id)

@@ -29,6 +29,7 @@ class KeyProvider(Protocol):
     def kek_versions(self, level: str) -> list[int]: ...
     def create_kek(self, level: str, version: int) -> None: ...
     def destroy_kek(self, level: str, version: int) -> None: ...
+    def forget(self, level: str, version: int) -> None: ...
     def wrap(self, level: str, version: int, dek: bytes) -> bytes: ...
     def unwrap(self, level: str, version: int, wrapped: bytes) -> bytes: ...
     def check_value(self, level: str, version: int) -> str: ...
@@ -66,10 +67,15 @@ class FileKeyProvider:
         _write_secret_file(path, os.urandom(32))
 
     def destroy_kek(self, level: str, version: int) -> None:
+        """Idempotent: destroying a key that is already gone succeeds."""
         path = self._kek_path(level, version)
         if path.exists():
             path.write_bytes(b"\0" * 32)  # overwrite before unlinking; best effort on disk
             path.unlink()
+        self.forget(level, version)
+
+    def forget(self, level: str, version: int) -> None:
+        """Drop a KEK from this process's memory (another process retired it)."""
         self._cache.pop((level, version), None)
 
     def _kek(self, level: str, version: int) -> bytes:

@@ -310,6 +310,12 @@ class Pkcs11KeyProvider:
             held.keks.pop((level, version), None)
         self._deks.drop(level, version)
 
+    def forget(self, level: str, version: int) -> None:
+        """Drop the KEK's handle and every data key it unwrapped from this process's memory."""
+        with self._session() as held:
+            held.keks.pop((level, version), None)
+        self._deks.drop(level, version)
+
     def wrap(self, level: str, version: int, dek: bytes) -> bytes:
         with self._session() as held:
             return self._wrap(held, self._find_kek(held, level, version), dek)

@@ -74,7 +74,6 @@ class GrantMinter:
 class Vault:
     def __init__(self, provider: KeyProvider) -> None:
         self.provider = provider
-        self.current: dict[str, int] = {}  # level -> KEK version used for new data keys
         self._mint_key = os.urandom(32)
         self._minter_taken = False
         self._issued: weakref.WeakValueDictionary[str, Grant] = weakref.WeakValueDictionary()
@@ -100,11 +99,12 @@ class Vault:
             raise GrantRefused(f"grant does not cover {purpose} of {table} {row_id}")
 
     # -- data keys --------------------------------------------------------------------------
-    def new_data_key(self, label: Label) -> NewDataKey:
+    def new_data_key(self, label: Label, version: int) -> NewDataKey:
+        """A fresh data key for `label`, wrapped under `version`: the level's current KEK version
+        as the writing transaction read it (shareplatform/crypto/keyring.py, version_for_write)."""
         level = label.classification.marking
-        version = self.current.get(level)
-        if version is None:
-            raise KeyProblem(f"no active KEK for {level}: the keyring is not bound")
+        if level in self.blocked_levels:
+            raise KeyProblem(f"{level} material is not written under this key provider")
         dek = os.urandom(32)
         return NewDataKey(
             uuid.uuid4(), level, version, self.provider.wrap(level, version, dek), dek

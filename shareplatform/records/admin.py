@@ -6,23 +6,21 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from ..access.kernel import AccessLayer
+from ..access.keys import KeyAdmin
 from ..audit.log import Event
-from ..crypto import keyring
 from .models import Record
 
 
-def shred_record(session: Session, access: AccessLayer, record_id: str, reason: str) -> None:
+def shred_record(session: Session, keys: KeyAdmin, record_id: str, reason: str) -> None:
     try:
         record = session.get(Record, uuid.UUID(record_id))
     except ValueError:
         record = None
     if record is None:
         raise LookupError(f"no record {record_id}")
-    keyring.shred(session, record.data_key_id)
-    access.record(
+    keys.shred(
         session,
-        None,
+        record.data_key_id,
         Event(
             "record.shred",
             "record",

@@ -242,6 +242,26 @@ def test_unwrapped_data_keys_are_cached_briefly_and_dropped_with_their_kek(hsm: 
         provider.close()
 
 
+def test_forget_drops_a_retired_kek_and_what_it_unwrapped(hsm: Hsm) -> None:
+    """What a worker does when another process retires a version (see crypto/keywatch.py)."""
+    provider = hsm.provider("forget", cache=3600)
+    try:
+        provider.create_kek("SECRET", 3)
+        dek = os.urandom(32)
+        wrapped = provider.wrap("SECRET", 3, dek)
+        assert provider.unwrap("SECRET", 3, wrapped) == dek
+        provider.forget("SECRET", 3)
+        assert provider._deks.get(("SECRET", 3, wrapped)) is None  # noqa: SLF001
+        with provider._session() as held:  # noqa: SLF001
+            assert ("SECRET", 3) not in held.keks
+        provider.destroy_kek("SECRET", 3)
+        provider.destroy_kek("SECRET", 3)  # idempotent: a re-run after a crash completes
+        with pytest.raises(KeyProblem, match="KEK SECRET v3 is missing"):
+            provider.unwrap("SECRET", 3, wrapped)
+    finally:
+        provider.close()
+
+
 def test_concurrent_threads_are_serialised_safely(hsm: Hsm) -> None:
     """SoftHSM runs lock-free under python-pkcs11's C_Initialize(NULL): unserialised, this fails."""
     provider = hsm.provider("threads", cache=0)  # every call goes to the token
@@ -345,8 +365,8 @@ def test_rotation_rewraps_every_data_key_under_the_new_token_kek(hsm: Hsm, tmp_p
     platform, _ = _seed_over_hsm(hsm, "rotate", tmp_path)
     provider = platform.provider
     try:
-        vault = platform.access._vault  # noqa: SLF001 - as the keys CLI does
-        version, count = keyring.rotate(platform.db.transaction, provider, vault, "SECRET", batch=7)
+        rotation = platform.key_admin.rotate("SECRET", batch=7)  # as the keys CLI does
+        version, count = rotation.version, rotation.rewrapped
         assert (
             version == 2 and count >= 60
         )  # two SECRET records on each of 30 cases, plus the demo decision log
@@ -356,16 +376,15 @@ def test_rotation_rewraps_every_data_key_under_the_new_token_kek(hsm: Hsm, tmp_p
         assert status[("SECRET", 1)].data_keys == 0 and status[("SECRET", 2)].data_keys == count
         assert status[("SECRET", 2)].current
 
-        with platform.transaction() as session:
-            keyring.retire(session, provider, "SECRET", 1)
-        provider.destroy_kek("SECRET", 1)
+        platform.key_admin.retire("SECRET", 1)  # destroys the KEK in the token
         assert provider.kek_versions("SECRET") == [2]
         assert _secret_markers(platform, "honsu.hughes", "SP-1005") == {"SP-1005-0"}
 
         # a restart against the same token binds cleanly to the rotated key set
         again = _hsm_platform(str(platform.db.engine.url), tmp_path / "no-keys", provider)
         again.bind()
-        assert again.access._vault.current["SECRET"] == 2  # noqa: SLF001
+        with again.transaction() as session:
+            assert keyring.current_versions(session)["SECRET"] == 2
         again.db.dispose()
     finally:
         platform.db.dispose()
@@ -459,7 +478,7 @@ def test_production_serves_secret_from_the_hsm_but_not_from_file_keys(
         if in_production:
             with pytest.raises(GrantRefused, match="SECRET material is not served"):
                 _secret_views(files, "honsu.hughes", "SP-1001")
-            assert "SECRET" not in files.access._vault.current  # noqa: SLF001 - nor new SECRET
+            assert "SECRET" in files.access._vault.blocked_levels  # noqa: SLF001 - nor new SECRET
         else:
             assert _secret_markers(files, "honsu.hughes", "SP-1001") == {"SP-1001-0"}
         files.db.dispose()
@@ -475,7 +494,7 @@ def test_production_serves_secret_from_the_hsm_but_not_from_file_keys(
     production = _hsm_platform(prod_url, prod_root / "no-keys", platform.provider, PRODUCTION=True)
     try:
         assert _secret_markers(production, "honsu.hughes", "SP-1001") == {"SP-1001-0"}
-        assert production.access._vault.current.get("SECRET") == 1  # noqa: SLF001 - new SECRET allowed
+        assert not production.access._vault.blocked_levels  # noqa: SLF001 - new SECRET allowed
     finally:
         production.db.dispose()
         platform.provider.close()  # type: ignore[attr-defined]

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import func, select
+import os
+from datetime import timedelta
 
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DatabaseError
+
+from shareplatform.audit.models import AuditEntry
+from shareplatform.audit.verify import verify
 from shareplatform.crypto import keyring
 from shareplatform.crypto.envelope import IntegrityError
 from shareplatform.crypto.keys import KeyProblem
-from shareplatform.crypto.models import DataKey
+from shareplatform.crypto.models import DataKey, KeyHolder
+from shareplatform.db import utcnow
+from shareplatform.platform import Platform
 from shareplatform.records.admin import shred_record
 from shareplatform.records.services import count_visible, record_page, timeline
-from tests.factories import ctx_for
+from tests.factories import ctx_for, make_config
 from tests.security import builders
 
 
@@ -26,63 +34,195 @@ def _bodies(platform, username: str, ids) -> list[str]:  # type: ignore[no-untyp
         return [record_page(ctx, rid)[0].body for rid in ids]
 
 
-def _vault(platform):  # type: ignore[no-untyped-def]
-    return platform.access._vault  # noqa: SLF001 - the CLI's rotate command uses the same handle
+def _count(platform, level: str, version: int) -> int:  # type: ignore[no-untyped-def]
+    with platform.transaction() as session:
+        return keyring.key_counts(session, level).get((level, version), 0)
+
+
+def _actions(platform) -> list[str]:  # type: ignore[no-untyped-def]
+    with platform.transaction() as session:
+        return list(
+            session.scalars(
+                select(AuditEntry.action)
+                .where(AuditEntry.action.like("keys.%"))
+                .order_by(AuditEntry.seq)
+            )
+        )
 
 
 def test_rotate_then_retire(platform, small) -> None:  # type: ignore[no-untyped-def]
+    keys = platform.key_admin
     ids = small.secret_ids + small.official_ids
     before = _bodies(platform, small.honsu, ids)
     for level in ("SECRET", "OFFICIAL-SENSITIVE"):
-        # the current version is in use and current: refused
-        with (
-            platform.transaction() as session,
-            pytest.raises(KeyProblem, match="still wraps|current"),
-        ):
-            keyring.retire(session, platform.provider, level, 1)
-        version, count = keyring.rotate(
-            platform.db.transaction, platform.provider, _vault(platform), level, batch=2
-        )
-        assert version == 2
-        assert count >= 3  # the records' keys (and for OFFICIAL-SENSITIVE the nominal's)
-    with platform.transaction() as session:
-        assert (
-            session.scalar(
-                select(func.count())
-                .select_from(DataKey)
-                .where(DataKey.kek_version == 1, DataKey.level == "SECRET")
-            )
-            == 0
-        )
+        with pytest.raises(KeyProblem, match="current version"):
+            keys.retire(level, 1)
+        done = keys.rotate(level, batch=2)
+        assert (done.version, done.resumed) == (2, False)
+        assert done.rewrapped >= 3  # the records' keys (and for OFFICIAL-SENSITIVE the nominal's)
+        assert _count(platform, level, 1) == 0
     assert _bodies(platform, small.honsu, ids) == before  # content untouched, keys re-wrapped
-    with platform.transaction() as session:
-        keyring.retire(session, platform.provider, "SECRET", 1)
-        with pytest.raises(KeyProblem, match="still wraps"):
-            keyring.retire(session, platform.provider, "SECRET", 2)
-    platform.provider.destroy_kek("SECRET", 1)
+    assert keys.retire("SECRET", 1) is False
+    assert 1 not in platform.provider.kek_versions("SECRET")  # destroyed
     assert _bodies(platform, small.honsu, ids) == before  # nothing needed the retired key
-    with platform.transaction() as session, pytest.raises(KeyProblem, match="no active KEK"):
-        keyring.retire(session, platform.provider, "SECRET", 1)
-
-
-def test_retiring_a_version_in_use_is_refused(platform, small) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(KeyProblem, match="already retired and destroyed"):
+        keys.retire("SECRET", 1)
+    with pytest.raises(KeyProblem, match="current version"):
+        keys.retire("SECRET", 2)
+    # every step is in the audit log, in order, and the log verifies
+    assert _actions(platform)[-5:] == [
+        "keys.rotate.start",
+        "keys.kek.create",
+        "keys.rotate.finish",
+        "keys.retire.start",
+        "keys.retire.finish",
+    ]
     with platform.transaction() as session:
-        keyring.begin_rotation(
-            session, platform.provider, _vault(platform), "SECRET"
-        )  # v2, nothing re-wrapped yet
-    with (
-        platform.transaction() as session,
-        pytest.raises(KeyProblem, match="still wraps 3 data keys"),
-    ):
-        keyring.retire(session, platform.provider, "SECRET", 1)
-    # new records use v2 while old ones still read under v1
-    assert _bodies(platform, small.honsu, small.secret_ids[:1])[0].startswith("SECRET-ONLY-TEXT-0")
+        assert verify(session, platform.signer.public_key).ok
+
+
+def test_new_data_keys_use_the_current_version_read_in_the_writing_transaction(
+    platform, small
+) -> None:  # type: ignore[no-untyped-def]
+    """A second process that bound before the rotation wraps its next key under the new version."""
+    from datetime import date
+
+    from shareplatform.accounts.models import User
+    from shareplatform.records.models import Record
+
+    other = Platform(make_config(platform.config.DATABASE_URL, platform.config.KEYS_DIR))
+    other.bind()  # started before the rotation, as a running worker is
+    try:
+        platform.key_admin.rotate("SECRET")
+        text_ = "written by a process started earlier"
+        spec = builders.Spec(
+            small.case_id, "MINUTES", "SECRET", "", "NSD", date.today(), "Late minute", text_
+        )
+        with other.transaction() as session:
+            author = session.scalar(select(User.id).where(User.username == small.honsu))
+            new = builders.records(other, session, author, [spec])
+        with platform.transaction() as session:
+            version = session.scalar(
+                select(DataKey.kek_version)
+                .join(Record, Record.data_key_id == DataKey.id)
+                .where(Record.id == new[0])
+            )
+        assert version == 2
+        assert platform.key_admin.retire("SECRET", 1) is False
+        assert _bodies(platform, small.honsu, new) == [text_]
+    finally:
+        other.close()
+
+
+def test_the_database_refuses_a_data_key_under_a_version_that_is_not_current(
+    platform, small
+) -> None:  # type: ignore[no-untyped-def]
+    platform.key_admin.rotate("SECRET")
+    wrapped = platform.provider.wrap("SECRET", 1, os.urandom(32))
+    row = {"id": "0" * 32, "level": "SECRET", "v": 1, "w": wrapped, "at": utcnow()}
+    insert = text(
+        "INSERT INTO data_keys (id, level, kek_version, wrapped, created_at)"
+        " VALUES (:id, :level, :v, :w, :at)"
+    )
+    with pytest.raises(DatabaseError, match="not current"), platform.transaction() as session:
+        session.execute(insert, row)
+    # nor may an existing key be moved back under the old version
+    with pytest.raises(DatabaseError, match="not current"), platform.transaction() as session:
+        session.execute(
+            text("UPDATE data_keys SET kek_version = 1, wrapped = :w WHERE level = 'SECRET'"),
+            {"w": wrapped},
+        )
+    # shredding (wrapped set to NULL) is still allowed
+    with platform.transaction() as session:
+        shred_record(session, platform.key_admin, str(small.secret_ids[0]), "retention ended")
+
+
+def test_an_interrupted_rotation_is_finished_not_repeated(platform, small) -> None:  # type: ignore[no-untyped-def]
+    with platform.transaction() as session:
+        # what a rotation killed right after its switch leaves: v2 current, keys still under v1
+        platform.provider.create_kek("SECRET", 2)
+        keyring.make_current(session, platform.provider, "SECRET", 2)
+    assert _count(platform, "SECRET", 1) == 3
+    with pytest.raises(KeyProblem, match="still wraps 3 data keys.*keys rotate --level SECRET"):
+        platform.key_admin.retire("SECRET", 1)
+    done = platform.key_admin.rotate("SECRET", batch=2)
+    assert (done.version, done.rewrapped, done.resumed) == (2, 3, True)
+    assert platform.provider.kek_versions("SECRET") == [1, 2]  # no third version
+    assert _actions(platform)[-2:] == ["keys.rotate.resume", "keys.rotate.finish"]
+    assert platform.key_admin.retire("SECRET", 1) is False
+
+
+def test_a_kek_never_recorded_is_discarded_not_adopted(platform, small) -> None:  # type: ignore[no-untyped-def]
+    platform.provider.create_kek("SECRET", 2)  # a rotation killed after making the key
+    before = platform.provider.check_value("SECRET", 2)
+    done = platform.key_admin.rotate("SECRET")
+    assert done.version == 2 and not done.resumed
+    assert platform.provider.check_value("SECRET", 2) != before  # a fresh key
+    with platform.transaction() as session:
+        start = session.scalar(
+            select(AuditEntry.detail).where(AuditEntry.action == "keys.rotate.start")
+        )
+    assert '"discarded":[2]' in start
+
+
+def test_an_interrupted_retirement_completes_on_rerun(platform, small) -> None:  # type: ignore[no-untyped-def]
+    from shareplatform.crypto.models import KekState
+
+    platform.key_admin.rotate("SECRET")
+    with platform.transaction() as session:  # killed after marking, before destroying
+        row = keyring.kek(session, "SECRET", 1)
+        keyring.mark(session, row, KekState.RETIRING)
+    assert platform.key_admin.retire("SECRET", 1) is True
+    assert platform.provider.kek_versions("SECRET") == [2]
+    with platform.transaction() as session:  # killed after destroying, before the final mark
+        assert keyring.kek(session, "SECRET", 1).state == "retired"
+
+
+def test_retire_waits_for_running_processes_to_see_the_rotation(platform, small) -> None:  # type: ignore[no-untyped-def]
+    watch = platform.key_watch
+    assert watch.refresh()["SECRET"] == 1  # this process reports v1 as current
+    platform.key_admin.rotate("SECRET")
+    with pytest.raises(KeyProblem, match="1 running process.*v1 as current"):
+        platform.key_admin.retire("SECRET", 1)
+    assert watch.refresh()["SECRET"] == 2  # its next tick reports v2
+    assert platform.key_admin.retire("SECRET", 1) is False
+    # a process that stopped reporting no longer holds anything up once its report expires
+    with platform.transaction() as session:
+        session.add(
+            KeyHolder(
+                process="gone:1:x",
+                host="gone",
+                pid=1,
+                current="SECRET:2",
+                seen_at=utcnow() - timedelta(minutes=5),
+                expires_at=utcnow() - timedelta(minutes=4),
+            )
+        )
+    platform.key_admin.rotate("SECRET")
+    assert watch.refresh()["SECRET"] == 3
+    assert platform.key_admin.retire("SECRET", 2) is False
+
+
+def test_the_watch_forgets_retired_keks(platform, small) -> None:  # type: ignore[no-untyped-def]
+    _bodies(platform, small.honsu, small.secret_ids)  # v1 is now cached in this process
+    assert ("SECRET", 1) in platform.provider._cache  # noqa: SLF001
+    other = Platform(make_config(platform.config.DATABASE_URL, platform.config.KEYS_DIR))
+    other.bind()
+    try:
+        other.key_admin.rotate("SECRET")
+        platform.key_watch.refresh()
+        other.key_admin.retire("SECRET", 1)  # retired by another process
+    finally:
+        other.close()
+    assert ("SECRET", 1) in platform.provider._cache  # noqa: SLF001 - until this process's tick
+    platform.key_watch.refresh()
+    assert ("SECRET", 1) not in platform.provider._cache  # noqa: SLF001
 
 
 def test_shredded_record_unreadable_neighbours_readable(platform, small) -> None:  # type: ignore[no-untyped-def]
     victim = small.secret_ids[1]
     with platform.transaction() as session:
-        shred_record(session, platform.access, str(victim), "retention period ended")
+        shred_record(session, platform.key_admin, str(victim), "retention period ended")
     with platform.transaction() as session:
         ctx = ctx_for(platform, session, small.honsu)
         with pytest.raises(IntegrityError, match="shredded"):
@@ -94,3 +234,10 @@ def test_shredded_record_unreadable_neighbours_readable(platform, small) -> None
         items = timeline(ctx, small.case_id).items
         assert {getattr(i, "id", None) for i in items} == set(neighbours)
         assert count_visible(ctx, small.case_id) == len(neighbours)
+    with platform.transaction() as session:
+        assert (
+            session.scalar(
+                select(func.count()).select_from(DataKey).where(DataKey.wrapped.is_(None))
+            )
+            == 1
+        )

@@ -1,0 +1,218 @@
+"""Key administration: rotation, retirement and shredding, each step audited when it happens.
+
+A capability built by the composition root (shareplatform/platform.py) and handed to the command
+line only: no service, view or API handler can reach it.
+
+Rotation finishes what it starts. It records its intent, creates the new KEK, switches the level's
+current version (from then on the database refuses a data key wrapped under any other version),
+and re-wraps every data key of the old versions, in batches, until none remains. Run again after
+an interruption, it finishes the re-wrap instead of making another version.
+
+Retirement is two-phase: a version no data key and no live process uses is marked `retiring`,
+then destroyed in the provider, then marked `retired`. A crash anywhere leaves a state that
+re-running `keys retire` completes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from .. import faults
+from ..audit.log import AuditLog, Event
+from ..crypto import keyring
+from ..crypto.keys import KeyProblem, KeyProvider
+from ..crypto.models import KekState
+from ..db import utcnow
+
+Transaction = Callable[[], AbstractContextManager[Session]]
+
+
+@dataclass(frozen=True)
+class Rotation:
+    level: str
+    version: int  # the current version once the rotation finished
+    rewrapped: int
+    resumed: bool  # True: an interrupted rotation was finished; no new version was made
+
+
+class KeyAdmin:
+    def __init__(self, transaction: Transaction, provider: KeyProvider, audit: AuditLog) -> None:
+        self._transaction = transaction
+        self._provider = provider
+        self._audit = audit
+
+    def _record(self, session: Session, event: Event) -> None:
+        self._audit.append(session, None, "system", event)
+
+    # -- status ---------------------------------------------------------------------------------
+    def status(self) -> list[keyring.LevelStatus]:
+        with self._transaction() as session:
+            return keyring.status(session)
+
+    # -- rotation -------------------------------------------------------------------------------
+    def rotate(
+        self, level: str, batch: int = 2000, progress: Callable[[int], None] | None = None
+    ) -> Rotation:
+        level = keyring.check_level(level)
+        with self._transaction() as session:
+            stale = keyring.stale_versions(session, level)
+            if stale:
+                version = keyring.current_versions(session)[level]
+                self._record(
+                    session,
+                    _key_event(
+                        "keys.rotate.resume",
+                        level,
+                        version,
+                        {"stale": {str(v): n for v, n in sorted(stale.items())}},
+                    ),
+                )
+        if not stale:
+            version = self._new_current_version(level)
+        rewrapped = self._rewrap_all(level, version, batch, progress)
+        with self._transaction() as session:
+            self._record(
+                session,
+                _key_event("keys.rotate.finish", level, version, {"rewrapped": rewrapped}),
+            )
+        return Rotation(level, version, rewrapped, resumed=bool(stale))
+
+    def _new_current_version(self, level: str) -> int:
+        with self._transaction() as session:
+            version = keyring.newest_recorded(session, level) + 1
+            # A KEK in the provider that the database never recorded was made by a rotation
+            # killed before it could record it: nothing was ever wrapped under it. Destroy it
+            # rather than adopt a key whose creation is not in the audit log.
+            orphans = [v for v in self._provider.kek_versions(level) if v >= version]
+            self._record(
+                session,
+                _key_event("keys.rotate.start", level, version, {"discarded": orphans}),
+            )
+        for orphan in orphans:
+            self._provider.destroy_kek(level, orphan)
+        faults.point("keys.rotate.before_kek")
+        self._provider.create_kek(level, version)
+        faults.point("keys.rotate.after_kek_created")
+        with self._transaction() as session:
+            # The audit entry first: every writer appends its audit entry before it takes the
+            # current KEK row for writing, so taking them in the same order cannot deadlock.
+            self._record(
+                session,
+                _key_event(
+                    "keys.kek.create",
+                    level,
+                    version,
+                    {"check_value": self._provider.check_value(level, version)},
+                ),
+            )
+            keyring.make_current(session, self._provider, level, version)
+        faults.point("keys.rotate.after_switch")
+        return version
+
+    def _rewrap_all(
+        self, level: str, version: int, batch: int, progress: Callable[[int], None] | None
+    ) -> int:
+        total = 0
+        while True:  # until no data key of any older version remains
+            with self._transaction() as session:
+                stale = keyring.stale_versions(session, level)
+            if not stale:
+                return total
+            for from_version in sorted(stale):
+                after: object | None = None
+                while True:
+                    with self._transaction() as session:
+                        done, after = keyring.rewrap_batch(
+                            session, self._provider, level, from_version, version, after, batch
+                        )
+                    total += done
+                    if done:
+                        faults.point("keys.rotate.batch")
+                        if progress:
+                            progress(total)
+                    if done < batch:
+                        break
+
+    # -- retirement -----------------------------------------------------------------------------
+    def retire(self, level: str, version: int) -> bool:
+        """Retire and destroy a KEK version. Returns True when this run completed a retirement
+        that an earlier, interrupted run had started."""
+        level = keyring.check_level(level)
+        with self._transaction() as session:
+            row = keyring.kek(session, level, version, lock=True)
+            if row is None:
+                raise KeyProblem(f"there is no KEK {level} v{version}")
+            resumed = row.state == KekState.RETIRING
+            if row.state == KekState.RETIRED:
+                if version not in self._provider.kek_versions(level):
+                    raise KeyProblem(f"KEK {level} v{version} is already retired and destroyed")
+                resumed = True  # marked retired but the key survived: destroy it now
+            elif row.state == KekState.CURRENT:
+                raise KeyProblem(
+                    f"KEK {level} v{version} is the current version: "
+                    f"run `flask --app wsgi keys rotate --level {level}` before retiring it"
+                )
+            elif row.state == KekState.ACTIVE:
+                self._check_unused(session, level, version)
+                self._record(session, _key_event("keys.retire.start", level, version))
+                keyring.mark(session, row, KekState.RETIRING)
+        faults.point("keys.retire.after_mark")
+        self._provider.destroy_kek(level, version)
+        self._provider.forget(level, version)
+        faults.point("keys.retire.after_destroy")
+        with self._transaction() as session:
+            row = keyring.kek(session, level, version, lock=True)
+            assert row is not None
+            if row.state != KekState.RETIRED:
+                keyring.mark(session, row, KekState.RETIRED)
+            self._record(
+                session,
+                _key_event("keys.retire.finish", level, version, {"resumed": resumed}),
+            )
+        return resumed
+
+    @staticmethod
+    def _check_unused(session: Session, level: str, version: int) -> None:
+        in_use = keyring.key_counts(session, level).get((level, version), 0)
+        if in_use:
+            raise KeyProblem(
+                f"KEK {level} v{version} still wraps {in_use} data keys: run "
+                f"`flask --app wsgi keys rotate --level {level}` to finish re-wrapping them"
+            )
+        now = utcnow()
+        holders = keyring.holders_of(session, level, version, now)
+        if holders:
+            wait = max(int((h.expires_at - now).total_seconds()) + 1 for h in holders)
+            names = ", ".join(h.process for h in holders[:5])
+            raise KeyProblem(
+                f"{len(holders)} running process(es) last reported KEK {level} v{version} as "
+                f"current ({names}). Running processes notice a rotation within seconds; a "
+                f"stopped one's report expires within {wait} s. Try again then."
+            )
+
+    def unfinished_retirements(self) -> list[tuple[str, int]]:
+        with self._transaction() as session:
+            return [(r.level, r.version) for r in keyring.unfinished_retirements(session)]
+
+    # -- shredding ------------------------------------------------------------------------------
+    def shred(self, session: Session, data_key_id: object, event: Event) -> None:
+        """Destroy one data key in the caller's transaction, with the caller's audit event."""
+        keyring.shred(session, data_key_id)
+        self._record(session, event)
+
+
+def _key_event(
+    action: str, level: str, version: int, detail: dict[str, object] | None = None
+) -> Event:
+    return Event(
+        action=action,
+        object_type="key",
+        outcome="done",
+        label="OFFICIAL",
+        object_id=f"{level}:v{version}",
+        detail={"level": level, "version": version, **(detail or {})},
+    )
