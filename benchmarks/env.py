@@ -21,7 +21,7 @@ from shareplatform.access import policy_files, store
 from shareplatform.accounts.models import User
 from shareplatform.audit.log import Event
 from shareplatform.cases.models import Case, MappaLevelChange
-from shareplatform.cases.services import add_member, add_nominal, open_case, set_level
+from shareplatform.cases.services import add_member, add_nominal, import_level, open_case
 from shareplatform.config import Config
 from shareplatform.context import Ctx
 from shareplatform.crypto.models import DataKey
@@ -185,13 +185,13 @@ def _label_of(i: int, rng: random.Random) -> tuple[str, str, str]:
 def bench_case(platform: Platform, seed: int, n_records: int) -> uuid.UUID:
     """One case with `n_records` records of mixed labels, agencies and types (by seed)."""
     rng = random.Random(seed * 7919 + n_records)
-    access, today = platform.access, date.today()
+    writer, today = platform.system_writer, date.today()
     with platform.transaction() as session:
         users = {u.username: u for u in session.scalars(select(User))}
         identifiers = {"pnc": f"2001/{seed:07d}B", "crn": f"B{seed:06d}"}
         nominal = add_nominal(
             session,
-            access,
+            writer,
             platform.indexer,
             given_name="Benchmark",
             family_name=f"Nominal{seed}",
@@ -201,7 +201,7 @@ def bench_case(platform: Platform, seed: int, n_records: int) -> uuid.UUID:
         )
         case = open_case(
             session,
-            access,
+            writer,
             nominal=nominal,
             reference=BENCH_REFERENCE,
             category="TERRORIST",
@@ -227,18 +227,18 @@ def bench_case(platform: Platform, seed: int, n_records: int) -> uuid.UUID:
         )
         for name in ("honsu.hughes", "lro.lewis", "sol.santos", "mappa.morgan"):
             add_member(session, case, users[name].id, users[name].role, start, panel=True)
-        set_level(
+        import_level(
             session,
-            access,
+            writer,
             case,
             3,
             today - timedelta(days=200),
             "Released terrorist offender: Level 3.",
             users["honsu.hughes"].id,
         )
-        set_level(
+        import_level(
             session,
-            access,
+            writer,
             case,
             2,
             today - timedelta(days=10),
@@ -282,7 +282,7 @@ def bench_case(platform: Platform, seed: int, n_records: int) -> uuid.UUID:
                         "user_id": None,
                     }
                 )
-        keys = access.seal_bulk_system(
+        keys = writer.seal_bulk(
             session,
             Record,
             rows,

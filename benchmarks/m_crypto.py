@@ -68,7 +68,7 @@ def _raw_encrypt(
 
 
 def seal_open(env: Env, n: int = 1000, rounds: int = 10) -> list[Result]:
-    access = env.platform.access
+    writer = env.platform.system_writer
     aes = AESGCM(AESGCM.generate_key(bit_length=256))
     with env.platform.transaction() as session:
         author_id = env.user(session, WRITER).id
@@ -79,7 +79,7 @@ def seal_open(env: Env, n: int = 1000, rounds: int = 10) -> list[Result]:
         def secure(rows: list = rows, plains: list = plains) -> None:  # type: ignore[type-arg]
             with env.platform.db.sessions() as session:
                 start = time.perf_counter()
-                keys = access.seal_bulk_system(
+                keys = writer.seal_bulk(
                     session, Record, rows, plains, Event("bench.seal", "record", "done", "SECRET")
                 )
                 seal_t.append((time.perf_counter() - start) / n)
@@ -97,6 +97,7 @@ def seal_open(env: Env, n: int = 1000, rounds: int = 10) -> list[Result]:
     open_t, raw_open_t, opened_n = [], [], 0
     with env.platform.db.sessions() as session:
         ctx = env.ctx(session, CORRIDOR_USER)
+        access = env.platform.access
         case = session.get(Case, env.case_id)
         records = session.scalars(select(Record).where(Record.case_id == env.case_id)).all()
         facts = {r.id: record_facts(ctx, case, r) for r in records}  # type: ignore[arg-type]
@@ -141,7 +142,7 @@ def seal_open(env: Env, n: int = 1000, rounds: int = 10) -> list[Result]:
     return [
         Result.compared(
             "crypto",
-            "seal one record (AccessLayer.seal_bulk_system)",
+            "seal one record (SystemWriter.seal_bulk)",
             median(seal_t) * 1e6,
             "us",
             "raw AES-256-GCM, 2 fields",

@@ -10,9 +10,25 @@ from .context import Ctx
 from .domain.errors import NotPermitted
 
 
-def case_facts(ctx: Ctx, case: Case, kind: str, label: str, **kw: bool) -> Facts:
+def case_facts(
+    ctx: Ctx,
+    case: Case,
+    kind: str,
+    label: str,
+    *,
+    author: bool = False,
+    owner: bool = False,
+    orcon_foreign: bool = False,
+) -> Facts:
     """What policy sees of an object of `kind` on this case, from the user's relation to it."""
-    return Facts(kind, label, **kw, **relation(ctx.subject, case_ref(case)))  # type: ignore[arg-type]
+    return Facts.on(
+        kind,
+        label,
+        relation(ctx.subject, case_ref(case)),
+        author=author,
+        owner=owner,
+        orcon_foreign=orcon_foreign,
+    )
 
 
 def demand_facts(ctx: Ctx, facts: Facts, act: str, event: Event, message: str) -> None:

@@ -18,7 +18,7 @@ from .accounts.models import User
 from .accounts.services import NewUser, create_user, set_totp, totp_secret
 from .audit.log import Event
 from .cases.models import Case, Nominal, NominalIndex
-from .cases.services import add_member, add_nominal, index_terms, open_case, set_level
+from .cases.services import add_member, add_nominal, import_level, index_terms, open_case
 from .crypto.models import DataKey
 from .db import get_meta, set_meta, utcnow
 from .domain.agencies import CT_UNITS, NSD_UNITS, Role
@@ -213,7 +213,7 @@ def seed(
 ) -> SeedResult | None:
     today = today or date.today()
     rng = random.Random(20230711)  # the inspection's publication date: deterministic demo content
-    access = platform.access
+    writer = platform.system_writer
     indexer = platform.indexer
     password = password or pysecrets.token_urlsafe(12)
     totp_secret = totp_secret or pyotp.random_base32()
@@ -226,7 +226,7 @@ def seed(
                 "the database already holds users: demo seed needs an empty instance"
             )
         set_meta(session, "demo", "true")
-        service_key = platform.service_key()
+        service_secrets = platform.service_secrets
         users: dict[str, User] = {}
         for username, name, role, vetting, nsd, ctu in DEMO_USERS:
             expires = (
@@ -239,12 +239,11 @@ def seed(
                 NewUser(username, name, role, vetting, expires, nsd_unit=nsd, ct_unit=ctu),
                 password,
             )
-            set_totp(session, service_key, user, totp_secret)
+            set_totp(session, service_secrets, user, totp_secret)
             users[username] = user
             result.users.append((username, Role(role).title, Role(role).in_corridor))
-        access.record(
+        writer.record(
             session,
-            None,
             Event("demo.seed", "user", "done", "OFFICIAL", detail={"users": len(users)}),
         )
         phases = ["CUSTODY", "COMMUNITY", "POST_SENTENCE"]
@@ -258,7 +257,7 @@ def seed(
             given, family = GIVEN[i % len(GIVEN)], FAMILY[(i * 7) % len(FAMILY)]
             nominal = add_nominal(
                 session,
-                access,
+                writer,
                 indexer,
                 given_name=given,
                 family_name=family,
@@ -276,7 +275,7 @@ def seed(
             london = i >= 26  # a few cases in another unit, outside the North's oversight
             case = open_case(
                 session,
-                access,
+                writer,
                 nominal=nominal,
                 reference=f"SP-{1001 + i}",
                 category=categories[i % 4],
@@ -297,9 +296,9 @@ def seed(
             )
             session.flush()
             _demo_team(session, case, users, i, today, london)
-            set_level(
+            import_level(
                 session,
-                access,
+                writer,
                 case,
                 3,
                 today - timedelta(days=400),
@@ -307,9 +306,9 @@ def seed(
                 users["honsu.hughes"].id,
             )
             if i % 4 == 0:
-                set_level(
+                import_level(
                     session,
-                    access,
+                    writer,
                     case,
                     2,
                     today - timedelta(days=20),
@@ -317,7 +316,7 @@ def seed(
                     "step-down to Level 2 (rec 4).",
                     users["honsu.hughes"].id,
                 )
-            result.records += _demo_records(session, access, case, users, rng, today, i)
+            result.records += _demo_records(session, writer, case, users, rng, today, i)
             result.nominals += 1
             if i == 0:
                 session.flush()
@@ -383,7 +382,7 @@ def _demo_team(
 
 
 def _demo_records(
-    session, access, case: Case, users: dict[str, User], rng: random.Random, today: date, i: int
+    session, writer, case: Case, users: dict[str, User], rng: random.Random, today: date, i: int
 ) -> int:  # type: ignore[no-untyped-def]
     authors = {"PRISON": users["pom.parker"], "NSD": users["com.cole"], "CTNM": users["nm.nash"]}
     n = 0
@@ -399,7 +398,7 @@ def _demo_records(
         occurred = today - timedelta(days=rng.randint(1, 300))
         _demo_record(
             session,
-            access,
+            writer,
             case,
             authors[agency],
             agency,
@@ -415,7 +414,7 @@ def _demo_records(
     # rec 20: a current home-visit risk assessment, so police visits can be recorded on every case
     _demo_record(
         session,
-        access,
+        writer,
         case,
         authors["CTNM"],
         "CTNM",
@@ -435,7 +434,7 @@ def _demo_records(
         author = users["honsu.hughes"] if k == 0 else users["lro.lewis"]
         _demo_record(
             session,
-            access,
+            writer,
             case,
             author,
             author.agency,
@@ -452,7 +451,7 @@ def _demo_records(
 
 
 def _demo_record(
-    session, access, case, author, agency, rtype, label, caveats, occurred, title, body, joint
+    session, writer, case, author, agency, rtype, label, caveats, occurred, title, body, joint
 ) -> Record:  # type: ignore[no-untyped-def]
     record = Record(
         id=uuid.uuid4(),
@@ -464,7 +463,7 @@ def _demo_record(
         classification=label,
         caveats=caveats,
     )
-    access.seal_system(
+    writer.seal(
         session,
         record,
         {"title": title, "body": body},
@@ -584,7 +583,7 @@ def current_code(platform: Platform, username: str) -> str:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             raise PermissionError(f"no demo user {username!r}")
-        secret = totp_secret(platform.service_key(), user)
+        secret = totp_secret(platform.service_secrets, user)
         if secret is None:
             raise PermissionError(f"{username} has not enrolled a second factor")
         return pyotp.TOTP(secret).now()
@@ -607,7 +606,7 @@ def generate(
     """Deterministic bulk data through the real sealing path (access layer), inserted in bulk."""
     rng = random.Random(seed)
     say = progress or (lambda _m: None)
-    access, indexer = platform.access, platform.indexer
+    writer, indexer = platform.system_writer, platform.indexer
     started = time.perf_counter()
     today = date.today()
     with platform.transaction() as session:
@@ -674,7 +673,7 @@ def generate(
                         "created_at": utcnow(),
                     }
                 )
-            keys = access.seal_bulk_system(
+            keys = writer.seal_bulk(
                 session,
                 Nominal,
                 nom_rows,
@@ -711,7 +710,7 @@ def generate(
                     }
                 )
                 plains.append({"title": f"Generated record {k}", "body": body})
-            keys = access.seal_bulk_system(
+            keys = writer.seal_bulk(
                 session, Record, rows, plains, Event("demo.generate", "record", "done", "SECRET")
             )
             session.execute(insert(_core(DataKey)), keys)

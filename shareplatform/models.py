@@ -1,9 +1,10 @@
 """Imports every model so that the metadata is complete (migrations, tests)."""
 
-from .access.models import BreakGlass, PolicyRule, PolicyState
+from .access.models import PolicyRule, PolicyState
 from .accounts.models import LoginThrottle, User, UserSession
 from .accounts.tokens import ApiToken  # noqa: F401,E402  (API tokens)
 from .audit.models import AuditCheckpoint, AuditEntry, AuditHead
+from .break_glass.models import BreakGlass
 from .cases.models import Case, MappaLevelChange, Nominal, NominalIndex, TeamMembership
 from .crypto.models import DataKey, KekVersion
 from .db import Base, InstanceMeta

@@ -15,14 +15,18 @@ from sqlalchemy.orm import Session
 
 from .access.kernel import AccessLayer
 from .access.keys import KeyAdmin
+from .access.sealing import Sealer
+from .access.system import SystemWriter
 from .audit.log import AuditLog, Signer
 from .config import Config
 from .crypto import keyring
 from .crypto.blind_index import BlindIndexer
 from .crypto.keys import FileKeyProvider, KeyProblem, KeyProvider
 from .crypto.keywatch import KeyWatch
+from .crypto.service_secrets import ServiceSecrets
 from .crypto.vault import Vault
 from .db import Database
+from .subjects import load_subject
 
 
 class NotMigrated(RuntimeError):
@@ -54,6 +58,8 @@ class Platform:
         self._lock = threading.Lock()
         self._access: AccessLayer | None = None
         self._key_admin: KeyAdmin | None = None
+        self._system_writer: SystemWriter | None = None
+        self._service_secrets: ServiceSecrets | None = None
         self._indexer: BlindIndexer | None = None
         self.key_watch = KeyWatch(
             self.db.transaction,
@@ -87,7 +93,9 @@ class Platform:
             audit = AuditLog(
                 signer, self.config.AUDIT_CHECKPOINT_EVERY, self.config.AUDIT_CHECKPOINT_SECONDS
             )
-            self._access = AccessLayer(vault, audit)
+            sealer = Sealer(vault)  # the vault's one grant minter, shared by the two below
+            self._access = AccessLayer(sealer, audit, load_subject)
+            self._system_writer = SystemWriter(sealer, audit)
             self._key_admin = KeyAdmin(self.db.transaction, self.provider, audit)
             self._indexer = keyring.indexer(self.provider)
             self._bound = True
@@ -106,6 +114,13 @@ class Platform:
         return self._key_admin
 
     @property
+    def system_writer(self) -> SystemWriter:
+        """Writing as the system, for the command line, importer and demo seeding only."""
+        self.bind()
+        assert self._system_writer is not None
+        return self._system_writer
+
+    @property
     def indexer(self) -> BlindIndexer:
         self.bind()
         assert self._indexer is not None
@@ -115,12 +130,16 @@ class Platform:
     def signer(self) -> Signer:
         return self.access.audit.signer
 
-    def service_key(self) -> bytes:
+    @property
+    def service_secrets(self) -> ServiceSecrets:
+        """Second-factor sealing and the cookie-signing key; the raw service key stays inside."""
         self.bind()
-        key = self.provider.secret("service")
-        if key is None:
-            raise KeyProblem("service key missing")
-        return key
+        if self._service_secrets is None:
+            key = self.provider.secret("service")
+            if key is None:
+                raise KeyProblem("service key missing")
+            self._service_secrets = ServiceSecrets(key)
+        return self._service_secrets
 
     def close(self) -> None:
         """Stop the key watch (withdrawing this process's report) and close the database."""

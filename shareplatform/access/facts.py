@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from ..domain.agencies import Agency, Oversight, Role
 from ..domain.labels import Classification, dominates
@@ -49,6 +48,28 @@ class CaseRef:
 
 
 @dataclass(frozen=True)
+class Relation:
+    """How the subject stands to one case today: the facts need-to-know depends on."""
+
+    case_id: uuid.UUID | None = None
+    team: bool = False
+    panel: bool = False
+    oversight: bool = False
+    break_glass: bool = False
+
+    @property
+    def need_to_know(self) -> bool:
+        return self.team or self.panel or self.oversight
+
+    @property
+    def flags(self) -> tuple[bool, bool, bool, bool]:
+        return (self.team, self.panel, self.oversight, self.break_glass)
+
+
+NO_RELATION = Relation()
+
+
+@dataclass(frozen=True)
 class Facts:
     """The object of a request, reduced to what policy may look at.
 
@@ -67,6 +88,35 @@ class Facts:
     # which case, for explanations only ("not on the case team since ..."): never part of a decision
     case_id: uuid.UUID | None = field(default=None, compare=False, hash=False)
 
+    @classmethod
+    def on(
+        cls,
+        kind: str,
+        label: str,
+        rel: Relation = NO_RELATION,
+        *,
+        author: bool = False,
+        owner: bool = False,
+        orcon_foreign: bool = False,
+    ) -> Facts:
+        """The facts of an object of `kind` at `label`, related to the subject by `rel`."""
+        return cls(
+            kind,
+            label,
+            team=rel.team,
+            panel=rel.panel,
+            oversight=rel.oversight,
+            break_glass=rel.break_glass,
+            author=author,
+            owner=owner,
+            orcon_foreign=orcon_foreign,
+            case_id=rel.case_id,
+        )
+
+    @property
+    def relation(self) -> Relation:
+        return Relation(self.case_id, self.team, self.panel, self.oversight, self.break_glass)
+
 
 @dataclass(frozen=True)
 class SubjectFacts:
@@ -74,14 +124,14 @@ class SubjectFacts:
     clearance: str  # marking, or "" when none
 
 
-def relation(subject: Subject, case: CaseRef) -> dict[str, Any]:
-    """How the subject stands to a case today (Facts keyword arguments, with the case's id)."""
+def relation(subject: Subject, case: CaseRef) -> Relation:
+    """How the subject stands to a case today."""
     oversight = subject.role.info.oversight
-    return {
-        "case_id": case.case_id,
-        "team": case.case_id in subject.team_cases,
-        "panel": case.case_id in subject.panel_cases,
-        "oversight": (
+    return Relation(
+        case_id=case.case_id,
+        team=case.case_id in subject.team_cases,
+        panel=case.case_id in subject.panel_cases,
+        oversight=(
             (
                 oversight is Oversight.NSD_UNIT
                 and case.nsd_unit is not None
@@ -93,8 +143,8 @@ def relation(subject: Subject, case: CaseRef) -> dict[str, Any]:
                 and case.ct_unit == subject.ct_unit
             )
         ),
-        "break_glass": case.case_id in subject.break_glass_cases,
-    }
+        break_glass=case.case_id in subject.break_glass_cases,
+    )
 
 
 def clearance_dominates(clearance: str, label: str) -> bool:

@@ -176,8 +176,8 @@ def render(rules: list[Rule]) -> str:
         "# shareplatform access policy. A comment line gives the reason for the line below it.\n"
     )
     out.write(
-        "# p, role or group, object kind, action, label, condition, effect\n# g, role, group\n"
-    )
+        "# p, role or group, object kind, action, label, condition, effect\n# g, role, group\n\n"
+    )  # the blank line ends the header, so it is never read as the first line's reason
     for rule in rules:
         if rule.reason:
             out.write(f"# {rule.reason}\n")

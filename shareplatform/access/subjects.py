@@ -1,68 +1,21 @@
-"""Building the Subject for a user from the database, as of today."""
+"""How the access layer learns who is acting: a loader supplied at start-up by the composition
+root (shareplatform/platform.py), so that the kernel needs nothing from the feature packages that
+hold users, case teams and emergency-access grants."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..accounts.models import User
-from ..db import utcnow
-from ..domain.agencies import Agency, Role
-from ..domain.vetting import Vetting, VettingStatus
 from .facts import Subject
-from .models import BreakGlass
 
 
-def load_subject(session: Session, user: User, today: date) -> Subject:
-    from ..cases.models import TeamMembership
+class SubjectLoader(Protocol):
+    def __call__(self, session: Session, user_id: uuid.UUID, today: date) -> Subject:
+        """The user as of `today`, with their current team, panel and break-glass cases.
 
-    team: set[uuid.UUID] = set()
-    panel: set[uuid.UUID] = set()
-    ended: dict[uuid.UUID, date] = {}
-    rows = session.execute(
-        select(
-            TeamMembership.case_id,
-            TeamMembership.panel,
-            TeamMembership.start_date,
-            TeamMembership.end_date,
-        ).where(TeamMembership.user_id == user.id)
-    )
-    for case_id, is_panel, start, end in rows:
-        current = start <= today and (end is None or end >= today)
-        if current:
-            (panel if is_panel else team).add(case_id)
-        elif end is not None and end < today:
-            ended[case_id] = max(end, ended.get(case_id, end))
-    now = utcnow()
-    glass = frozenset(
-        session.scalars(
-            select(BreakGlass.case_id).where(
-                BreakGlass.user_id == user.id,
-                BreakGlass.started_at <= now,
-                BreakGlass.expires_at > now,
-            )
-        )
-    )
-    vetting = Vetting.parse(user.vetting)
-    status = VettingStatus(vetting, user.vetting_expires)
-    clearance = None if user.disabled_at is not None else status.clearance(today)
-    for case_id in team | panel:
-        ended.pop(case_id, None)
-    return Subject(
-        user_id=user.id,
-        username=user.username,
-        role=Role.parse(user.role),
-        agency=Agency.parse(user.agency),
-        vetting=vetting,
-        vetting_expires=user.vetting_expires,
-        clearance=clearance,
-        nsd_unit=user.nsd_unit,
-        ct_unit=user.ct_unit,
-        team_cases=frozenset(team),
-        panel_cases=frozenset(panel),
-        break_glass_cases=glass,
-        ended=ended,
-    )
+        Raises LookupError for an unknown user."""
+        ...

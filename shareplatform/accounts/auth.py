@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..access.kernel import AccessLayer
 from ..audit.log import Event
+from ..crypto.service_secrets import ServiceSecrets
 from ..db import utcnow
 from ..domain.vetting import Vetting, VettingStatus
 from . import secrets
@@ -351,7 +352,7 @@ def code_step(
     session: Session,
     access: AccessLayer,
     settings: AuthSettings,
-    service_key: bytes,
+    sealer: ServiceSecrets,
     active: ActiveSession,
     code: str,
     address: str | None,
@@ -369,7 +370,7 @@ def code_step(
         return Outcome(False, locked)
     from .services import totp_secret
 
-    secret = totp_secret(service_key, user)
+    secret = totp_secret(sealer, user)
     if secret is None or user.must_enrol:
         return Outcome(False, "Set up your authenticator app first", next_step="enrol")
     step = matching_step(secret, code, now, user.totp_last_step)
@@ -406,13 +407,15 @@ def needs_enrolment(session: Session, active: ActiveSession) -> bool:
     return user is not None and (user.must_enrol or user.totp_secret_sealed is None)
 
 
-def begin_enrolment(session: Session, service_key: bytes, active: ActiveSession) -> tuple[str, str]:
+def begin_enrolment(
+    session: Session, sealer: ServiceSecrets, active: ActiveSession
+) -> tuple[str, str]:
     """A new secret, stored sealed, not yet active (must_enrol stays set until a code proves it)."""
     user = _pending_user(session, active)
     if user is None or not (user.must_enrol or user.totp_secret_sealed is None):
         raise PermissionError("this account already has a second factor")
     secret = pyotp.random_base32()
-    user.totp_secret_sealed = secrets.seal_totp(service_key, user.id, secret)
+    user.totp_secret_sealed = sealer.seal_totp(user.id, secret)
     user.totp_last_step = None
     user.must_enrol = True
     uri = pyotp.TOTP(secret, interval=TOTP_PERIOD).provisioning_uri(
@@ -425,7 +428,7 @@ def finish_enrolment(
     session: Session,
     access: AccessLayer,
     settings: AuthSettings,
-    service_key: bytes,
+    sealer: ServiceSecrets,
     active: ActiveSession,
     code: str,
     address: str | None,
@@ -438,7 +441,7 @@ def finish_enrolment(
         return Outcome(False, "Sign in again")
     from .services import totp_secret
 
-    secret = totp_secret(service_key, user)
+    secret = totp_secret(sealer, user)
     step = matching_step(secret, code, now, user.totp_last_step) if secret else None
     if step is None:
         _fail(session, access, settings, user, user.username, address, "enrol", now)

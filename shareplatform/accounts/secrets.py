@@ -1,14 +1,10 @@
-"""Authentication secrets at rest: password hashes (argon2id) and sealed TOTP secrets."""
+"""Password hashes at rest (argon2id). Second-factor secrets are sealed by
+shareplatform/crypto/service_secrets.py."""
 
 from __future__ import annotations
 
-import os
-import uuid
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
@@ -29,17 +25,3 @@ def check_password(stored: str | None, password: str) -> bool:
 
 def needs_rehash(stored: str) -> bool:
     return _hasher.check_needs_rehash(stored)
-
-
-def seal_totp(service_key: bytes, user_id: uuid.UUID, secret: str) -> bytes:
-    nonce = os.urandom(12)
-    return nonce + AESGCM(service_key).encrypt(nonce, secret.encode(), b"totp|" + user_id.bytes)
-
-
-def open_totp(service_key: bytes, user_id: uuid.UUID, sealed: bytes) -> str | None:
-    try:
-        return (
-            AESGCM(service_key).decrypt(sealed[:12], sealed[12:], b"totp|" + user_id.bytes).decode()
-        )
-    except (InvalidTag, ValueError):
-        return None

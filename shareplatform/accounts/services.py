@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..crypto.service_secrets import ServiceSecrets
 from ..domain.agencies import CT_UNITS, NSD_UNITS, Agency, Role
 from ..domain.errors import InvalidValue
 from ..domain.vetting import Vetting, VettingStatus
@@ -77,16 +78,16 @@ def create_user(session: Session, data: NewUser, password: str | None = None) ->
     return user
 
 
-def set_totp(session: Session, service_key: bytes, user: User, secret: str) -> None:
-    user.totp_secret_sealed = secrets.seal_totp(service_key, user.id, secret)
+def set_totp(session: Session, sealer: ServiceSecrets, user: User, secret: str) -> None:
+    user.totp_secret_sealed = sealer.seal_totp(user.id, secret)
     user.totp_last_step = None
     user.must_enrol = False
 
 
-def totp_secret(service_key: bytes, user: User) -> str | None:
+def totp_secret(sealer: ServiceSecrets, user: User) -> str | None:
     if user.totp_secret_sealed is None:
         return None
-    return secrets.open_totp(service_key, user.id, user.totp_secret_sealed)
+    return sealer.open_totp(user.id, user.totp_secret_sealed)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from ..access.facts import CaseRef, Facts, relation
+from ..access.facts import CaseRef, Facts, Relation, Subject, relation
 from ..access.kernel import AccessLayer
+from ..access.system import SystemWriter
 from ..audit.log import Event
 from ..context import Ctx
 from ..crypto.blind_index import BlindIndexer
@@ -86,8 +87,7 @@ class CaseView:
     team: list[TeamMember]
     levels: list[LevelChange]
     highest: Classification = Classification.OFFICIAL_SENSITIVE
-    can_write: bool = False
-    relation: dict[str, bool] = field(default_factory=dict)
+    relation: Relation = field(default_factory=Relation)
 
 
 def case_ref(case: Case) -> CaseRef:
@@ -97,7 +97,7 @@ def case_ref(case: Case) -> CaseRef:
 # -- writing ------------------------------------------------------------------------------------
 def add_nominal(
     session: Session,
-    access: AccessLayer,
+    writer: SystemWriter,
     indexer: BlindIndexer,
     *,
     given_name: str,
@@ -126,7 +126,7 @@ def add_nominal(
         "dob": date_of_birth.isoformat() if date_of_birth else None,
         "identifiers": json.dumps(ids, sort_keys=True),
     }
-    access.seal_system(
+    writer.seal(
         session,
         nominal,
         plain,
@@ -151,7 +151,7 @@ def index_terms(
 
 def open_case(
     session: Session,
-    access: AccessLayer,
+    writer: SystemWriter,
     *,
     nominal: Nominal,
     reference: str,
@@ -186,9 +186,8 @@ def open_case(
         next_review=next_review,
     )
     session.add(case)
-    access.record(
+    writer.record(
         session,
-        None,
         Event("case.open", "case", "done", "OFFICIAL-SENSITIVE", str(case.id), str(case.id)),
     )
     return case
@@ -219,17 +218,11 @@ def add_member(
     return member
 
 
-def set_level(
-    session: Session,
-    access: AccessLayer,
-    case: Case,
-    level: int,
-    effective_from: date,
-    rationale: str,
-    set_by: uuid.UUID,
-    subject=None,  # type: ignore[no-untyped-def]
-) -> MappaLevelChange:
-    """Record a MAPPA level change; a change always carries its rationale."""
+def _level_change(
+    case: Case, level: int, effective_from: date, rationale: str, set_by: uuid.UUID
+) -> tuple[MappaLevelChange, dict[str, str | None], Event]:
+    """A MAPPA level change row, its sealed rationale and its audit event; a change always
+    carries its rationale."""
     if not rationale or not rationale.strip():
         raise InvalidValue("rationale", rationale, why="a MAPPA level change needs its rationale")
     change = MappaLevelChange(
@@ -250,17 +243,44 @@ def set_level(
         str(case.id),
         detail={"level": level},
     )
-    if subject is None:
-        access.seal_system(session, change, {"rationale": rationale.strip()}, event)
-    else:
-        access.write(
-            session,
-            subject,
-            change,
-            {"rationale": rationale.strip()},
-            Facts("mappa_level", "OFFICIAL-SENSITIVE", **relation(subject, case_ref(case))),
-            event,
-        )
+    return change, {"rationale": rationale.strip()}, event
+
+
+def set_level(
+    session: Session,
+    access: AccessLayer,
+    subject: Subject,
+    case: Case,
+    level: int,
+    effective_from: date,
+    rationale: str,
+) -> MappaLevelChange:
+    """Record a MAPPA level change decided by `subject` (e.g. with a signed MAPPA decision)."""
+    change, plain, event = _level_change(case, level, effective_from, rationale, subject.user_id)
+    access.write(
+        session,
+        subject,
+        change,
+        plain,
+        Facts.on("mappa_level", "OFFICIAL-SENSITIVE", relation(subject, case_ref(case))),
+        event,
+    )
+    case.mappa_level = change.level
+    return change
+
+
+def import_level(
+    session: Session,
+    writer: SystemWriter,
+    case: Case,
+    level: int,
+    effective_from: date,
+    rationale: str,
+    set_by: uuid.UUID,
+) -> MappaLevelChange:
+    """Record a level change from an existing system's history (imports, seeding)."""
+    change, plain, event = _level_change(case, level, effective_from, rationale, set_by)
+    writer.seal(session, change, plain, event)
     case.mappa_level = change.level
     return change
 
@@ -283,7 +303,7 @@ def visible_case_ids_clause(ctx: Ctx):  # type: ignore[no-untyped-def]
 def _case_facts(
     ctx: Ctx, case: Case, kind: str = "case", label: str = "OFFICIAL-SENSITIVE"
 ) -> Facts:
-    return Facts(kind, label, **relation(ctx.subject, case_ref(case)))
+    return Facts.on(kind, label, relation(ctx.subject, case_ref(case)))
 
 
 def _nominal_facts(ctx: Ctx, case: Case) -> Facts:
@@ -464,14 +484,11 @@ def case_view(ctx: Ctx, case_id: uuid.UUID | str) -> CaseView:
     )
     team = team_of(ctx, case)
     levels = level_history(ctx, case)
-    from ..records.services import can_write_any
-
     return CaseView(
         case,
         nominal_details(nominal, plain),
         team,
         levels,
-        can_write=can_write_any(ctx, case),
         relation=relation(ctx.subject, case_ref(case)),
     )
 

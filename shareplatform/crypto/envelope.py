@@ -48,7 +48,7 @@ def seal(dek: bytes, binding: Binding, plaintext: str) -> bytes:
 
 
 def open_sealed(dek: bytes, binding: Binding, sealed: bytes) -> str:
-    if not sealed or sealed[0] != FORMAT_VERSION:
+    if len(sealed) < 1 + _NONCE_BYTES + 16 or sealed[0] != FORMAT_VERSION:
         raise IntegrityError(f"unknown ciphertext format in {binding.table}.{binding.column}")
     nonce, body = sealed[1 : 1 + _NONCE_BYTES], sealed[1 + _NONCE_BYTES :]
     try:

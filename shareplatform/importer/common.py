@@ -77,6 +77,6 @@ def record_file(
     session: Session, platform: Platform, sha256: str, label: str, detail: dict[str, object]
 ) -> None:
     """The one audit entry for a whole imported file (the platform, not a user, writes it)."""
-    platform.access.record(
-        session, None, Event("import.file", "import", "done", label, sha256[:64], detail=detail)
+    platform.system_writer.record(
+        session, Event("import.file", "import", "done", label, sha256[:64], detail=detail)
     )

@@ -314,7 +314,7 @@ def _plan(session: Session, platform: Platform, rows: list[_Row], report: Import
 def _write(
     session: Session, platform: Platform, plan: _Plan, report: ImportReport, progress: Progress
 ) -> None:
-    access, indexer = platform.access, platform.indexer
+    writer, indexer = platform.system_writer, platform.indexer
     ids: dict[int, uuid.UUID] = {}
     total = len(plan.new) + len(plan.new_cases)
     done = 0
@@ -347,7 +347,7 @@ def _write(
                 {"nominal_id": nid, "kind": kind, "digest": indexer.digest(kind, value)}
                 for kind, value in index_terms(row.given, row.family, row.aliases, row.ids)
             ]
-        keys = access.seal_bulk_system(
+        keys = writer.seal_bulk(
             session,
             Nominal,
             nominal_rows,
@@ -381,9 +381,8 @@ def _write(
                 }
             )
         session.execute(insert(Case), case_rows)
-        access.record(
+        writer.record(
             session,
-            None,
             Event(
                 "import.cases",
                 "case",

@@ -386,7 +386,7 @@ def _write(
                     "created_at": utcnow(),
                 }
             )
-        keys = platform.access.seal_bulk_system(
+        keys = platform.system_writer.seal_bulk(
             session,
             Record,
             rows,

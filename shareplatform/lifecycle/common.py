@@ -12,13 +12,14 @@ from ..cases.models import Case
 from ..cases.services import case_ref
 from ..casework import case_facts, demand_facts
 from ..context import Ctx
+from ..crypto.sealed import Sealed
 from ..domain.cases import RecordType
 from ..domain.errors import InvalidValue
 from ..domain.labels import Classification
 from ..mappa.common import current_members, names, parse_id  # noqa: F401 (re-exported)
 from ..records.models import Record
 from ..records.services import record_facts
-from ..sealed import Sealed
+from ..records.visibility import record_filter
 
 OS = Classification.OFFICIAL_SENSITIVE.marking
 
@@ -96,7 +97,7 @@ def case_record(
 
 def readable_records(ctx: Ctx, case: Case, types: tuple[RecordType, ...]) -> list[Record]:
     """Records of these types on the case that the user may read (filtered in SQL), newest first."""
-    readable = ctx.access.record_filter(ctx.session, ctx.subject, case_ref(case), Record, "read")
+    readable = record_filter(ctx, case_ref(case))
     return list(
         ctx.session.scalars(
             select(Record)

@@ -9,9 +9,9 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from ..crypto.sealed import Sealed
 from ..db import Base, new_id, utcnow
 from ..domain.errors import NotPermitted
-from ..sealed import Sealed
 
 
 class StageTransition(Sealed, Base):

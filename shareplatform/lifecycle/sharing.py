@@ -175,13 +175,13 @@ def share_assessment(
         )
     recipient = ctx.access.subject(ctx.session, user, ctx.today)
     label = record.label
-    theirs = Facts(
+    theirs = Facts.on(
         f"record/{record.record_type}",
         record.classification,
+        relation(recipient, case_ref(case)),
         orcon_foreign=label.orcon
         and record.originating_agency != recipient.agency.value
         and record.released_at is None,
-        **relation(recipient, case_ref(case)),
     )
     verdict = ctx.access.decide(ctx.session, recipient, theirs, "read")
     if not verdict.allowed:

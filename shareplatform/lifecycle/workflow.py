@@ -18,6 +18,7 @@ from ..domain.cases import RecordType
 from ..domain.errors import InvalidValue, NotPermitted
 from ..mappa.models import MappaMeeting
 from ..records.models import Record
+from ..records.visibility import record_filter
 from .checklists import latest_complete
 from .common import OS, case_record, demand, facts, names, need, write_own
 from .models import LifecycleStep, StageTransition
@@ -255,7 +256,7 @@ def move_stage(
 def build_facts(ctx: Ctx, case: Case, stage: Stage, since: date | None) -> CaseFacts:
     """Everything the stage rules look at, from the database (records: only those I may read)."""
     f = CaseFacts(case.category, case.phase, case.mappa_category, ctx.today, stage_since=since)
-    readable = ctx.access.record_filter(ctx.session, ctx.subject, case_ref(case), Record, "read")
+    readable = record_filter(ctx, case_ref(case))
     for rtype, on in ctx.session.execute(
         select(Record.record_type, Record.occurred_on)
         .where(Record.case_id == case.id, readable)

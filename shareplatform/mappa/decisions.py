@@ -461,14 +461,7 @@ def commit(ctx: Ctx, prep: Prepared, confirm: str) -> MappaDecision:
     )
     if prep.level is not None:
         change = set_level(
-            ctx.session,
-            ctx.access,
-            case,
-            prep.level,
-            ctx.today,
-            prep.level_rationale,
-            s.user_id,
-            subject=s,
+            ctx.session, ctx.access, s, case, prep.level, ctx.today, prep.level_rationale
         )
         row.level_change_id = change.id
     ctx.access.write(

@@ -25,9 +25,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from ..crypto.sealed import Sealed
 from ..db import Base, new_id, utcnow
 from ..domain.errors import NotPermitted
-from ..sealed import Sealed
 
 
 class MappaMeeting(Sealed, Base):

@@ -16,9 +16,9 @@ from ..audit.log import Event
 from ..cases.models import Case
 from ..cases.services import get_case
 from ..context import Ctx
+from ..crypto.sealed import Sealed
 from ..domain.errors import NotFound, NotPermitted
 from ..domain.labels import Label
-from ..sealed import Sealed
 from . import signing
 from .common import OS, SECRET, demand, facts, names, parse_id
 from .content import action_content, breakout_content, decision_content

@@ -172,15 +172,15 @@ def run(
         for case_id, (reference, ref) in cases.items():
             rel = relation(subject, ref)
             for kind in ("case", "nominal"):
-                was, now = judge(Facts(kind, CASE_LABEL, **rel))
+                was, now = judge(Facts.on(kind, CASE_LABEL, rel))
                 note(was, now, case=reference, kind=kind, label=CASE_LABEL, origin="", records=())
             for cls, ids in classes.get(case_id, {}).items():
-                facts = Facts(
+                facts = Facts.on(
                     cls.kind,
                     cls.label,
+                    rel,
                     author=cls.author_id == subject.user_id,
                     orcon_foreign=cls.orcon and cls.origin != agency and not cls.released,
-                    **rel,
                 )
                 was, now = judge(facts)
                 note(

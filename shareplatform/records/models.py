@@ -8,8 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..crypto.sealed import Sealed
 from ..db import Base, new_id, utcnow
-from ..sealed import Sealed
 
 
 class Record(Sealed, Base):

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..access.facts import Facts, relation
+from ..access.facts import Facts, Relation, relation
 from ..audit.log import Event
 from ..audit.models import AuditEntry
 from ..cases.models import Case
@@ -21,6 +21,7 @@ from ..domain.errors import Conflict, InvalidValue, NotFound
 from ..domain.labels import Classification, Label, highest
 from ..domain.rules import assessment_current, needs_home_visit_assessment
 from .models import Record, RecordAttendee
+from .visibility import record_filter
 
 MAX_BODY = 20_000
 MAX_TITLE = 200
@@ -76,18 +77,16 @@ class NewRecord:
     joint_agencies: list[str] = field(default_factory=list)
 
 
-def record_facts(
-    ctx: Ctx, case: Case, record: Record, rel: dict[str, object] | None = None
-) -> Facts:
+def record_facts(ctx: Ctx, case: Case, record: Record, rel: Relation | None = None) -> Facts:
     label = record.label
-    return Facts(
+    return Facts.on(
         f"record/{record.record_type}",
         record.classification,
+        rel if rel is not None else relation(ctx.subject, case_ref(case)),
         author=record.author_id == ctx.subject.user_id,
         orcon_foreign=label.orcon
         and record.originating_agency != ctx.subject.agency.value
         and record.released_at is None,
-        **(rel if rel is not None else relation(ctx.subject, case_ref(case))),  # type: ignore[arg-type]
     )
 
 
@@ -105,7 +104,7 @@ def writable_labels(
         if ctx.access.decide(
             ctx.session,
             ctx.subject,
-            Facts(f"record/{record_type}", c.marking, author=True, **rel),
+            Facts.on(f"record/{record_type}", c.marking, rel, author=True),
             "write",
         ).allowed
     ]
@@ -169,11 +168,11 @@ def post_record(
         caveats=label.caveat_text(),
         supersedes_id=supersedes.id if supersedes else None,
     )
-    facts = Facts(
+    facts = Facts.on(
         f"record/{record_type.value}",
         label.classification.marking,
+        relation(ctx.subject, case_ref(case)),
         author=True,
-        **relation(ctx.subject, case_ref(case)),
     )
     event = Event(
         "record.create" if supersedes is None else "record.correct",
@@ -208,7 +207,7 @@ def post_record(
 def _require_home_visit_assessment(ctx: Ctx, case: Case, visit_on: date) -> None:
     """Rec 20: a police home visit needs a recent home-visit risk assessment for this person."""
     same_person = select(Case.id).where(Case.nominal_id == case.nominal_id)
-    readable = ctx.access.record_filter(ctx.session, ctx.subject, case_ref(case), Record, "read")
+    readable = record_filter(ctx, case_ref(case), "read")
     latest = ctx.session.scalar(
         select(func.max(Record.occurred_on)).where(
             Record.case_id.in_(same_person),
@@ -296,8 +295,8 @@ def timeline(
     """
     case = case_id if isinstance(case_id, Case) else get_case(ctx, case_id)
     ref = case_ref(case)
-    readable = ctx.access.record_filter(ctx.session, ctx.subject, ref, Record, "read")
-    noticeable = ctx.access.record_filter(ctx.session, ctx.subject, ref, Record, "notice")
+    readable = record_filter(ctx, ref, "read")
+    noticeable = record_filter(ctx, ref, "notice")
     stmt = select(Record).where(Record.case_id == case.id, readable | noticeable)
     if record_type:
         stmt = stmt.where(Record.record_type == RecordType.parse(record_type).value)
@@ -450,7 +449,7 @@ def who_has_seen(ctx: Ctx, record_id: uuid.UUID | str) -> list[Viewing]:
     ctx.access.require(
         ctx.session,
         ctx.subject,
-        Facts("record_audit", record.classification, **relation(ctx.subject, case_ref(case))),
+        Facts.on("record_audit", record.classification, relation(ctx.subject, case_ref(case))),
         "read",
         Event(
             "record.audit_view",
@@ -500,7 +499,7 @@ def _shown(detail: str, rid: str) -> bool:
 
 def count_visible(ctx: Ctx, case_id: uuid.UUID | str) -> int:
     case = get_case(ctx, case_id)
-    readable = ctx.access.record_filter(ctx.session, ctx.subject, case_ref(case), Record, "read")
+    readable = record_filter(ctx, case_ref(case), "read")
     return (
         ctx.session.scalar(
             select(func.count()).select_from(Record).where(Record.case_id == case.id, readable)

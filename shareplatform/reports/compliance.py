@@ -14,6 +14,7 @@ from ..cases.models import Case
 from ..cases.services import case_ref, get_case
 from ..context import Ctx
 from ..records.models import Record
+from ..records.visibility import record_filter
 from .scope import OS, Scope
 from .settings import DEFAULT_REPORT_SETTINGS, ReportSettings
 from .standards import CONTACTS, SUPERVISED, CaseFacts, Compliance, Status, evaluate
@@ -28,7 +29,7 @@ def case_compliance(
 ) -> tuple[Case, list[Compliance]]:
     """Each standard judged on one case from the contacts the viewer may read (audited once)."""
     case = get_case(ctx, case_id)
-    readable = ctx.access.record_filter(ctx.session, ctx.subject, case_ref(case), Record)
+    readable = record_filter(ctx, case_ref(case))
     contacts = ctx.session.execute(
         select(Record.record_type, Record.occurred_on).where(
             Record.case_id == case.id, Record.record_type.in_(CONTACTS), readable
@@ -127,9 +128,9 @@ def scope_compliance(
 def contact_dates(ctx: Ctx, case: Case) -> list[tuple[str, date]]:
     """Contacts on one case the viewer may read (for workload and tests)."""
     rel = relation(ctx.subject, case_ref(case))
-    if not ctx.access.decide(ctx.session, ctx.subject, Facts("case", OS, **rel), "read").allowed:
+    if not ctx.access.decide(ctx.session, ctx.subject, Facts.on("case", OS, rel), "read").allowed:
         return []
-    readable = ctx.access.record_filter(ctx.session, ctx.subject, case_ref(case), Record)
+    readable = record_filter(ctx, case_ref(case))
     rows = ctx.session.execute(
         select(Record.record_type, Record.occurred_on).where(
             Record.case_id == case.id, Record.record_type.in_(CONTACTS), readable

@@ -3,7 +3,7 @@
 Own scope (practitioners, SOLs, HoNSUs, LROs...): the cases the viewer may open, selected with the
 same terms as cases.services.visible_case_ids_clause, split into groups by how the viewer stands to
 the case (team, panel, oversight, break-glass). Every decision depends only on that relation, so a
-group needs one decision per object kind, and AccessLayer.record_filter gives its records clause.
+group needs one decision per object kind, and records/visibility.py gives its records clause.
 
 National scope: a role the policy lets read `statistics` without any relation to a case sees
 aggregates over every case, never case content, with small numbers suppressed.
@@ -11,18 +11,19 @@ aggregates over every case, never case content, with small numbers suppressed.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, not_, or_, select, true
 
-from ..access.facts import CaseRef, Facts, relation
+from ..access.facts import CaseRef, Facts, Relation, relation
 from ..cases.models import Case
 from ..context import Ctx
 from ..crypto.models import DataKey
 from ..domain.labels import Classification
 from ..records.models import Record
+from ..records.visibility import record_filter
 
 OS = Classification.OFFICIAL_SENSITIVE.marking
 RELATIONS = ("team", "panel", "oversight", "break_glass")
@@ -33,7 +34,7 @@ class Group:
     """Cases the viewer stands to in the same way; `where` selects them in SQL."""
 
     where: ColumnElement[bool]
-    rel: dict[str, Any]
+    rel: Relation
     ref: CaseRef  # one case of the group, for record_filter
     records: ColumnElement[bool] = field(default_factory=false)
 
@@ -67,7 +68,9 @@ class Scope:
         allowed = [
             g.where
             for g in self.groups
-            if ctx.access.decide(ctx.session, ctx.subject, Facts(kind, label, **g.rel), act).allowed
+            if ctx.access.decide(
+                ctx.session, ctx.subject, Facts.on(kind, label, g.rel), act
+            ).allowed
         ]
         return or_(*allowed) if allowed else false()
 
@@ -140,15 +143,14 @@ def own_groups(ctx: Ctx) -> list[Group]:
         if row is None:
             continue
         ref = CaseRef(row[0], row[1], row[2])
-        rel = {k: v for k, v in relation(ctx.subject, ref).items() if k != "case_id"}
+        # the group's relation, for any of its cases (decisions never depend on the case id)
+        rel = dataclasses.replace(relation(ctx.subject, ref), case_id=None)
         # the case page decision: expired vetting or policy can take every case away
         if not ctx.access.decide(
-            ctx.session, ctx.subject, Facts("case", OS, **rel), "read"
+            ctx.session, ctx.subject, Facts.on("case", OS, rel), "read"
         ).allowed:
             continue
-        groups.append(
-            Group(where, rel, ref, ctx.access.record_filter(ctx.session, ctx.subject, ref, Record))
-        )
+        groups.append(Group(where, rel, ref, record_filter(ctx, ref)))
     return groups
 
 

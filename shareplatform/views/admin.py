@@ -13,7 +13,7 @@ from ..access import policy_files
 from ..access.facts import CONDITIONS
 from ..accounts import admin as users_admin
 from ..accounts.services import NewUser
-from ..audit import viewer
+from ..audit_viewer import services as viewer
 from ..cases import teams
 from ..domain.agencies import CT_UNITS, NSD_UNITS, Agency, Role
 from ..domain.errors import InvalidValue, NotFound, NotPermitted

@@ -77,7 +77,7 @@ def _second_factor(
             session,
             platform().access,
             settings(),
-            platform().service_key(),
+            platform().service_secrets,
             act,
             code,
             _address(),
@@ -141,7 +141,7 @@ def enrol():  # type: ignore[no-untyped-def]
         if not auth.needs_enrolment(session, act):
             return redirect(url_for("auth.code"))
         # a fresh secret on each showing: only a code from the secret last shown completes enrolment
-        secret, uri = auth.begin_enrolment(session, platform().service_key(), act)
+        secret, uri = auth.begin_enrolment(session, platform().service_secrets, act)
         username = session.get(User, act.user_id).username  # type: ignore[union-attr]
     svg = segno.make(uri, error="m").svg_inline(
         scale=4, title="QR code for your authenticator app", svgclass="app-qr"

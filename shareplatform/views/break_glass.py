@@ -1,6 +1,6 @@
 """Emergency ("break-glass") access: take it for a case by reference, and review its use.
 
-The services in access/break_glass.py decide, audit and store; this module parses the form,
+The services in break_glass/services.py decide, audit and store; this module parses the form,
 maps their errors to fields and renders. A case that does not exist and a case the user may not
 take emergency access to get the same words, so the form reveals nothing about either.
 """
@@ -14,9 +14,9 @@ from sqlalchemy import select
 from wtforms import IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
-from ..access import break_glass as service
 from ..access.facts import relation
 from ..audit.log import Event
+from ..break_glass import services as service
 from ..cases.models import Case
 from ..cases.services import case_ref
 from ..context import Ctx
@@ -119,7 +119,7 @@ def _refuse_absent(c: Ctx, reference: str) -> None:
 
 def _has_access(c: Ctx, case: Case) -> bool:
     rel = relation(c.subject, case_ref(case))
-    return bool(rel["team"] or rel["panel"] or rel["oversight"])
+    return rel.need_to_know
 
 
 def _take(c: Ctx, form: EmergencyAccessForm) -> Case | None:

@@ -128,6 +128,7 @@ def case(case_id: str):  # type: ignore[no-untyped-def]
         date_from=f.date_from,
         date_to=f.date_to,
     )
+    can_write = records.can_write_any(c, view.case)
     commit()
     labels: list[Classification | str | None] = [view.nominal.label, timeline.highest]
     if view.team or view.levels:
@@ -136,6 +137,7 @@ def case(case_id: str):  # type: ignore[no-untyped-def]
         "cases/case.html",
         labels,
         view=view,
+        can_write=can_write,
         timeline=timeline,
         filter=f,
         identifier_titles=cases.IDENTIFIER_TITLES,

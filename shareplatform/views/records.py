@@ -106,7 +106,7 @@ def record(record_id: str):  # type: ignore[no-untyped-def]
     assert case is not None
     rel = relation(c.subject, case_ref(case))
     can_see_viewers = c.access.decide(
-        c.session, c.subject, Facts("record_audit", view.classification, **rel), "read"
+        c.session, c.subject, Facts.on("record_audit", view.classification, rel), "read"
     ).allowed
     can_correct = view.superseded_by is None and view.classification in {
         x.marking for x in records.writable_labels(c, case, view.record_type.value)

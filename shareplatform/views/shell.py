@@ -75,10 +75,10 @@ class ServerSideSessionInterface(SessionInterface):
 
 
 def secret_key(app: Flask) -> bytes:
-    """Derived from the service key, never committed: HMAC(service_key, "flask-secret")."""
+    """Derived from the service key, never committed (crypto/service_secrets.py)."""
     key = app.config.get("SECRET_KEY")
     if not key:
-        key = hmac.new(platform().service_key(), b"flask-secret", "sha256").digest()
+        key = platform().service_secrets.flask_secret_key()
         app.config["SECRET_KEY"] = key
         app.secret_key = key
     return key  # type: ignore[no-any-return]

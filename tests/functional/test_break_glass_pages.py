@@ -11,8 +11,8 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from shareplatform.access.facts import relation
-from shareplatform.access.models import BreakGlass
 from shareplatform.audit.models import AuditEntry
+from shareplatform.break_glass.models import BreakGlass
 from shareplatform.cases.models import Case
 from shareplatform.cases.services import case_ref
 from shareplatform.views.break_glass import REFUSED
@@ -31,7 +31,7 @@ def _outside_case(seeded) -> tuple[str, str]:  # type: ignore[no-untyped-def]
             select(Case).where(Case.nsd_unit == "North").order_by(Case.reference)
         ):
             rel = relation(c.subject, case_ref(case))
-            if not (rel["team"] or rel["panel"] or rel["oversight"] or rel["break_glass"]):
+            if not (rel.need_to_know or rel.break_glass):
                 return str(case.id), case.reference
     raise AssertionError("every North case has pom.quinn on it")
 
@@ -116,7 +116,7 @@ def test_team_member_is_told_they_already_have_access(client, seeded) -> None:  
         mine = next(
             case
             for case in s.scalars(select(Case).order_by(Case.reference))
-            if relation(c.subject, case_ref(case))["team"]
+            if relation(c.subject, case_ref(case)).team
         )
         ref, cid = mine.reference, str(mine.id)
     sign_in(client, seeded, USER)

@@ -78,11 +78,11 @@ def build_world(platform) -> World:  # type: ignore[no-untyped-def]
                 ),
             )
         nominal = add_nominal(
-            s, platform.access, platform.indexer, given_name="Test", family_name="Nominal"
+            s, platform.system_writer, platform.indexer, given_name="Test", family_name="Nominal"
         )
         case = open_case(
             s,
-            platform.access,
+            platform.system_writer,
             nominal=nominal,
             reference="SP-T1",
             category="TERRORIST",

@@ -37,7 +37,18 @@ MODULE_CANDIDATES = (
 )
 PIN = "246810"
 SO_PIN = "13579113"
-TOKENS = ("main", "threads", "platform", "rotate", "other", "empty", "compat", "prod", "env")
+TOKENS = (
+    "main",
+    "threads",
+    "platform",
+    "rotate",
+    "other",
+    "empty",
+    "compat",
+    "prod",
+    "env",
+    "forget",
+)
 
 
 def _module() -> str | None:
@@ -478,7 +489,7 @@ def test_production_serves_secret_from_the_hsm_but_not_from_file_keys(
         if in_production:
             with pytest.raises(GrantRefused, match="SECRET material is not served"):
                 _secret_views(files, "honsu.hughes", "SP-1001")
-            assert "SECRET" in files.access._vault.blocked_levels  # noqa: SLF001 - nor new SECRET
+            assert "SECRET" in files.access._sealer._vault.blocked_levels  # noqa: SLF001 - nor new SECRET
         else:
             assert _secret_markers(files, "honsu.hughes", "SP-1001") == {"SP-1001-0"}
         files.db.dispose()
@@ -494,7 +505,7 @@ def test_production_serves_secret_from_the_hsm_but_not_from_file_keys(
     production = _hsm_platform(prod_url, prod_root / "no-keys", platform.provider, PRODUCTION=True)
     try:
         assert _secret_markers(production, "honsu.hughes", "SP-1001") == {"SP-1001-0"}
-        assert not production.access._vault.blocked_levels  # noqa: SLF001 - new SECRET allowed
+        assert not production.access._sealer._vault.blocked_levels  # noqa: SLF001 - new SECRET allowed
     finally:
         production.db.dispose()
         platform.provider.close()  # type: ignore[attr-defined]

@@ -9,9 +9,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Uuid, bindparam, func, select, text
 
-from shareplatform.access.break_glass import mark_reviewed, pending_reviews, take_break_glass
-from shareplatform.access.models import BreakGlass
 from shareplatform.audit.models import AuditEntry
+from shareplatform.break_glass.models import BreakGlass
+from shareplatform.break_glass.services import mark_reviewed, pending_reviews, take_break_glass
 from shareplatform.domain.errors import InvalidValue, NotFound, NotPermitted
 from shareplatform.records.services import RecordView, timeline
 from tests.factories import ctx_for

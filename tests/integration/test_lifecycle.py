@@ -275,10 +275,10 @@ def test_plan_bad_input_is_refused_and_nothing_stored(world) -> None:  # type: i
 # -- lifecycle stages ------------------------------------------------------------------------------
 def custody_case(world, s, category: str = "TERRORIST_RISK"):  # type: ignore[no-untyped-def]
     p = world.platform
-    nominal = add_nominal(s, p.access, p.indexer, given_name="Life", family_name="Cycle")
+    nominal = add_nominal(s, p.system_writer, p.indexer, given_name="Life", family_name="Cycle")
     case = open_case(
         s,
-        p.access,
+        p.system_writer,
         nominal=nominal,
         reference="SP-LC1",
         category=category,

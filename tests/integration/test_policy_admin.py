@@ -73,7 +73,7 @@ def _record(
         classification=label,
         caveats=caveats,
     )
-    platform.access.seal_system(
+    platform.system_writer.seal(
         session, rec, {"title": "t", "body": "b"}, Event("record.create", "record", "done", label)
     )
     session.flush()
@@ -89,11 +89,15 @@ def small(platform: Platform) -> Small:
         _user(session, "com.sc", "COM", "SC", "North")  # not on the team
         honsu = _user(session, "honsu.h", "HONSU", "SC", "North")  # oversight of the North unit
         nominal = add_nominal(
-            session, platform.access, platform.indexer, given_name="Test", family_name="Person"
+            session,
+            platform.system_writer,
+            platform.indexer,
+            given_name="Test",
+            family_name="Person",
         )
         case = open_case(
             session,
-            platform.access,
+            platform.system_writer,
             nominal=nominal,
             reference="SP-9001",
             category="TERRORIST",

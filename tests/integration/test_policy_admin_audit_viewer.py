@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from shareplatform.audit import viewer
+from shareplatform.audit_viewer import services as viewer
 from shareplatform.db import utcnow
 from shareplatform.domain.errors import InvalidValue, NotPermitted
 from shareplatform.platform import Platform

@@ -117,25 +117,15 @@ def test_chairs_see_level3_reviews_due_only_for_cases_they_may_see(seeded) -> No
         hughes = ctx_for(seeded, s, "honsu.hughes")
         case = s.scalar(select(Case).where(Case.reference == "SP-1026"))
         with pytest.raises(InvalidValue):
-            set_level(
-                s,
-                hughes.access,
-                case,
-                3,
-                hughes.today,
-                "  ",
-                hughes.subject.user_id,
-                hughes.subject,
-            )
+            set_level(s, hughes.access, hughes.subject, case, 3, hughes.today, "  ")
         set_level(
             s,
             hughes.access,
+            hughes.subject,
             case,
             3,
             hughes.today,
             "Reviewed: Level 3 still needed.",
-            hughes.subject.user_id,
-            hughes.subject,
         )
     with seeded.transaction() as s:
         hughes = ctx_for(seeded, s, "honsu.hughes")

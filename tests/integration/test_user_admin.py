@@ -34,7 +34,7 @@ def _people(platform: Platform) -> None:
                 NewUser(name, name, "COM", "SC", TODAY + timedelta(days=days), nsd_unit="North"),
                 "a long password!",
             )
-            set_totp(session, platform.service_key(), u, DEMO_TOTP)
+            set_totp(session, platform.service_secrets, u, DEMO_TOTP)
         later = session.scalar(select(User).where(User.username == "com.later"))
         assert later is not None
         for n in range(3):

@@ -27,11 +27,11 @@ def _setup(platform: Platform, phase: str = "CUSTODY", release: date | None = No
         create_user(session, NewUser("com.c", "Com", "COM", "SC", exp, nsd_unit="North"))
         create_user(session, NewUser("honsu.h", "Honsu", "HONSU", "SC", exp, nsd_unit="North"))
         nominal = add_nominal(
-            session, platform.access, platform.indexer, given_name="A", family_name="B"
+            session, platform.system_writer, platform.indexer, given_name="A", family_name="B"
         )
         open_case(
             session,
-            platform.access,
+            platform.system_writer,
             nominal=nominal,
             reference="SP-9100",
             category="TERRORIST",

@@ -1,6 +1,6 @@
 """Bulk builders for security tests: users, cases, memberships and sealed records, fast.
 
-Records are sealed through the real access layer (seal_bulk_system: real data keys, real AAD),
+Records are sealed through the real access layer (SystemWriter.seal_bulk: real data keys, real AAD),
 then inserted in bulk, as imports and the benchmark generator do.
 """
 
@@ -61,7 +61,7 @@ def case(
 ) -> Case:
     nominal = add_nominal(
         session,
-        platform.access,
+        platform.system_writer,
         platform.indexer,
         given_name=given,
         family_name=family or f"Nominal{reference.replace('-', '')}",
@@ -69,7 +69,7 @@ def case(
     )
     c = open_case(
         session,
-        platform.access,
+        platform.system_writer,
         nominal=nominal,
         reference=reference,
         category="TERRORIST",
@@ -131,7 +131,7 @@ def records(
         for s in specs
     ]
     plains: list[dict[str, str | None]] = [{"title": s.title, "body": s.body} for s in specs]
-    keys = platform.access.seal_bulk_system(
+    keys = platform.system_writer.seal_bulk(
         session, Record, rows, plains, Event("test.build", "record", "done", "SECRET")
     )
     session.execute(insert(DataKey), keys)

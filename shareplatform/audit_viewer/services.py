@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 
 from ..access.facts import Facts
 from ..audit.log import Event
+from ..audit.models import AuditEntry
+from ..audit.verify import VerifyResult, verify
+from ..cases.models import Case
 from ..context import Ctx
 from ..domain.errors import InvalidValue
 from ..domain.labels import Classification, highest
-from .models import AuditEntry
-from .verify import VerifyResult, verify
 
 OUTCOMES = ("allow", "deny", "done", "fail")
 PAGE = 100
@@ -79,8 +80,6 @@ def _readable(ctx: Ctx, act: str = "read") -> list[str]:
 
 
 def _case_id(session: Session, case: str) -> str:
-    from ..cases.models import Case
-
     text = case.strip()
     try:
         return str(uuid.UUID(text))

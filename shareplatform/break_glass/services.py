@@ -14,11 +14,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from ..access.facts import CaseRef, Facts, relation
+from ..accounts.models import User
 from ..audit.log import Event
+from ..cases.models import Case
 from ..context import Ctx
 from ..db import utcnow
 from ..domain.errors import InvalidValue, NotFound, NotPermitted
-from .facts import CaseRef, Facts, relation
 from .models import BreakGlass
 
 MAX_HOURS = 24
@@ -37,8 +39,6 @@ class PendingReview:
 
 
 def _case(ctx: Ctx, case_id: uuid.UUID | str):  # type: ignore[no-untyped-def]
-    from ..cases.models import Case
-
     try:
         cid = case_id if isinstance(case_id, uuid.UUID) else uuid.UUID(str(case_id))
     except ValueError:
@@ -77,7 +77,7 @@ def take_break_glass(ctx: Ctx, case_id: uuid.UUID | str, reason: str, hours: int
         text,
         detail={"hours": int(hours), "reason": text},
     )  # the decision's explanation fills `reason`
-    if rel["team"] or rel["panel"] or rel["oversight"]:
+    if rel.need_to_know:
         ctx.access.record(
             ctx.session,
             ctx.subject,
@@ -92,7 +92,7 @@ def take_break_glass(ctx: Ctx, case_id: uuid.UUID | str, reason: str, hours: int
             ),
         )
         raise NotPermitted("You already have access to this case: emergency access is not needed.")
-    facts = Facts("case", "OFFICIAL-SENSITIVE", **rel)
+    facts = Facts.on("case", "OFFICIAL-SENSITIVE", rel)
     ctx.access.require(ctx.session, ctx.subject, facts, "break_glass", event, hide=False)
     now = utcnow()
     grant = BreakGlass(
@@ -110,9 +110,6 @@ def take_break_glass(ctx: Ctx, case_id: uuid.UUID | str, reason: str, hours: int
 
 def pending_reviews(ctx: Ctx) -> list[PendingReview]:
     """Break-glass grants not yet reviewed on cases whose unit the acting manager oversees."""
-    from ..accounts.models import User
-    from ..cases.models import Case
-
     rows = ctx.session.execute(
         select(BreakGlass, Case, User.username)
         .join(Case, Case.id == BreakGlass.case_id)
@@ -123,7 +120,7 @@ def pending_reviews(ctx: Ctx) -> list[PendingReview]:
     out = []
     for grant, case, username in rows:
         rel = relation(ctx.subject, CaseRef(case.id, case.nsd_unit, case.ct_unit))
-        facts = Facts("break_glass_review", "OFFICIAL-SENSITIVE", **rel)
+        facts = Facts.on("break_glass_review", "OFFICIAL-SENSITIVE", rel)
         if ctx.access.decide(ctx.session, ctx.subject, facts, "read").allowed:
             out.append(
                 PendingReview(
@@ -152,8 +149,6 @@ def pending_reviews(ctx: Ctx) -> list[PendingReview]:
 
 def mark_reviewed(ctx: Ctx, grant_id: uuid.UUID | str) -> None:
     """A manager overseeing the case's unit records that the emergency access was reviewed."""
-    from ..cases.models import Case
-
     try:
         gid = grant_id if isinstance(grant_id, uuid.UUID) else uuid.UUID(str(grant_id))
     except ValueError:
@@ -162,10 +157,10 @@ def mark_reviewed(ctx: Ctx, grant_id: uuid.UUID | str) -> None:
     case = ctx.session.get(Case, grant.case_id) if grant is not None else None
     if grant is None or case is None:
         raise NotFound("break-glass grant")
-    facts = Facts(
+    facts = Facts.on(
         "break_glass_review",
         "OFFICIAL-SENSITIVE",
-        **relation(ctx.subject, CaseRef(case.id, case.nsd_unit, case.ct_unit)),
+        relation(ctx.subject, CaseRef(case.id, case.nsd_unit, case.ct_unit)),
     )
     ctx.access.require(
         ctx.session,

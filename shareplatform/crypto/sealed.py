@@ -12,8 +12,8 @@ from typing import ClassVar
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
-from .crypto.models import DataKey
-from .domain.labels import Label
+from ..domain.labels import Label
+from .models import DataKey
 
 
 class Sealed:

@@ -1,0 +1,71 @@
+"""Writing as the platform itself, with no user decision: imports, demo seeding, generated data.
+
+A capability built by the composition root (shareplatform/platform.py) and handed to the command
+line, the importer and demo seeding only. Services receive the access layer through their context
+and never this, so no service writes as the system because an argument was left out. Every write
+is audited as "system" before anything is sealed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ..audit.log import AuditLog, Event
+from ..crypto.sealed import Sealed
+from .sealing import Plain, Sealer
+
+
+class SystemWriter:
+    def __init__(self, sealer: Sealer, audit: AuditLog) -> None:
+        self._sealer = sealer
+        self._audit = audit
+
+    def record(self, session: Session, event: Event) -> int:
+        """An audit entry by the system (imports, seeding, key operations)."""
+        return self._audit.append(session, None, "system", event).seq
+
+    def seal(self, session: Session, row: Sealed, plaintext: Plain, event: Event) -> Sealed:
+        """Seal one row under a new data key and add it to the session; one audit entry."""
+        seq = self.record(session, event)
+        self._sealer.seal_rows(session, "system", [(row, plaintext)], seq)
+        return row
+
+    def seal_many(
+        self, session: Session, items: Iterable[tuple[Sealed, Plain]], event: Event
+    ) -> int:
+        """Seal several rows; one audit entry for the batch."""
+        batch = list(items)
+        seq = self.record(session, _counted(event, len(batch)))
+        self._sealer.seal_rows(session, "system", batch, seq)
+        return len(batch)
+
+    def seal_bulk(
+        self,
+        session: Session,
+        model: type[Any],
+        rows: list[dict[str, object]],
+        plaintexts: list[Plain],
+        event: Event,
+    ) -> list[dict[str, object]]:
+        """Seal row dicts for a Core bulk insert (imports, generated data): one audit entry.
+
+        Fills each row's sealed columns and data_key_id; returns the data key rows to insert first.
+        """
+        seq = self.record(session, _counted(event, len(rows)))
+        return self._sealer.seal_bulk(session, "system", model, rows, plaintexts, seq)
+
+
+def _counted(event: Event, count: int) -> Event:
+    return Event(
+        action=event.action,
+        object_type=event.object_type,
+        outcome=event.outcome,
+        label=event.label,
+        object_id=event.object_id,
+        case_id=event.case_id,
+        reason=event.reason,
+        detail={**event.detail, "count": count},
+    )

@@ -1,0 +1,72 @@
+"""Who is acting: the Subject the access layer decides on, built from the user's account, their
+case team and panel memberships and their emergency-access grants, as of today. Handed to the
+access layer at start-up (shareplatform/platform.py) as its SubjectLoader."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .access.facts import Subject
+from .accounts.models import User
+from .break_glass.models import BreakGlass
+from .cases.models import TeamMembership
+from .db import utcnow
+from .domain.agencies import Agency, Role
+from .domain.vetting import Vetting, VettingStatus
+
+
+def load_subject(session: Session, user_id: uuid.UUID, today: date) -> Subject:
+    user = session.get(User, user_id)
+    if user is None:
+        raise LookupError(f"no user {user_id}")
+    team: set[uuid.UUID] = set()
+    panel: set[uuid.UUID] = set()
+    ended: dict[uuid.UUID, date] = {}
+    rows = session.execute(
+        select(
+            TeamMembership.case_id,
+            TeamMembership.panel,
+            TeamMembership.start_date,
+            TeamMembership.end_date,
+        ).where(TeamMembership.user_id == user.id)
+    )
+    for case_id, is_panel, start, end in rows:
+        current = start <= today and (end is None or end >= today)
+        if current:
+            (panel if is_panel else team).add(case_id)
+        elif end is not None and end < today:
+            ended[case_id] = max(end, ended.get(case_id, end))
+    now = utcnow()
+    glass = frozenset(
+        session.scalars(
+            select(BreakGlass.case_id).where(
+                BreakGlass.user_id == user.id,
+                BreakGlass.started_at <= now,
+                BreakGlass.expires_at > now,
+            )
+        )
+    )
+    vetting = Vetting.parse(user.vetting)
+    status = VettingStatus(vetting, user.vetting_expires)
+    clearance = None if user.disabled_at is not None else status.clearance(today)
+    for case_id in team | panel:
+        ended.pop(case_id, None)
+    return Subject(
+        user_id=user.id,
+        username=user.username,
+        role=Role.parse(user.role),
+        agency=Agency.parse(user.agency),
+        vetting=vetting,
+        vetting_expires=user.vetting_expires,
+        clearance=clearance,
+        nsd_unit=user.nsd_unit,
+        ct_unit=user.ct_unit,
+        team_cases=frozenset(team),
+        panel_cases=frozenset(panel),
+        break_glass_cases=glass,
+        ended=ended,
+    )
