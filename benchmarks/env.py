@@ -27,6 +27,7 @@ from shareplatform.context import Ctx
 from shareplatform.crypto.models import DataKey
 from shareplatform.db import utcnow
 from shareplatform.domain.cases import RecordType
+from shareplatform.domain.labels import Classification
 from shareplatform.migrate import upgrade
 from shareplatform.platform import Platform
 from shareplatform.records.models import Record, RecordAttendee
@@ -287,7 +288,13 @@ def bench_case(platform: Platform, seed: int, n_records: int) -> uuid.UUID:
             Record,
             rows,
             plains,
-            Event("bench.generate", "record", "done", "SECRET", case_id=str(case.id)),
+            Event(
+                action="bench.generate",
+                object_type="record",
+                outcome="done",
+                label=Classification.SECRET,
+                case_id=str(case.id),
+            ),
         )
         session.execute(insert(DataKey.__table__), keys)
         session.execute(insert(Record.__table__), rows)

@@ -13,6 +13,7 @@ from shareplatform.audit import chain
 from shareplatform.audit.log import Event
 from shareplatform.audit.models import AuditEntry
 from shareplatform.audit.verify import verify
+from shareplatform.domain.labels import Classification
 from shareplatform.platform import Platform
 
 from .core import Result, median
@@ -57,12 +58,12 @@ def raw_chain(encoded: list[bytes]) -> bytes:
 def _event(i: int) -> Event:
     rid = uuid.UUID(int=i * 2654435761 % (1 << 128))
     return Event(
-        "record.read",
-        "record",
-        "allow",
-        ("OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET")[i % 3],
-        str(rid),
-        str(uuid.UUID(int=i % 997 + 1)),
+        action="record.read",
+        object_type="record",
+        outcome="allow",
+        label=Classification.parse(("OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET")[i % 3]),
+        object_id=str(rid),
+        case_id=str(uuid.UUID(int=i % 997 + 1)),
         detail={"shown": [str(rid)], "withheld": 0},
     )
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from shareplatform.audit.log import Event
 from shareplatform.cases.models import Case
 from shareplatform.db import utcnow
+from shareplatform.domain.labels import Classification
 from shareplatform.records.models import Record
 from shareplatform.records.services import record_facts
 
@@ -80,7 +81,16 @@ def seal_open(env: Env, n: int = 1000, rounds: int = 10) -> list[Result]:
             with env.platform.db.sessions() as session:
                 start = time.perf_counter()
                 keys = writer.seal_bulk(
-                    session, Record, rows, plains, Event("bench.seal", "record", "done", "SECRET")
+                    session,
+                    Record,
+                    rows,
+                    plains,
+                    Event(
+                        action="bench.seal",
+                        object_type="record",
+                        outcome="done",
+                        label=Classification.SECRET,
+                    ),
                 )
                 seal_t.append((time.perf_counter() - start) / n)
                 assert len(keys) == n and all(row["body_ct"] for row in rows)
@@ -123,7 +133,13 @@ def seal_open(env: Env, n: int = 1000, rounds: int = 10) -> list[Result]:
                     ctx.subject,
                     records,
                     lambda row: facts[row.id],  # type: ignore[attr-defined]
-                    Event("bench.read", "record", "allow", "OFFICIAL", case_id=str(env.case_id)),
+                    Event(
+                        action="bench.read",
+                        object_type="record",
+                        outcome="allow",
+                        label=Classification.OFFICIAL,
+                        case_id=str(env.case_id),
+                    ),
                 )
                 elapsed = time.perf_counter() - start
                 opened_n = len(opened.rows)

@@ -1,20 +1,27 @@
-"""Access helpers shared by the case-work services (lifecycle, MAPPA): case facts, demands."""
+"""Access helpers shared by the case-work services (MAPPA, lifecycle): what policy sees of an
+object on a case, and the one `may` / `demand` pair, keyword-only so that kind, act and label
+can never be passed in the wrong order."""
 
 from __future__ import annotations
 
 from .access.facts import Facts, relation
+from .access.vocabulary import Act, ObjectKind
 from .audit.log import Event
 from .cases.models import Case
 from .cases.services import case_ref
 from .context import Ctx
 from .domain.errors import NotPermitted
+from .domain.labels import Classification
+
+OS = Classification.OFFICIAL_SENSITIVE
+SECRET = Classification.SECRET
 
 
 def case_facts(
     ctx: Ctx,
     case: Case,
-    kind: str,
-    label: str,
+    kind: ObjectKind,
+    label: Classification,
     *,
     author: bool = False,
     owner: bool = False,
@@ -31,8 +38,37 @@ def case_facts(
     )
 
 
-def demand_facts(ctx: Ctx, facts: Facts, act: str, event: Event, message: str) -> None:
+def may(
+    ctx: Ctx,
+    case: Case,
+    *,
+    kind: ObjectKind,
+    act: Act = Act.READ,
+    label: Classification = OS,
+    owner: bool = False,
+) -> bool:
+    """Would policy let the user `act` on an object of `kind` at `label` on this case?"""
+    facts = case_facts(ctx, case, kind, label, owner=owner)
+    return ctx.access.decide(ctx.session, ctx.subject, facts, act).allowed
+
+
+def demand(
+    ctx: Ctx,
+    case: Case,
+    *,
+    kind: ObjectKind,
+    act: Act,
+    event: Event,
+    message: str,
+    label: Classification = OS,
+    owner: bool = False,
+) -> None:
     """Decide; on refusal audit the denial and raise a message the user can act on."""
+    demand_facts(ctx, case_facts(ctx, case, kind, label, owner=owner), act, event, message)
+
+
+def demand_facts(ctx: Ctx, facts: Facts, act: Act, event: Event, message: str) -> None:
+    """Decide on given facts; on refusal audit the denial and raise `message`."""
     decision = ctx.access.decide(ctx.session, ctx.subject, facts, act)
     if decision.allowed:
         return
@@ -40,14 +76,14 @@ def demand_facts(ctx: Ctx, facts: Facts, act: str, event: Event, message: str) -
         ctx.session,
         ctx.subject,
         Event(
-            event.action,
-            event.object_type,
-            "deny",
-            facts.label,
-            event.object_id,
-            event.case_id,
-            decision.explanation,
-            event.detail,
+            action=event.action,
+            object_type=event.object_type,
+            outcome="deny",
+            label=facts.label,
+            object_id=event.object_id,
+            case_id=event.case_id,
+            reason=decision.explanation,
+            detail=event.detail,
         ),
     )
     raise NotPermitted(message)

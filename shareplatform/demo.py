@@ -23,6 +23,7 @@ from .crypto.models import DataKey
 from .db import get_meta, set_meta, utcnow
 from .domain.agencies import CT_UNITS, NSD_UNITS, Role
 from .domain.cases import RecordType
+from .domain.labels import Classification
 from .platform import Platform
 from .records.models import Record, RecordAttendee
 
@@ -244,7 +245,13 @@ def seed(
             result.users.append((username, Role(role).title, Role(role).in_corridor))
         writer.record(
             session,
-            Event("demo.seed", "user", "done", "OFFICIAL", detail={"users": len(users)}),
+            Event(
+                action="demo.seed",
+                object_type="user",
+                outcome="done",
+                label=Classification.OFFICIAL,
+                detail={"users": len(users)},
+            ),
         )
         phases = ["CUSTODY", "COMMUNITY", "POST_SENTENCE"]
         categories = [
@@ -468,12 +475,12 @@ def _demo_record(
         record,
         {"title": title, "body": body},
         Event(
-            "record.create",
-            "record",
-            "done",
-            label,
-            str(record.id),
-            str(case.id),
+            action="record.create",
+            object_type="record",
+            outcome="done",
+            label=Classification.parse(label),
+            object_id=str(record.id),
+            case_id=str(case.id),
             detail={"demo": True},
         ),
     )
@@ -678,7 +685,12 @@ def generate(
                 Nominal,
                 nom_rows,
                 plains,
-                Event("demo.generate", "nominal", "done", "OFFICIAL-SENSITIVE"),
+                Event(
+                    action="demo.generate",
+                    object_type="nominal",
+                    outcome="done",
+                    label=Classification.OFFICIAL_SENSITIVE,
+                ),
             )
             session.execute(insert(_core(DataKey)), keys)
             session.execute(insert(_core(Nominal)), nom_rows)
@@ -711,7 +723,16 @@ def generate(
                 )
                 plains.append({"title": f"Generated record {k}", "body": body})
             keys = writer.seal_bulk(
-                session, Record, rows, plains, Event("demo.generate", "record", "done", "SECRET")
+                session,
+                Record,
+                rows,
+                plains,
+                Event(
+                    action="demo.generate",
+                    object_type="record",
+                    outcome="done",
+                    label=Classification.SECRET,
+                ),
             )
             session.execute(insert(_core(DataKey)), keys)
             session.execute(insert(_core(Record)), rows)

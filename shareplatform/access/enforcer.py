@@ -15,9 +15,11 @@ from dataclasses import dataclass
 import casbin
 from casbin.util import SimpleEval
 
+from ..domain.labels import Classification
 from .facts import Facts, SubjectFacts, clearance_dominates, cond
 from .policy_files import MODEL_PATH, Rule
 from .store import RuleListAdapter
+from .vocabulary import Kind
 
 
 class _ParsedMatcherEnforcer(casbin.Enforcer):
@@ -55,7 +57,9 @@ class PolicyEngine:
         self._cache: dict[tuple[SubjectFacts, Facts, str], Verdict] = {}
         self.evaluations = 0
         # warm once before any thread uses it
-        self.decide(SubjectFacts("POM", "OFFICIAL"), Facts("case", "OFFICIAL"), "read")
+        self.decide(
+            SubjectFacts("POM", "OFFICIAL"), Facts(Kind.CASE, Classification.OFFICIAL), "read"
+        )
 
     def decide(self, sub: SubjectFacts, obj: Facts, act: str) -> Verdict:
         key = (sub, obj, act)

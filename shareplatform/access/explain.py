@@ -7,12 +7,13 @@ import uuid
 from ..domain.labels import Classification
 from .enforcer import Verdict
 from .facts import Facts, Subject, clearance_dominates
+from .vocabulary import Act
 
 
 def explain(
     subject: Subject,
     facts: Facts,
-    act: str,
+    act: Act,
     verdict: Verdict,
     case_id: object = None,
     because: str = "",

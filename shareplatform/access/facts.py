@@ -13,6 +13,7 @@ from datetime import date
 from ..domain.agencies import Agency, Oversight, Role
 from ..domain.labels import Classification, dominates
 from ..domain.vetting import Vetting
+from .vocabulary import ObjectKind
 
 
 @dataclass(frozen=True)
@@ -73,11 +74,11 @@ NO_RELATION = Relation()
 class Facts:
     """The object of a request, reduced to what policy may look at.
 
-    `kind` e.g. record/CONTACT_OFFICE.
+    `kind` e.g. Kind.CASE or record_kind(RecordType.CONTACT_OFFICE).
     """
 
-    kind: str
-    label: str  # classification marking
+    kind: ObjectKind
+    label: Classification
     team: bool = False
     panel: bool = False
     oversight: bool = False
@@ -88,11 +89,16 @@ class Facts:
     # which case, for explanations only ("not on the case team since ..."): never part of a decision
     case_id: uuid.UUID | None = field(default=None, compare=False, hash=False)
 
+    @property
+    def marking(self) -> str:
+        """The label as policy lines write it (the Casbin model matches on this)."""
+        return self.label.marking
+
     @classmethod
     def on(
         cls,
-        kind: str,
-        label: str,
+        kind: ObjectKind,
+        label: Classification,
         rel: Relation = NO_RELATION,
         *,
         author: bool = False,
@@ -147,7 +153,7 @@ def relation(subject: Subject, case: CaseRef) -> Relation:
     )
 
 
-def clearance_dominates(clearance: str, label: str) -> bool:
+def clearance_dominates(clearance: str, label: Classification | str) -> bool:
     if not clearance:
         return False
     return dominates(Classification.parse(clearance), Classification.parse(label))

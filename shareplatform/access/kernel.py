@@ -30,6 +30,7 @@ from .facts import Facts, Relation, Subject, SubjectFacts
 from .sealing import Plain, Sealer, StoredKey
 from .store import current_version, load_rules
 from .subjects import SubjectLoader
+from .vocabulary import Act, ObjectKind
 
 RELOAD_CHECK_SECONDS = 1.0  # a policy change reaches every worker within about a second
 
@@ -106,11 +107,11 @@ class AccessLayer:
         return self._subjects(session, user_id, today or date.today())
 
     # -- decisions --------------------------------------------------------------------------
-    def decide(self, session: Session, subject: Subject, facts: Facts, act: str) -> Decision:
+    def decide(self, session: Session, subject: Subject, facts: Facts, act: Act) -> Decision:
         verdict = self._verdict(session, subject, facts, act)
         return Decision(verdict.allowed, self.explain(subject, facts, act, verdict), verdict.rule)
 
-    def _verdict(self, session: Session, subject: Subject, facts: Facts, act: str) -> Verdict:
+    def _verdict(self, session: Session, subject: Subject, facts: Facts, act: Act) -> Verdict:
         sub = SubjectFacts(
             subject.role.value, subject.clearance.marking if subject.clearance else ""
         )
@@ -121,13 +122,18 @@ class AccessLayer:
         return verdict
 
     def can(
-        self, session: Session, subject: Subject, kind: str, act: str, label: str = "OFFICIAL"
+        self,
+        session: Session,
+        subject: Subject,
+        kind: ObjectKind,
+        act: Act,
+        label: Classification = Classification.OFFICIAL,
     ) -> bool:
         """Route-level capability: does any line let this role do `act` on `kind` at all?"""
         facts = Facts(kind, label, team=True, panel=True, oversight=True)
         return self._verdict(session, subject, facts, act).allowed
 
-    def explain(self, subject: Subject, facts: Facts, act: str, verdict: Verdict) -> str:
+    def explain(self, subject: Subject, facts: Facts, act: Act, verdict: Verdict) -> str:
         from .explain import explain
 
         because = ""
@@ -151,7 +157,7 @@ class AccessLayer:
         session: Session,
         subject: Subject,
         facts: Facts,
-        act: str,
+        act: Act,
         event: Event,
         hide: bool = True,
     ) -> Decision:
@@ -176,7 +182,7 @@ class AccessLayer:
         rows: Sequence[Sealed],
         facts_of: Callable[[Sealed], Facts],
         event: Event,
-        act: str = "read",
+        act: Act = Act.READ,
     ) -> Opened:
         """Decide each row (cached per fact class), audit once for the request, then decrypt."""
         result = Opened()
@@ -185,7 +191,7 @@ class AccessLayer:
             facts = facts_of(row)
             if self._verdict(session, subject, facts, act).allowed:
                 allowed.append(row)
-            elif self._verdict(session, subject, facts, "notice").allowed:
+            elif self._verdict(session, subject, facts, Act.NOTICE).allowed:
                 result.notices.append(row)
             else:
                 result.hidden += 1
@@ -207,7 +213,11 @@ class AccessLayer:
         outcome = "allow" if allowed or not rows else "deny"
         # the entry carries the highest label among everything the request touched
         touched = highest(Classification.parse(r.classification) for r in rows)
-        seq = self.record(session, subject, _with(event, outcome, "", touched.marking, detail))
+        seq = self.record(
+            session,
+            subject,
+            _with(event, outcome, "", Classification.parse(touched.marking), detail),
+        )
         result.rows = list(
             zip(allowed, self._open(subject, session, allowed, seq, keys), strict=True)
         )
@@ -220,7 +230,7 @@ class AccessLayer:
         row: Sealed,
         facts: Facts,
         event: Event,
-        act: str = "read",
+        act: Act = Act.READ,
     ) -> dict[str, str | None]:
         """One row: allowed -> plaintext; denied -> NotPermitted or NotFound.
 
@@ -230,7 +240,7 @@ class AccessLayer:
         if not verdict.allowed:
             explanation = self.explain(subject, facts, act, verdict)
             self.record(session, subject, _with(event, "deny", explanation, facts.label))
-            if self._verdict(session, subject, facts, "notice").allowed:
+            if self._verdict(session, subject, facts, Act.NOTICE).allowed:
                 raise NotPermitted(
                     "Further information is held on this case. "
                     "Speak to your manager if you need it."
@@ -261,7 +271,7 @@ class AccessLayer:
         plaintext: dict[str, str | None],
         facts: Facts,
         event: Event,
-        act: str = "write",
+        act: Act = Act.WRITE,
     ) -> Sealed:
         """Decide, audit, then seal the row's fields under a new data key; add it to the session."""
         decision = self.decide(session, subject, facts, act)
@@ -280,7 +290,12 @@ class AccessLayer:
 
     # -- classes of allowed objects, for query filters ------------------------------------------
     def allowed_classes(
-        self, session: Session, subject: Subject, rel: Relation, act: str, kinds: Sequence[str]
+        self,
+        session: Session,
+        subject: Subject,
+        rel: Relation,
+        act: Act,
+        kinds: Sequence[ObjectKind],
     ) -> list[AllowedClass]:
         """Every (label, ORCON-foreign, authored) class of objects of `kinds` on which `act` is
         allowed, with the kinds it is allowed for, given the subject's relation to the case.
@@ -308,7 +323,13 @@ class AccessLayer:
                         if self._verdict(
                             session,
                             subject,
-                            Facts.on(kind, label.marking, rel, author=author, orcon_foreign=orcon),
+                            Facts.on(
+                                kind,
+                                Classification.parse(label.marking),
+                                rel,
+                                author=author,
+                                orcon_foreign=orcon,
+                            ),
                             act,
                         ).allowed
                     )
@@ -320,14 +341,18 @@ class AccessLayer:
         return out
 
 
-def _cleared(subject: Subject, label: str) -> bool:
+def _cleared(subject: Subject, label: Classification | str) -> bool:
     return subject.clearance is not None and dominates(
         subject.clearance, Classification.parse(label)
     )
 
 
 def _with(
-    event: Event, outcome: str, reason: str, label: str, detail: dict[str, object] | None = None
+    event: Event,
+    outcome: str,
+    reason: str,
+    label: Classification,
+    detail: dict[str, object] | None = None,
 ) -> Event:
     return Event(
         action=event.action,

@@ -27,6 +27,7 @@ from ..crypto import keyring
 from ..crypto.keys import KeyProblem, KeyProvider
 from ..crypto.models import KekState
 from ..db import utcnow
+from ..domain.labels import Classification
 
 Transaction = Callable[[], AbstractContextManager[Session]]
 
@@ -212,7 +213,7 @@ def _key_event(
         action=action,
         object_type="key",
         outcome="done",
-        label="OFFICIAL",
+        label=Classification.OFFICIAL,
         object_id=f"{level}:v{version}",
         detail={"level": level, "version": version, **(detail or {})},
     )

@@ -69,6 +69,13 @@ def record_kind(record_type: RecordType | str) -> RecordKind:
 RECORD_KINDS: tuple[RecordKind, ...] = tuple(record_kind(t) for t in RecordType)
 
 
+def parse_kind(text: str) -> ObjectKind:
+    """A kind as policy lines and stored rows write it ("case", "record/MINUTES")."""
+    if text.startswith(RECORD_PREFIX):
+        return record_kind(text.removeprefix(RECORD_PREFIX))
+    return Kind(text)
+
+
 @dataclass(frozen=True)
 class Need:
     """What a route needs: `act` on some object of `kind` at `label`, or a mark with no policy."""

@@ -17,10 +17,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..access.facts import Facts
+from ..access.vocabulary import Act, Kind
 from ..audit.log import Event
 from ..context import Ctx
 from ..db import utcnow
 from ..domain.errors import InvalidValue, NotFound
+from ..domain.labels import Classification
 from ..domain.vetting import Vetting, VettingStatus
 from . import secrets
 from .models import User, UserSession
@@ -36,9 +38,16 @@ def _require(
     ctx.access.require(
         ctx.session,
         ctx.subject,
-        Facts("user", "OFFICIAL"),
-        "manage",
-        Event(action, "user", "allow", "OFFICIAL", object_id, detail=detail or {}),
+        Facts(Kind.USER, Classification.OFFICIAL),
+        Act.MANAGE,
+        Event(
+            action=action,
+            object_type="user",
+            outcome="allow",
+            label=Classification.OFFICIAL,
+            object_id=object_id,
+            detail=detail or {},
+        ),
         hide=False,
     )
 
@@ -50,11 +59,11 @@ def _done(
         ctx.session,
         ctx.subject,
         Event(
-            action,
-            "user",
-            "done",
-            "OFFICIAL",
-            str(user.id),
+            action=action,
+            object_type="user",
+            outcome="done",
+            label=Classification.OFFICIAL,
+            object_id=str(user.id),
             reason=reason,
             detail={"username": user.username, **(detail or {})},
         ),

@@ -23,6 +23,7 @@ from ..access.kernel import AccessLayer
 from ..audit.log import Event
 from ..crypto.service_secrets import ServiceSecrets
 from ..db import utcnow
+from ..domain.labels import Classification
 from ..domain.vetting import Vetting, VettingStatus
 from . import secrets
 from .models import LoginThrottle, User, UserSession
@@ -195,11 +196,11 @@ def _fail(
         session,
         None,
         Event(
-            "signin." + step,
-            "user",
-            "fail",
-            "OFFICIAL",
-            str(user.id) if user else "",
+            action="signin." + step,
+            object_type="user",
+            outcome="fail",
+            label=Classification.OFFICIAL,
+            object_id=str(user.id) if user else "",
             detail={"username": username[:64], "address": address or ""},
         ),
     )
@@ -261,10 +262,10 @@ def password_step(
             session,
             None,
             Event(
-                "signin.password",
-                "user",
-                "deny",
-                "OFFICIAL",
+                action="signin.password",
+                object_type="user",
+                outcome="deny",
+                label=Classification.OFFICIAL,
                 reason="address throttled",
                 detail={"address": address or ""},
             ),
@@ -278,11 +279,11 @@ def password_step(
             session,
             None,
             Event(
-                "signin.password",
-                "user",
-                "deny",
-                "OFFICIAL",
-                str(user.id) if user else "",
+                action="signin.password",
+                object_type="user",
+                outcome="deny",
+                label=Classification.OFFICIAL,
+                object_id=str(user.id) if user else "",
                 reason="locked",
             ),
         )
@@ -299,7 +300,14 @@ def password_step(
         access.record(
             session,
             None,
-            Event("signin.password", "user", "deny", "OFFICIAL", str(user.id), reason="disabled"),
+            Event(
+                action="signin.password",
+                object_type="user",
+                outcome="deny",
+                label=Classification.OFFICIAL,
+                object_id=str(user.id),
+                reason="disabled",
+            ),
         )
         return Outcome(False, "This account has been disabled. Contact your user administrator.")
     vetting = _vetting_problem(user, today)
@@ -308,11 +316,11 @@ def password_step(
             session,
             None,
             Event(
-                "signin.password",
-                "user",
-                "deny",
-                "OFFICIAL",
-                str(user.id),
+                action="signin.password",
+                object_type="user",
+                outcome="deny",
+                label=Classification.OFFICIAL,
+                object_id=str(user.id),
                 reason="vetting expired",
             ),
         )
@@ -321,7 +329,15 @@ def password_step(
         user.password_hash = secrets.hash_password(password)
     token = _new_session(session, user, mfa_done=False, user_agent=user_agent)
     access.record(
-        session, None, Event("signin.password", "user", "allow", "OFFICIAL", str(user.id))
+        session,
+        None,
+        Event(
+            action="signin.password",
+            object_type="user",
+            outcome="allow",
+            label=Classification.OFFICIAL,
+            object_id=str(user.id),
+        ),
     )
     needs_enrol = user.must_enrol or user.totp_secret_sealed is None
     return Outcome(True, token=token, next_step="enrol" if needs_enrol else "code")
@@ -397,7 +413,17 @@ def _complete(
     user.locked_until = None
     end_session(session, active.id_hash)  # a new id once fully signed in (no session fixation)
     token = _new_session(session, user, mfa_done=True, user_agent=user_agent)
-    access.record(session, None, Event("signin.code", "user", "allow", "OFFICIAL", str(user.id)))
+    access.record(
+        session,
+        None,
+        Event(
+            action="signin.code",
+            object_type="user",
+            outcome="allow",
+            label=Classification.OFFICIAL,
+            object_id=str(user.id),
+        ),
+    )
     return Outcome(True, token=token, next_step="done")
 
 
@@ -449,7 +475,17 @@ def finish_enrolment(
             False, "Enter the 6-digit code your authenticator app shows for this account"
         )
     user.must_enrol = False
-    access.record(session, None, Event("signin.enrol", "user", "done", "OFFICIAL", str(user.id)))
+    access.record(
+        session,
+        None,
+        Event(
+            action="signin.enrol",
+            object_type="user",
+            outcome="done",
+            label=Classification.OFFICIAL,
+            object_id=str(user.id),
+        ),
+    )
     return _complete(session, access, user, active, step, user_agent)
 
 
@@ -521,11 +557,11 @@ def sign_out(
         session,
         None,
         Event(
-            "signout",
-            "user",
-            "done",
-            "OFFICIAL",
-            str(active.user_id),
+            action="signout",
+            object_type="user",
+            outcome="done",
+            label=Classification.OFFICIAL,
+            object_id=str(active.user_id),
             detail={"everywhere": everywhere, "sessions": count},
         ),
     )

@@ -21,6 +21,7 @@ from ..access.kernel import AccessLayer
 from ..audit.log import Event
 from ..db import Base, new_id, utcnow
 from ..domain.errors import Conflict, InvalidValue, NotFound
+from ..domain.labels import Classification
 from .models import User
 
 PREFIX = "spt_"  # lets secret scanners recognise a leaked token
@@ -172,11 +173,11 @@ def create_token(
         session,
         subject,
         Event(
-            "token.create",
-            "token",
-            "done",
-            "OFFICIAL",
-            str(token.id),
+            action="token.create",
+            object_type="token",
+            outcome="done",
+            label=Classification.OFFICIAL,
+            object_id=str(token.id),
             detail={"user": user.username, "scope": parsed.value, "days": days},
         ),
     )
@@ -216,11 +217,11 @@ def revoke_token(
             session,
             subject,
             Event(
-                "token.revoke",
-                "token",
-                "done",
-                "OFFICIAL",
-                str(token.id),
+                action="token.revoke",
+                object_type="token",
+                outcome="done",
+                label=Classification.OFFICIAL,
+                object_id=str(token.id),
                 detail={"user": user.username},
             ),
         )
@@ -268,7 +269,12 @@ def audit_rejected(session: Session, access: AccessLayer, rejected: TokenRejecte
             session,
             None,
             Event(
-                "api.auth", "token", "deny", "OFFICIAL", str(rejected.token_id), reason=rejected.why
+                action="api.auth",
+                object_type="token",
+                outcome="deny",
+                label=Classification.OFFICIAL,
+                object_id=str(rejected.token_id),
+                reason=rejected.why,
             ),
         )
 

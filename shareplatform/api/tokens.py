@@ -20,8 +20,10 @@ from ..accounts.models import User
 from ..audit.log import Event
 from ..context import Ctx
 from ..domain.errors import NotFound, NotPermitted
-from ..views.permissions import ATTRIBUTE, PUBLIC, SIGNED_IN, Permission, parse
+from ..domain.labels import Classification
+from ..views.permissions import ATTRIBUTE, PUBLIC, Permission
 from ..web import platform
+from ..web.authorise import authorise
 from .problems import problem
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -29,13 +31,12 @@ API_ATTRIBUTE = "__sp_api_permission__"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def needs(name: str | Permission) -> Callable[[F], F]:
+def needs(permission: Permission) -> Callable[[F], F]:
     """Declare an API route's capability (checked against the token user's role on every call).
 
     To the web shell the route is public: it has no cookie session to check. The token check
     (authenticate) and this capability check (api_ctx) take its place.
     """
-    permission = parse(name)
 
     def mark(view: F) -> F:
         setattr(view, ATTRIBUTE, PUBLIC)
@@ -114,10 +115,10 @@ def api_ctx() -> Iterator[Ctx]:
                         session,
                         subject,
                         Event(
-                            "api.request",
-                            "api",
-                            "deny",
-                            "OFFICIAL",
+                            action="api.request",
+                            object_type="api",
+                            outcome="deny",
+                            label=Classification.OFFICIAL,
                             reason="vetting expired",
                             detail={"path": request.path},
                         ),
@@ -125,8 +126,9 @@ def api_ctx() -> Iterator[Ctx]:
                     raise NotPermitted(
                         "Your vetting has expired: access is suspended until it is renewed."
                     )
-                _check_route(session, p.access, subject)
-                yield Ctx(session, p.access, subject, p.indexer, today)
+                ctx = Ctx(session, p.access, subject, p.indexer, today)
+                _check_route(ctx)
+                yield ctx
             except (NotFound, NotPermitted) as exc:
                 denial = exc  # keep the denial's audit entries: commit, then answer
         if denial is not None:
@@ -135,29 +137,15 @@ def api_ctx() -> Iterator[Ctx]:
         session.close()
 
 
-def _check_route(session, access, subject) -> None:  # type: ignore[no-untyped-def]
+def _check_route(ctx: Ctx) -> None:
     """The route's declared capability for this user's role, as the web checks it (fail closed)."""
     view = current_app.view_functions.get(request.endpoint or "")
     permission: Permission | None = getattr(view, API_ATTRIBUTE, None)
     if permission is None:
         raise NotPermitted("This API route declares no permission.")
-    if permission is SIGNED_IN:
-        return
-    if not access.can(session, subject, permission.kind, permission.action, permission.label):
-        from ..access.facts import Facts
-
-        facts = Facts(permission.kind, permission.label, team=True, panel=True, oversight=True)
-        decision = access.decide(session, subject, facts, permission.action)
-        access.record(
-            session,
-            subject,
-            Event(
-                "route.deny",
-                "route",
-                "deny",
-                permission.label,
-                request.endpoint or "",
-                reason=decision.explanation,
-            ),
-        )
-        raise NotPermitted("Your role does not give access to this part of the API.")
+    authorise(
+        ctx,
+        permission,
+        request.endpoint or "",
+        "Your role does not give access to this part of the API.",
+    )

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import g, url_for
 
+from ..access.vocabulary import Permission
 from ..accounts import tokens as token_service
 from ..accounts.models import User
 from ..cases import services as cases
@@ -15,7 +16,7 @@ from ..records import services as records
 from ..records.services import NewRecord, Notice, RecordView
 from . import Blueprint, guard
 from . import schemas as s
-from .tokens import SIGNED_IN, api_ctx, needs
+from .tokens import api_ctx, needs
 
 account = guard(
     Blueprint("api-account", __name__, url_prefix="/api/v1", description="You and your API tokens")
@@ -105,7 +106,7 @@ def _new_record(data: dict[str, Any]) -> NewRecord:
 
 # -- you and your tokens ----------------------------------------------------------------------
 @account.route("/me")
-@needs(SIGNED_IN)
+@needs(Permission.SIGNED_IN)
 @account.response(200, s.MeSchema)
 def me() -> dict[str, Any]:
     """Who the token acts for, with today's clearance."""
@@ -122,7 +123,7 @@ def me() -> dict[str, Any]:
 
 
 @account.route("/tokens")
-@needs(SIGNED_IN)
+@needs(Permission.SIGNED_IN)
 @account.response(200, s.TokenListSchema)
 def my_tokens() -> dict[str, Any]:
     """Your API tokens (never their text)."""
@@ -131,7 +132,7 @@ def my_tokens() -> dict[str, Any]:
 
 
 @account.route("/tokens/<uuid:token_id>", methods=["DELETE"])
-@needs(SIGNED_IN)
+@needs(Permission.SIGNED_IN)
 @account.response(200, s.TokenSchema)
 def revoke_token(token_id: uuid.UUID) -> Any:
     """Revoke one of your tokens (it stops working at once)."""
@@ -143,7 +144,7 @@ def revoke_token(token_id: uuid.UUID) -> Any:
 
 # -- caseload, search, case -------------------------------------------------------------------
 @case_blp.route("/caseload")
-@needs("case:read")
+@needs(Permission.CASE_READ)
 @case_blp.response(200, s.CaseListSchema)
 def caseload() -> dict[str, Any]:
     """Cases where you are on the team or the MAPPA panel today."""
@@ -152,7 +153,7 @@ def caseload() -> dict[str, Any]:
 
 
 @case_blp.route("/nominals")
-@needs("nominal:read")
+@needs(Permission.NOMINAL_READ)
 @case_blp.arguments(s.SearchArgs, location="query")
 @case_blp.response(200, s.SearchResultSchema)
 def search(args: dict[str, Any]) -> dict[str, Any]:
@@ -163,7 +164,7 @@ def search(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @case_blp.route("/cases/<uuid:case_id>")
-@needs("case:read")
+@needs(Permission.CASE_READ)
 @case_blp.response(200, s.CaseDetailSchema)
 def case_detail(case_id: uuid.UUID) -> dict[str, Any]:
     """A case with its nominal, team and MAPPA level history."""
@@ -195,7 +196,7 @@ def case_detail(case_id: uuid.UUID) -> dict[str, Any]:
 
 
 @case_blp.route("/cases/<uuid:case_id>/records")
-@needs("record:read")
+@needs(Permission.RECORD_READ)
 @case_blp.arguments(s.RecordListArgs, location="query")
 @case_blp.response(200, s.RecordPageSchema)
 def case_records(args: dict[str, Any], case_id: uuid.UUID) -> dict[str, Any]:
@@ -222,7 +223,7 @@ def case_records(args: dict[str, Any], case_id: uuid.UUID) -> dict[str, Any]:
 
 
 @case_blp.route("/cases/<uuid:case_id>/records", methods=["POST"])
-@needs("record:write")
+@needs(Permission.RECORD_WRITE)
 @case_blp.arguments(s.NewRecordSchema)
 @case_blp.response(201, s.RecordSchema)
 def create_record(data: dict[str, Any], case_id: uuid.UUID) -> Any:
@@ -236,7 +237,7 @@ def create_record(data: dict[str, Any], case_id: uuid.UUID) -> Any:
 
 # -- one record -------------------------------------------------------------------------------
 @record_blp.route("/records/<uuid:record_id>")
-@needs("record:read")
+@needs(Permission.RECORD_READ)
 @record_blp.response(200, s.RecordSchema)
 def get_record(record_id: uuid.UUID) -> dict[str, Any]:
     """One record, if you may read it."""
@@ -246,7 +247,7 @@ def get_record(record_id: uuid.UUID) -> dict[str, Any]:
 
 
 @record_blp.route("/records/<uuid:record_id>/history")
-@needs("record:read")
+@needs(Permission.RECORD_READ)
 @record_blp.response(200, s.RecordHistorySchema)
 def record_history(record_id: uuid.UUID) -> dict[str, Any]:
     """A record's supersession history: the versions you may read, oldest first."""
@@ -256,7 +257,7 @@ def record_history(record_id: uuid.UUID) -> dict[str, Any]:
 
 
 @record_blp.route("/records/<uuid:record_id>/corrections", methods=["POST"])
-@needs("record:write")
+@needs(Permission.RECORD_WRITE)
 @record_blp.arguments(s.CorrectionSchema)
 @record_blp.response(201, s.RecordSchema)
 def correct(data: dict[str, Any], record_id: uuid.UUID) -> Any:
@@ -269,7 +270,7 @@ def correct(data: dict[str, Any], record_id: uuid.UUID) -> Any:
 
 # -- MAPPA (the decision log's services in shareplatform/mappa) --------------------------------
 @mappa_blp.route("/actions")
-@needs(SIGNED_IN)
+@needs(Permission.SIGNED_IN)
 @mappa_blp.response(200, s.ActionListSchema)
 def my_actions() -> dict[str, Any]:
     """Open MAPPA actions you own: the action itself, or only its sanitised break-out."""
@@ -304,7 +305,7 @@ def my_actions() -> dict[str, Any]:
 
 
 @mappa_blp.route("/cases/<uuid:case_id>/decisions")
-@needs("decision:read")
+@needs(Permission.DECISION_READ)
 @mappa_blp.response(200, s.DecisionListSchema)
 def decisions(case_id: uuid.UUID) -> dict[str, Any]:
     """The case's MAPPA decision log (sterile corridor only), newest first, corrections flagged."""
@@ -354,7 +355,7 @@ def _meeting(m: Any) -> dict[str, Any]:
 
 
 @mappa_blp.route("/cases/<uuid:case_id>/meetings")
-@needs("meeting/open:read")
+@needs(Permission.MEETING_READ)
 @mappa_blp.response(200, s.MeetingListSchema)
 def meetings(case_id: uuid.UUID) -> dict[str, Any]:
     """The case's MAPPA meetings and open-part minutes (team, panel and oversight), newest first."""
@@ -365,7 +366,7 @@ def meetings(case_id: uuid.UUID) -> dict[str, Any]:
 
 
 @mappa_blp.route("/meetings/<uuid:meeting_id>")
-@needs("meeting/open:read")
+@needs(Permission.MEETING_READ)
 @mappa_blp.response(200, s.MeetingSchema)
 def meeting(meeting_id: uuid.UUID) -> dict[str, Any]:
     """One meeting; its SECRET closed-part minutes only for the corridor on the panel."""
@@ -376,7 +377,7 @@ def meeting(meeting_id: uuid.UUID) -> dict[str, Any]:
 
 
 @mappa_blp.route("/cases/<uuid:case_id>/disclosures")
-@needs("disclosure:read")
+@needs(Permission.DISCLOSURE_READ)
 @mappa_blp.response(200, s.DisclosureListSchema)
 def disclosures(case_id: uuid.UUID) -> dict[str, Any]:
     """Disclosures of secret material to the case's panel (sterile corridor only), newest first."""

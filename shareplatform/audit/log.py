@@ -14,22 +14,27 @@ from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
+from ..domain.labels import Classification
 from . import chain
 from .models import AuditCheckpoint, AuditEntry, AuditHead
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Event:
-    """What happened, as the audit log records it."""
+    """What happened, as the audit log records it. Built by keyword."""
 
     action: str  # e.g. "record.read", "case.view", "record.create", "policy.apply", "signin"
     object_type: str
     outcome: str  # allow, deny, done, fail
-    label: str = "OFFICIAL"
+    label: Classification = Classification.OFFICIAL  # the highest label of what it describes
     object_id: str = ""
     case_id: str = ""
     reason: str = ""
     detail: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.label, Classification):  # a marking string would be ambiguous
+            raise TypeError(f"an audit event's label is a Classification, not {self.label!r}")
 
 
 class Signer:
@@ -95,7 +100,7 @@ class AuditLog:
             event.object_type,
             event.object_id,
             event.case_id,
-            event.label,
+            event.label.marking,
             event.outcome,
             event.reason,
             detail,
@@ -110,7 +115,7 @@ class AuditLog:
             object_type=event.object_type,
             object_id=event.object_id,
             case_id=event.case_id,
-            label=event.label,
+            label=event.label.marking,
             outcome=event.outcome,
             reason=event.reason,
             detail=detail,

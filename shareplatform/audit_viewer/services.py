@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..access.facts import Facts
+from ..access.vocabulary import Act, Kind
 from ..audit.log import Event
 from ..audit.models import AuditEntry
 from ..audit.verify import VerifyResult, verify
@@ -75,7 +76,9 @@ def _readable(ctx: Ctx, act: str = "read") -> list[str]:
     return [
         c.marking
         for c in Classification
-        if ctx.access.decide(ctx.session, ctx.subject, Facts("audit", c.marking), act).allowed
+        if ctx.access.decide(
+            ctx.session, ctx.subject, Facts(Kind.AUDIT, Classification.parse(c.marking)), Act(act)
+        ).allowed
     ]
 
 
@@ -144,9 +147,15 @@ def _require(ctx: Ctx, act: str, action: str, f: Filters | None = None) -> None:
     ctx.access.require(
         ctx.session,
         ctx.subject,
-        Facts("audit", "OFFICIAL"),
-        act,
-        Event(action, "audit", "allow", "OFFICIAL", detail=detail),
+        Facts(Kind.AUDIT, Classification.OFFICIAL),
+        Act(act),
+        Event(
+            action=action,
+            object_type="audit",
+            outcome="allow",
+            label=Classification.OFFICIAL,
+            detail=detail,
+        ),
         hide=False,
     )
 

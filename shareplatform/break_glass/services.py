@@ -15,12 +15,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from ..access.facts import CaseRef, Facts, relation
+from ..access.vocabulary import Act, Kind
 from ..accounts.models import User
 from ..audit.log import Event
 from ..cases.models import Case
 from ..context import Ctx
 from ..db import utcnow
 from ..domain.errors import InvalidValue, NotFound, NotPermitted
+from ..domain.labels import Classification
 from .models import BreakGlass
 
 MAX_HOURS = 24
@@ -49,7 +51,13 @@ def _case(ctx: Ctx, case_id: uuid.UUID | str):  # type: ignore[no-untyped-def]
             ctx.session,
             ctx.subject,
             Event(
-                "break_glass.take", "case", "deny", "OFFICIAL", str(cid), str(cid), "no such case"
+                action="break_glass.take",
+                object_type="case",
+                outcome="deny",
+                label=Classification.OFFICIAL,
+                object_id=str(cid),
+                case_id=str(cid),
+                reason="no such case",
             ),
         )
         raise NotFound("case")
@@ -68,13 +76,13 @@ def take_break_glass(ctx: Ctx, case_id: uuid.UUID | str, reason: str, hours: int
     case = _case(ctx, case_id)
     rel = relation(ctx.subject, CaseRef(case.id, case.nsd_unit, case.ct_unit))
     event = Event(
-        "break_glass.take",
-        "case",
-        "done",
-        "OFFICIAL-SENSITIVE",
-        str(case.id),
-        str(case.id),
-        text,
+        action="break_glass.take",
+        object_type="case",
+        outcome="done",
+        label=Classification.OFFICIAL_SENSITIVE,
+        object_id=str(case.id),
+        case_id=str(case.id),
+        reason=text,
         detail={"hours": int(hours), "reason": text},
     )  # the decision's explanation fills `reason`
     if rel.need_to_know:
@@ -82,18 +90,18 @@ def take_break_glass(ctx: Ctx, case_id: uuid.UUID | str, reason: str, hours: int
             ctx.session,
             ctx.subject,
             Event(
-                event.action,
-                "case",
-                "deny",
-                event.label,
-                str(case.id),
-                str(case.id),
-                "already has access to the case",
+                action=event.action,
+                object_type="case",
+                outcome="deny",
+                label=event.label,
+                object_id=str(case.id),
+                case_id=str(case.id),
+                reason="already has access to the case",
             ),
         )
         raise NotPermitted("You already have access to this case: emergency access is not needed.")
-    facts = Facts.on("case", "OFFICIAL-SENSITIVE", rel)
-    ctx.access.require(ctx.session, ctx.subject, facts, "break_glass", event, hide=False)
+    facts = Facts.on(Kind.CASE, Classification.OFFICIAL_SENSITIVE, rel)
+    ctx.access.require(ctx.session, ctx.subject, facts, Act.BREAK_GLASS, event, hide=False)
     now = utcnow()
     grant = BreakGlass(
         id=uuid.uuid4(),
@@ -120,8 +128,8 @@ def pending_reviews(ctx: Ctx) -> list[PendingReview]:
     out = []
     for grant, case, username in rows:
         rel = relation(ctx.subject, CaseRef(case.id, case.nsd_unit, case.ct_unit))
-        facts = Facts.on("break_glass_review", "OFFICIAL-SENSITIVE", rel)
-        if ctx.access.decide(ctx.session, ctx.subject, facts, "read").allowed:
+        facts = Facts.on(Kind.BREAK_GLASS_REVIEW, Classification.OFFICIAL_SENSITIVE, rel)
+        if ctx.access.decide(ctx.session, ctx.subject, facts, Act.READ).allowed:
             out.append(
                 PendingReview(
                     grant.id,
@@ -137,10 +145,10 @@ def pending_reviews(ctx: Ctx) -> list[PendingReview]:
         ctx.session,
         ctx.subject,
         Event(
-            "break_glass.reviews",
-            "case",
-            "allow",
-            "OFFICIAL-SENSITIVE",
+            action="break_glass.reviews",
+            object_type="case",
+            outcome="allow",
+            label=Classification.OFFICIAL_SENSITIVE,
             detail={"pending": [str(p.id) for p in out]},
         ),
     )
@@ -158,17 +166,22 @@ def mark_reviewed(ctx: Ctx, grant_id: uuid.UUID | str) -> None:
     if grant is None or case is None:
         raise NotFound("break-glass grant")
     facts = Facts.on(
-        "break_glass_review",
-        "OFFICIAL-SENSITIVE",
+        Kind.BREAK_GLASS_REVIEW,
+        Classification.OFFICIAL_SENSITIVE,
         relation(ctx.subject, CaseRef(case.id, case.nsd_unit, case.ct_unit)),
     )
     ctx.access.require(
         ctx.session,
         ctx.subject,
         facts,
-        "read",
+        Act.READ,
         Event(
-            "break_glass.review", "case", "done", "OFFICIAL-SENSITIVE", str(grant.id), str(case.id)
+            action="break_glass.review",
+            object_type="case",
+            outcome="done",
+            label=Classification.OFFICIAL_SENSITIVE,
+            object_id=str(grant.id),
+            case_id=str(case.id),
         ),
     )
     if grant.reviewed_at is not None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ..access.facts import CaseRef, Facts, Relation, Subject, relation
 from ..access.kernel import AccessLayer
 from ..access.system import SystemWriter
+from ..access.vocabulary import Act, Kind, ObjectKind
 from ..audit.log import Event
 from ..context import Ctx
 from ..crypto.blind_index import BlindIndexer
@@ -130,7 +131,13 @@ def add_nominal(
         session,
         nominal,
         plain,
-        event or Event("nominal.create", "nominal", "done", "OFFICIAL-SENSITIVE"),
+        event
+        or Event(
+            action="nominal.create",
+            object_type="nominal",
+            outcome="done",
+            label=Classification.OFFICIAL_SENSITIVE,
+        ),
     )
     session.flush()
     for kind, value in index_terms(given_name, family_name, aliases or [], ids):
@@ -188,7 +195,14 @@ def open_case(
     session.add(case)
     writer.record(
         session,
-        Event("case.open", "case", "done", "OFFICIAL-SENSITIVE", str(case.id), str(case.id)),
+        Event(
+            action="case.open",
+            object_type="case",
+            outcome="done",
+            label=Classification.OFFICIAL_SENSITIVE,
+            object_id=str(case.id),
+            case_id=str(case.id),
+        ),
     )
     return case
 
@@ -235,12 +249,12 @@ def _level_change(
         caveats="",
     )
     event = Event(
-        "mappa.level",
-        "case",
-        "done",
-        "OFFICIAL-SENSITIVE",
-        str(case.id),
-        str(case.id),
+        action="mappa.level",
+        object_type="case",
+        outcome="done",
+        label=Classification.OFFICIAL_SENSITIVE,
+        object_id=str(case.id),
+        case_id=str(case.id),
         detail={"level": level},
     )
     return change, {"rationale": rationale.strip()}, event
@@ -262,7 +276,9 @@ def set_level(
         subject,
         change,
         plain,
-        Facts.on("mappa_level", "OFFICIAL-SENSITIVE", relation(subject, case_ref(case))),
+        Facts.on(
+            Kind.MAPPA_LEVEL, Classification.OFFICIAL_SENSITIVE, relation(subject, case_ref(case))
+        ),
         event,
     )
     case.mappa_level = change.level
@@ -301,13 +317,16 @@ def visible_case_ids_clause(ctx: Ctx):  # type: ignore[no-untyped-def]
 
 
 def _case_facts(
-    ctx: Ctx, case: Case, kind: str = "case", label: str = "OFFICIAL-SENSITIVE"
+    ctx: Ctx,
+    case: Case,
+    kind: ObjectKind = Kind.CASE,
+    label: Classification = Classification.OFFICIAL_SENSITIVE,
 ) -> Facts:
     return Facts.on(kind, label, relation(ctx.subject, case_ref(case)))
 
 
 def _nominal_facts(ctx: Ctx, case: Case) -> Facts:
-    return _case_facts(ctx, case, "nominal")
+    return _case_facts(ctx, case, Kind.NOMINAL)
 
 
 def nominal_details(row: Nominal, plain: dict[str, str | None]) -> NominalDetails:
@@ -331,7 +350,13 @@ def caseload(ctx: Ctx) -> list[CaseSummary]:
         ctx.access.record(
             ctx.session,
             s,
-            Event("caseload.view", "case", "allow", "OFFICIAL", detail={"cases": []}),
+            Event(
+                action="caseload.view",
+                object_type="case",
+                outcome="allow",
+                label=Classification.OFFICIAL,
+                detail={"cases": []},
+            ),
         )
         return []
     rows = ctx.session.execute(
@@ -346,7 +371,9 @@ def caseload(ctx: Ctx) -> list[CaseSummary]:
     ).all()
     # a case is listed only when I may open it today (expired vetting or policy can take it away)
     rows = [
-        r for r in rows if ctx.access.decide(ctx.session, s, _case_facts(ctx, r[0]), "read").allowed
+        r
+        for r in rows
+        if ctx.access.decide(ctx.session, s, _case_facts(ctx, r[0]), Act.READ).allowed
     ]
     by_nominal = {case.nominal_id: (case, capacity) for case, _, capacity in rows}
     nominals = {n.id: n for _, n, _ in rows}
@@ -355,7 +382,12 @@ def caseload(ctx: Ctx) -> list[CaseSummary]:
         s,
         list(nominals.values()),
         lambda n: _nominal_facts(ctx, by_nominal[n.id][0]),  # type: ignore[attr-defined]
-        Event("caseload.view", "nominal", "allow", "OFFICIAL-SENSITIVE"),
+        Event(
+            action="caseload.view",
+            object_type="nominal",
+            outcome="allow",
+            label=Classification.OFFICIAL_SENSITIVE,
+        ),
     )
     names = {row.id: nominal_details(row, plain).full_name for row, plain in opened.rows}  # type: ignore[attr-defined, arg-type]
     out = []
@@ -416,10 +448,10 @@ def search_nominals(ctx: Ctx, query: str) -> list[tuple[CaseSummary, NominalDeta
         [n for _, n in rows],
         lambda n: _nominal_facts(ctx, cases[n.id]),  # type: ignore[attr-defined]
         Event(
-            "nominal.search",
-            "nominal",
-            "allow",
-            "OFFICIAL-SENSITIVE",
+            action="nominal.search",
+            object_type="nominal",
+            outcome="allow",
+            label=Classification.OFFICIAL_SENSITIVE,
             detail={"matches": len(rows)},
         ),
     )
@@ -452,15 +484,30 @@ def get_case(ctx: Ctx, case_id: uuid.UUID | str) -> Case:
     except ValueError:
         raise NotFound("case") from None
     case = ctx.session.get(Case, cid)
-    event = Event("case.view", "case", "allow", "OFFICIAL-SENSITIVE", str(cid), str(cid))
+    event = Event(
+        action="case.view",
+        object_type="case",
+        outcome="allow",
+        label=Classification.OFFICIAL_SENSITIVE,
+        object_id=str(cid),
+        case_id=str(cid),
+    )
     if case is None:
         ctx.access.record(
             ctx.session,
             ctx.subject,
-            Event("case.view", "case", "deny", "OFFICIAL", str(cid), str(cid), "no such case"),
+            Event(
+                action="case.view",
+                object_type="case",
+                outcome="deny",
+                label=Classification.OFFICIAL,
+                object_id=str(cid),
+                case_id=str(cid),
+                reason="no such case",
+            ),
         )
         raise NotFound("case")
-    ctx.access.require(ctx.session, ctx.subject, _case_facts(ctx, case), "read", event)
+    ctx.access.require(ctx.session, ctx.subject, _case_facts(ctx, case), Act.READ, event)
     return case
 
 
@@ -474,12 +521,12 @@ def case_view(ctx: Ctx, case_id: uuid.UUID | str) -> CaseView:
         nominal,
         _nominal_facts(ctx, case),
         Event(
-            "nominal.read",
-            "nominal",
-            "allow",
-            nominal.classification,
-            str(nominal.id),
-            str(case.id),
+            action="nominal.read",
+            object_type="nominal",
+            outcome="allow",
+            label=Classification.parse(nominal.classification),
+            object_id=str(nominal.id),
+            case_id=str(case.id),
         ),
     )
     team = team_of(ctx, case)
@@ -497,7 +544,7 @@ def team_of(ctx: Ctx, case: Case) -> list[TeamMember]:
     from ..accounts.models import User
 
     if not ctx.access.decide(
-        ctx.session, ctx.subject, _case_facts(ctx, case, "team"), "read"
+        ctx.session, ctx.subject, _case_facts(ctx, case, Kind.TEAM), Act.READ
     ).allowed:
         return []
     rows = ctx.session.execute(
@@ -536,8 +583,15 @@ def level_history(ctx: Ctx, case: Case) -> list[LevelChange]:
         ctx.session,
         ctx.subject,
         [c for c, _ in rows],
-        lambda c: _case_facts(ctx, case, "team", c.classification),  # type: ignore[attr-defined]
-        Event("mappa.history", "case", "allow", "OFFICIAL-SENSITIVE", str(case.id), str(case.id)),
+        lambda c: _case_facts(ctx, case, Kind.TEAM, Classification.parse(c.classification)),  # type: ignore[attr-defined]
+        Event(
+            action="mappa.history",
+            object_type="case",
+            outcome="allow",
+            label=Classification.OFFICIAL_SENSITIVE,
+            object_id=str(case.id),
+            case_id=str(case.id),
+        ),
     )
     return [
         LevelChange(c.level, c.effective_from, plain["rationale"] or "", who[c.id])  # type: ignore[attr-defined]

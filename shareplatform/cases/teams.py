@@ -14,12 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..access.facts import Facts
+from ..access.vocabulary import Act, Kind
 from ..accounts.models import User
 from ..audit.log import Event
 from ..context import Ctx
 from ..domain.agencies import Role
 from ..domain.cases import Phase
 from ..domain.errors import DomainError, InvalidValue, NotFound
+from ..domain.labels import Classification
 from .models import Case, TeamMembership
 
 LABEL = "OFFICIAL-SENSITIVE"  # who holds a case is need-to-know information
@@ -41,9 +43,17 @@ def _require(
     ctx.access.require(
         ctx.session,
         ctx.subject,
-        Facts("team", LABEL),
-        "manage",
-        Event(action, "team", "allow", LABEL, cid, cid, detail=detail or {}),
+        Facts(Kind.TEAM, Classification.parse(LABEL)),
+        Act.MANAGE,
+        Event(
+            action=action,
+            object_type="team",
+            outcome="allow",
+            label=Classification.parse(LABEL),
+            object_id=cid,
+            case_id=cid,
+            detail=detail or {},
+        ),
         hide=False,
     )
 
@@ -227,12 +237,12 @@ def allocate(
         ctx.session,
         ctx.subject,
         Event(
-            "team.allocate",
-            "team",
-            "done",
-            LABEL,
-            str(member.id),
-            str(case.id),
+            action="team.allocate",
+            object_type="team",
+            outcome="done",
+            label=Classification.parse(LABEL),
+            object_id=str(member.id),
+            case_id=str(case.id),
             detail={
                 "user": user.username,
                 "capacity": cap.value,
@@ -278,12 +288,12 @@ def end_membership(
         ctx.session,
         ctx.subject,
         Event(
-            "team.end",
-            "team",
-            "done",
-            LABEL,
-            str(member.id),
-            str(case.id),
+            action="team.end",
+            object_type="team",
+            outcome="done",
+            label=Classification.parse(LABEL),
+            object_id=str(member.id),
+            case_id=str(case.id),
             reason=reason.strip(),
             detail={"end": end.isoformat(), "capacity": member.capacity, "warnings": warnings},
         ),

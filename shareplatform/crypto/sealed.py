@@ -11,16 +11,28 @@ from typing import ClassVar
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
-from ..domain.labels import Label
+from ..domain.labels import Classification, Label
 from .models import DataKey
+
+
+class Marking(TypeDecorator[str]):
+    """A classification stored as its marking ("OFFICIAL-SENSITIVE"). Accepts a Classification or
+    a valid marking, so a Classification can never be stored as its number."""
+
+    impl = String(24)
+    cache_ok = True
+
+    def process_bind_param(self, value: object, dialect: object) -> str | None:
+        return None if value is None else Classification.parse(value).marking
 
 
 class Sealed:
     __sealed__: ClassVar[tuple[str, ...]] = ()
 
     id: Mapped[uuid.UUID]
-    classification: Mapped[str] = mapped_column(String(24))
+    classification: Mapped[str] = mapped_column(Marking())
     caveats: Mapped[str] = mapped_column(String(80), default="")
 
     @declared_attr

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from ..audit.log import Event
+from ..domain.labels import Classification
 from ..platform import Platform
 from .formats import Problem
 
@@ -78,5 +79,13 @@ def record_file(
 ) -> None:
     """The one audit entry for a whole imported file (the platform, not a user, writes it)."""
     platform.system_writer.record(
-        session, Event("import.file", "import", "done", label, sha256[:64], detail=detail)
+        session,
+        Event(
+            action="import.file",
+            object_type="import",
+            outcome="done",
+            label=Classification.parse(label),
+            object_id=sha256[:64],
+            detail=detail,
+        ),
     )

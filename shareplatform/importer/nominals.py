@@ -24,6 +24,7 @@ from ..db import utcnow
 from ..domain.agencies import CT_UNITS, NSD_UNITS, Agency
 from ..domain.cases import CaseCategory, MappaCategory, MappaLevel, Phase
 from ..domain.errors import InvalidValue
+from ..domain.labels import Classification
 from ..platform import Platform
 from . import formats
 from .common import (
@@ -353,10 +354,10 @@ def _write(
             nominal_rows,
             plains,
             Event(
-                "import.nominals",
-                "nominal",
-                "done",
-                "OFFICIAL-SENSITIVE",
+                action="import.nominals",
+                object_type="nominal",
+                outcome="done",
+                label=Classification.OFFICIAL_SENSITIVE,
                 detail={"file": report.file_sha256, "ids": [str(r["id"]) for r in nominal_rows]},
             ),
         )
@@ -384,10 +385,10 @@ def _write(
         writer.record(
             session,
             Event(
-                "import.cases",
-                "case",
-                "done",
-                "OFFICIAL-SENSITIVE",
+                action="import.cases",
+                object_type="case",
+                outcome="done",
+                label=Classification.OFFICIAL_SENSITIVE,
                 detail={
                     "file": report.file_sha256,
                     "references": [str(c["reference"]) for c in case_rows],

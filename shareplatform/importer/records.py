@@ -392,10 +392,10 @@ def _write(
             rows,
             plains,
             Event(
-                "import.records",
-                "record",
-                "done",
-                _highest(p.row.label for p in batch).marking,
+                action="import.records",
+                object_type="record",
+                outcome="done",
+                label=Classification.parse(_highest(p.row.label for p in batch).marking),
                 detail={"file": report.file_sha256, "ids": [str(r["id"]) for r in rows]},
             ),
         )

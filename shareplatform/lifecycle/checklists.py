@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
 
+from ..access.vocabulary import Act, Kind
 from ..accounts.models import User
 from ..audit.log import Event
 from ..cases.models import Case
@@ -16,8 +17,9 @@ from ..cases.services import get_case
 from ..context import Ctx
 from ..domain.agencies import Oversight
 from ..domain.errors import Conflict, InvalidValue, NotFound
+from ..domain.labels import Classification
 from ..records.models import Record
-from .common import OS, case_record, current_members, demand, facts, names, parse_id, write_own
+from .common import OS, case_facts, case_record, current_members, demand, names, parse_id, write_own
 from .models import ChecklistEntry, PlanBasis, RiskPlan, TransitionChecklist
 from .stages import Enquiry, EnquiryOutcome, Transition, validate_entry
 
@@ -83,14 +85,21 @@ class Outstanding:
 
 def open_checklist(ctx: Ctx, case_id: uuid.UUID | str, data: NewChecklist) -> TransitionChecklist:
     case = get_case(ctx, case_id)
-    event = Event("checklist.open", "checklist", "done", OS, "", str(case.id))
+    event = Event(
+        action="checklist.open",
+        object_type="checklist",
+        outcome="done",
+        label=OS,
+        object_id="",
+        case_id=str(case.id),
+    )
     demand(
         ctx,
         case,
-        "checklist",
-        "write",
-        event,
-        "Only the case team may open a transition checklist.",
+        kind=Kind.CHECKLIST,
+        act=Act.WRITE,
+        event=event,
+        message="Only the case team may open a transition checklist.",
     )
     transition = Transition.parse(data.transition, "transition")
     if data.due_on is None:
@@ -128,12 +137,12 @@ def open_checklist(ctx: Ctx, case_id: uuid.UUID | str, data: NewChecklist) -> Tr
         ctx.session,
         ctx.subject,
         Event(
-            "checklist.open",
-            "checklist",
-            "done",
-            OS,
-            str(row.id),
-            str(case.id),
+            action="checklist.open",
+            object_type="checklist",
+            outcome="done",
+            label=OS,
+            object_id=str(row.id),
+            case_id=str(case.id),
             detail={
                 "transition": transition.value,
                 "due_on": data.due_on.isoformat(),
@@ -157,14 +166,21 @@ def _checklist(ctx: Ctx, checklist_id: uuid.UUID | str) -> tuple[TransitionCheck
 def record_entry(ctx: Ctx, checklist_id: uuid.UUID | str, data: NewEntry) -> ChecklistEntry:
     """One enquiry's outcome: done (with its record), not needed, or court checks sufficient."""
     checklist, case = _checklist(ctx, checklist_id)
-    event = Event("checklist.entry", "checklist", "done", OS, str(checklist.id), str(case.id))
+    event = Event(
+        action="checklist.entry",
+        object_type="checklist",
+        outcome="done",
+        label=OS,
+        object_id=str(checklist.id),
+        case_id=str(case.id),
+    )
     demand(
         ctx,
         case,
-        "checklist",
-        "write",
-        event,
-        "Only the case team may record enquiries on this checklist.",
+        kind=Kind.CHECKLIST,
+        act=Act.WRITE,
+        event=event,
+        message="Only the case team may record enquiries on this checklist.",
     )
     enquiry = Enquiry.parse(data.enquiry, "enquiry")
     outcome = EnquiryOutcome.parse(data.outcome, "outcome")
@@ -186,7 +202,7 @@ def record_entry(ctx: Ctx, checklist_id: uuid.UUID | str, data: NewEntry) -> Che
     write_own(
         ctx,
         case,
-        "checklist",
+        Kind.CHECKLIST,
         entry,
         {"reason": reason or None},
         "checklist.entry",
@@ -202,9 +218,21 @@ def record_entry(ctx: Ctx, checklist_id: uuid.UUID | str, data: NewEntry) -> Che
 
 def checklists_for_case(ctx: Ctx, case: Case) -> list[ChecklistView]:
     """Every checklist of the case with each enquiry's latest outcome (reasons via the kernel)."""
-    event = Event("checklist.view", "checklist", "allow", OS, str(case.id), str(case.id))
+    event = Event(
+        action="checklist.view",
+        object_type="checklist",
+        outcome="allow",
+        label=OS,
+        object_id=str(case.id),
+        case_id=str(case.id),
+    )
     demand(
-        ctx, case, "checklist", "read", event, "You cannot see this case's transition checklists."
+        ctx,
+        case,
+        kind=Kind.CHECKLIST,
+        act=Act.READ,
+        event=event,
+        message="You cannot see this case's transition checklists.",
     )
     lists = list(
         ctx.session.scalars(
@@ -227,7 +255,7 @@ def checklists_for_case(ctx: Ctx, case: Case) -> list[ChecklistView]:
         ctx.session,
         ctx.subject,
         entries,
-        lambda e: facts(ctx, case, "checklist", e.classification),
+        lambda e: case_facts(ctx, case, Kind.CHECKLIST, Classification.parse(e.classification)),
         event,
     )  # type: ignore[attr-defined]
     record_ids = {e.record_id for e in entries if e.record_id}
@@ -328,7 +356,9 @@ def outstanding_checklists(ctx: Ctx) -> list[Outstanding]:
     rows = [
         r
         for r in rows
-        if ctx.access.decide(ctx.session, s, facts(ctx, r[1], "checklist"), "read").allowed
+        if ctx.access.decide(
+            ctx.session, s, case_facts(ctx, r[1], Kind.CHECKLIST, OS), Act.READ
+        ).allowed
     ]
     have: dict[uuid.UUID, set[str]] = {}
     if rows:
@@ -356,10 +386,10 @@ def outstanding_checklists(ctx: Ctx) -> list[Outstanding]:
         ctx.session,
         s,
         Event(
-            "checklist.outstanding",
-            "checklist",
-            "allow",
-            OS,
+            action="checklist.outstanding",
+            object_type="checklist",
+            outcome="allow",
+            label=OS,
             detail={"checklists": [str(o.checklist_id) for o in out]},
         ),
     )

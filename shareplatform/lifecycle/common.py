@@ -6,11 +6,11 @@ import uuid
 
 from sqlalchemy import select
 
-from ..access.facts import Facts
+from ..access.vocabulary import Act, Kind
 from ..audit.log import Event
 from ..cases.models import Case
 from ..cases.services import case_ref
-from ..casework import case_facts, demand_facts
+from ..casework import OS, case_facts, demand, may  # noqa: F401 (re-exported)
 from ..context import Ctx
 from ..crypto.sealed import Sealed
 from ..domain.cases import RecordType
@@ -21,42 +21,33 @@ from ..records.models import Record
 from ..records.services import record_facts
 from ..records.visibility import record_filter
 
-OS = Classification.OFFICIAL_SENSITIVE.marking
-
-
-def facts(ctx: Ctx, case: Case, kind: str, label: str = OS, **kw: bool) -> Facts:
-    return case_facts(ctx, case, kind, label, **kw)
-
-
-def may(ctx: Ctx, case: Case, kind: str, act: str, label: str = OS) -> bool:
-    return ctx.access.decide(ctx.session, ctx.subject, facts(ctx, case, kind, label), act).allowed
-
-
-def demand(
-    ctx: Ctx, case: Case, kind: str, act: str, event: Event, message: str, label: str = OS
-) -> None:
-    """Decide; on refusal audit the denial and raise a message the user can act on."""
-    demand_facts(ctx, facts(ctx, case, kind, label), act, event, message)
-
 
 def done(ctx: Ctx, action: str, kind: str, case: Case, object_id: object, **detail: object) -> None:
     ctx.access.record(
         ctx.session,
         ctx.subject,
-        Event(action, kind, "done", OS, str(object_id), str(case.id), detail=detail),
+        Event(
+            action=action,
+            object_type=kind,
+            outcome="done",
+            label=OS,
+            object_id=str(object_id),
+            case_id=str(case.id),
+            detail=detail,
+        ),
     )
 
 
 def write_own(
     ctx: Ctx,
     case: Case,
-    kind: str,
+    kind: Kind,
     row: Sealed,
     plaintext: dict[str, str | None],
     action: str,
     object_id: str,
     detail: dict[str, object],
-    label: str = OS,
+    label: Classification = OS,
 ) -> None:
     """Seal the user's own entry of `kind` on the case (decided and audited as its author)."""
     ctx.access.write(
@@ -64,8 +55,16 @@ def write_own(
         ctx.subject,
         row,
         plaintext,
-        facts(ctx, case, kind, label, author=True),
-        Event(action, kind, "done", label, object_id, str(case.id), detail=detail),
+        case_facts(ctx, case, kind, label, author=True),
+        Event(
+            action=action,
+            object_type=kind,
+            outcome="done",
+            label=Classification.parse(label),
+            object_id=object_id,
+            case_id=str(case.id),
+            detail=detail,
+        ),
     )
     ctx.session.flush()
 
@@ -85,7 +84,7 @@ def case_record(
         or record.case_id != case.id
         or record.record_type not in allowed
         or not ctx.access.decide(
-            ctx.session, ctx.subject, record_facts(ctx, case, record), "read"
+            ctx.session, ctx.subject, record_facts(ctx, case, record), Act.READ
         ).allowed
     ):
         kinds = " or ".join(t.title for t in types)

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
+from ..access.vocabulary import Act, Kind
 from ..audit.log import Event
 from ..cases.models import Case
 from ..cases.services import get_case
@@ -18,12 +19,12 @@ from ..context import Ctx
 from ..domain.agencies import Role
 from ..domain.cases import RecordType
 from ..domain.errors import Conflict, InvalidValue, NotFound, NotPermitted
-from ..domain.labels import Label
+from ..domain.labels import Classification, Label
 from .common import (
     OS,
+    case_facts,
     case_record,
     demand,
-    facts,
     names,
     need,
     parse_id,
@@ -55,7 +56,7 @@ class NewPlan:
         uuid.UUID | str
     ]  # assessments (OASys, ERG 22+, PGF) and enquiry records it rests on
     licence_conditions: str = ""
-    classification: str = OS
+    classification: str = OS.marking
     caveats: tuple[str, ...] = ()
 
 
@@ -87,9 +88,21 @@ class PlanView:
 def record_plan(ctx: Ctx, case_id: uuid.UUID | str, data: NewPlan) -> RiskPlan:
     """A new version of the case's plan; earlier versions stay as they were."""
     case = get_case(ctx, case_id)
-    event = Event("plan.write", "plan", "done", OS, "", str(case.id))
+    event = Event(
+        action="plan.write",
+        object_type="plan",
+        outcome="done",
+        label=OS,
+        object_id="",
+        case_id=str(case.id),
+    )
     demand(
-        ctx, case, "plan", "write", event, "Only the case team and its managers may write the plan."
+        ctx,
+        case,
+        kind=Kind.PLAN,
+        act=Act.WRITE,
+        event=event,
+        message="Only the case team and its managers may write the plan.",
     )
     text = {
         k: need(title.lower(), getattr(data, k), f"enter the {title.lower()}")
@@ -130,13 +143,13 @@ def record_plan(ctx: Ctx, case_id: uuid.UUID | str, data: NewPlan) -> RiskPlan:
     write_own(
         ctx,
         case,
-        "plan",
+        Kind.PLAN,
         plan,
         {**text, "licence_conditions": conditions or None},
         "plan.write",
         "",
         {"version": version, "basis": [str(r.id) for r in basis]},
-        label=label.classification.marking,
+        label=Classification.parse(label.classification.marking),
     )
     for r in basis:
         ctx.session.add(
@@ -155,16 +168,21 @@ def countersign(ctx: Ctx, plan_id: uuid.UUID | str) -> PlanCountersignature:
         raise NotFound("plan")
     case = get_case(ctx, plan.case_id)
     event = Event(
-        "plan.countersign", "plan", "done", plan.classification, str(plan.id), str(case.id)
+        action="plan.countersign",
+        object_type="plan",
+        outcome="done",
+        label=Classification.parse(plan.classification),
+        object_id=str(plan.id),
+        case_id=str(case.id),
     )
     demand(
         ctx,
         case,
-        "plan",
-        "approve",
-        event,
-        "Only the senior operational lead for this case may countersign its plan.",
-        plan.classification,
+        kind=Kind.PLAN,
+        act=Act.APPROVE,
+        event=event,
+        message="Only the senior operational lead for this case may countersign its plan.",
+        label=Classification.parse(plan.classification),
     )
     if ctx.subject.role is not Role.SOL:
         raise NotPermitted("Only a senior operational lead countersigns a risk management plan.")
@@ -215,9 +233,20 @@ def plans_for_case(ctx: Ctx, case_id: uuid.UUID | str) -> list[PlanView]:
             select(RiskPlan).where(RiskPlan.case_id == case.id).order_by(RiskPlan.version.desc())
         )
     )
-    event = Event("plan.read", "plan", "allow", OS, str(case.id), str(case.id))
+    event = Event(
+        action="plan.read",
+        object_type="plan",
+        outcome="allow",
+        label=OS,
+        object_id=str(case.id),
+        case_id=str(case.id),
+    )
     opened = ctx.access.read(
-        ctx.session, ctx.subject, rows, lambda p: facts(ctx, case, "plan", p.classification), event
+        ctx.session,
+        ctx.subject,
+        rows,
+        lambda p: case_facts(ctx, case, Kind.PLAN, Classification.parse(p.classification)),
+        event,
     )  # type: ignore[attr-defined]
     ids = [r.id for r, _ in opened.rows]
     basis: dict[uuid.UUID, list[Basis]] = {}

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from ..access.facts import Facts, relation
+from ..access.vocabulary import Act, Kind, record_kind
 from ..audit.log import Event
 from ..cases.models import Case
 from ..cases.services import case_ref, get_case
@@ -18,9 +19,10 @@ from ..context import Ctx
 from ..domain.agencies import Role
 from ..domain.cases import RecordType
 from ..domain.errors import InvalidValue, NotFound, NotPermitted
+from ..domain.labels import Classification
 from ..records.models import Record
 from ..records.services import record_facts
-from .common import OS, current_members, demand, facts, names, parse_id, write_own
+from .common import OS, case_facts, current_members, demand, names, parse_id, write_own
 from .models import AssessmentHandling, AssessmentShare
 from .stages import SHAREABLE
 
@@ -56,19 +58,19 @@ def _assessment(ctx: Ctx, record_id: uuid.UUID | str) -> tuple[Record, Case]:
     except NotFound:
         raise NotFound("assessment") from None
     if not ctx.access.decide(
-        ctx.session, ctx.subject, record_facts(ctx, case, record), "read"
+        ctx.session, ctx.subject, record_facts(ctx, case, record), Act.READ
     ).allowed:
         ctx.access.record(
             ctx.session,
             ctx.subject,
             Event(
-                "assessment.share",
-                "record",
-                "deny",
-                record.classification,
-                str(record.id),
-                str(case.id),
-                "cannot read the assessment",
+                action="assessment.share",
+                object_type="record",
+                outcome="deny",
+                label=Classification.parse(record.classification),
+                object_id=str(record.id),
+                case_id=str(case.id),
+                reason="cannot read the assessment",
             ),
         )
         raise NotFound("assessment")
@@ -81,10 +83,20 @@ def set_handling(
     """Who may receive this document (roles), with instructions. The latest rule applies."""
     record, case = _assessment(ctx, record_id)
     event = Event(
-        "assessment.handling", "assessment_share", "done", OS, str(record.id), str(case.id)
+        action="assessment.handling",
+        object_type="assessment_share",
+        outcome="done",
+        label=OS,
+        object_id=str(record.id),
+        case_id=str(case.id),
     )
     demand(
-        ctx, case, "assessment_share", "write", event, "Only the case team may set handling rules."
+        ctx,
+        case,
+        kind=Kind.ASSESSMENT_SHARE,
+        act=Act.WRITE,
+        event=event,
+        message="Only the case team may set handling rules.",
     )
     roles = sorted({Role.parse(a) for a in audiences if str(a).strip()})
     if not roles:
@@ -106,7 +118,7 @@ def set_handling(
     write_own(
         ctx,
         case,
-        "assessment_share",
+        Kind.ASSESSMENT_SHARE,
         row,
         {"instructions": text or None},
         "assessment.handling",
@@ -143,15 +155,20 @@ def share_assessment(
 
     record, case = _assessment(ctx, record_id)
     event = Event(
-        "assessment.share",
-        "assessment_share",
-        "done",
-        record.classification,
-        str(record.id),
-        str(case.id),
+        action="assessment.share",
+        object_type="assessment_share",
+        outcome="done",
+        label=Classification.parse(record.classification),
+        object_id=str(record.id),
+        case_id=str(case.id),
     )
     demand(
-        ctx, case, "assessment_share", "write", event, "Only the case team may share assessments."
+        ctx,
+        case,
+        kind=Kind.ASSESSMENT_SHARE,
+        act=Act.WRITE,
+        event=event,
+        message="Only the case team may share assessments.",
     )
     if recipient_id in (None, ""):
         raise InvalidValue("recipient", None, why="choose who receives the assessment")
@@ -176,27 +193,27 @@ def share_assessment(
     recipient = ctx.access.subject(ctx.session, user, ctx.today)
     label = record.label
     theirs = Facts.on(
-        f"record/{record.record_type}",
-        record.classification,
+        record_kind(record.record_type),
+        Classification.parse(record.classification),
         relation(recipient, case_ref(case)),
         orcon_foreign=label.orcon
         and record.originating_agency != recipient.agency.value
         and record.released_at is None,
     )
-    verdict = ctx.access.decide(ctx.session, recipient, theirs, "read")
+    verdict = ctx.access.decide(ctx.session, recipient, theirs, Act.READ)
     if not verdict.allowed:
         ctx.access.record(
             ctx.session,
             ctx.subject,
             Event(
-                "assessment.share",
-                "assessment_share",
-                "deny",
-                record.classification,
-                str(record.id),
-                str(case.id),
-                verdict.explanation,
-                {"recipient": str(rid)},
+                action="assessment.share",
+                object_type="assessment_share",
+                outcome="deny",
+                label=Classification.parse(record.classification),
+                object_id=str(record.id),
+                case_id=str(case.id),
+                reason=verdict.explanation,
+                detail={"recipient": str(rid)},
             ),
         )
         raise NotPermitted(f"Access policy does not let {user.display_name} read this assessment.")
@@ -214,12 +231,12 @@ def share_assessment(
         ctx.session,
         ctx.subject,
         Event(
-            "assessment.share",
-            "assessment_share",
-            "done",
-            record.classification,
-            str(record.id),
-            str(case.id),
+            action="assessment.share",
+            object_type="assessment_share",
+            outcome="done",
+            label=Classification.parse(record.classification),
+            object_id=str(record.id),
+            case_id=str(case.id),
             detail={"recipient": str(rid), "version": row.version, "share": str(row.id)},
         ),
     )
@@ -229,9 +246,21 @@ def share_assessment(
 def sharing_log(ctx: Ctx, case_id: uuid.UUID | str) -> list[ShareView]:
     case = get_case(ctx, case_id)
     event = Event(
-        "assessment.sharing_log", "assessment_share", "allow", OS, str(case.id), str(case.id)
+        action="assessment.sharing_log",
+        object_type="assessment_share",
+        outcome="allow",
+        label=OS,
+        object_id=str(case.id),
+        case_id=str(case.id),
     )
-    demand(ctx, case, "assessment_share", "read", event, "You cannot see this case's sharing log.")
+    demand(
+        ctx,
+        case,
+        kind=Kind.ASSESSMENT_SHARE,
+        act=Act.READ,
+        event=event,
+        message="You cannot see this case's sharing log.",
+    )
     rows = ctx.session.execute(
         select(AssessmentShare, Record.record_type, Record.occurred_on)
         .join(Record, Record.id == AssessmentShare.record_id)
@@ -267,9 +296,16 @@ def handling_rules(ctx: Ctx, case: Case) -> dict[uuid.UUID, HandlingView]:
         ctx.session,
         ctx.subject,
         rows,
-        lambda r: facts(ctx, case, "assessment_share", r.classification),  # type: ignore[attr-defined]
+        lambda r: case_facts(
+            ctx, case, Kind.ASSESSMENT_SHARE, Classification.parse(r.classification)
+        ),  # type: ignore[attr-defined]
         Event(
-            "assessment.handling_view", "assessment_share", "allow", OS, str(case.id), str(case.id)
+            action="assessment.handling_view",
+            object_type="assessment_share",
+            outcome="allow",
+            label=OS,
+            object_id=str(case.id),
+            case_id=str(case.id),
         ),
     )
     who = names(ctx, [r.set_by_id for r in rows])

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy import or_, select
 
+from ..access.vocabulary import Act, Kind
 from ..accounts.models import User
 from ..audit.log import Event
 from ..cases.models import Case, TeamMembership
@@ -16,11 +17,12 @@ from ..cases.services import case_ref, get_case
 from ..context import Ctx
 from ..domain.cases import RecordType
 from ..domain.errors import InvalidValue, NotPermitted
+from ..domain.labels import Classification
 from ..mappa.models import MappaMeeting
 from ..records.models import Record
 from ..records.visibility import record_filter
 from .checklists import latest_complete
-from .common import OS, case_record, demand, facts, names, need, write_own
+from .common import OS, case_facts, case_record, demand, names, need, write_own
 from .models import LifecycleStep, StageTransition
 from .plans import plan_state
 from .stages import (
@@ -104,14 +106,21 @@ def record_step(
 ) -> LifecycleStep:
     """Record one fact of the workflow (referral, validation, CIM level, handover, RTOAF...)."""
     case = get_case(ctx, case_id)
-    event = Event("lifecycle.step", "lifecycle", "done", OS, "", str(case.id))
+    event = Event(
+        action="lifecycle.step",
+        object_type="lifecycle",
+        outcome="done",
+        label=OS,
+        object_id="",
+        case_id=str(case.id),
+    )
     demand(
         ctx,
         case,
-        "lifecycle",
-        "write",
-        event,
-        "Only the case team and its managers may record lifecycle steps.",
+        kind=Kind.LIFECYCLE,
+        act=Act.WRITE,
+        event=event,
+        message="Only the case team and its managers may record lifecycle steps.",
     )
     kind = Step.parse(step, "step")
     coded = validate_step_value(kind, value, SETTINGS)
@@ -128,14 +137,21 @@ def record_triage(
 ) -> LifecycleStep:
     """A triage panel's decision on a case not triaged automatically, with its coded rationale."""
     case = get_case(ctx, case_id)
-    event = Event("lifecycle.triage", "lifecycle", "done", OS, "", str(case.id))
+    event = Event(
+        action="lifecycle.triage",
+        object_type="lifecycle",
+        outcome="done",
+        label=OS,
+        object_id="",
+        case_id=str(case.id),
+    )
     demand(
         ctx,
         case,
-        "lifecycle",
-        "write",
-        event,
-        "Only managers on the case's panel record a triage decision.",
+        kind=Kind.LIFECYCLE,
+        act=Act.WRITE,
+        event=event,
+        message="Only managers on the case's panel record a triage decision.",
     )
     if not ctx.subject.in_corridor:
         raise NotPermitted(
@@ -188,7 +204,7 @@ def _write_step(
     write_own(
         ctx,
         case,
-        "lifecycle",
+        Kind.LIFECYCLE,
         row,
         {"note": text or None},
         "lifecycle.step",
@@ -207,14 +223,21 @@ def move_stage(
 ) -> StageTransition:
     """Move the case on. Outstanding items do not block (practice does not wait), but are kept."""
     case = get_case(ctx, case_id)
-    event = Event("lifecycle.move", "lifecycle", "done", OS, "", str(case.id))
+    event = Event(
+        action="lifecycle.move",
+        object_type="lifecycle",
+        outcome="done",
+        label=OS,
+        object_id="",
+        case_id=str(case.id),
+    )
     demand(
         ctx,
         case,
-        "lifecycle",
-        "write",
-        event,
-        "Only the case team and its managers may move the case on.",
+        kind=Kind.LIFECYCLE,
+        act=Act.WRITE,
+        event=event,
+        message="Only the case team and its managers may move the case on.",
     )
     target = Stage.parse(to_stage, "next stage")
     stage, since, _ = current_stage(ctx, case)
@@ -243,7 +266,7 @@ def move_stage(
     write_own(
         ctx,
         case,
-        "lifecycle",
+        Kind.LIFECYCLE,
         row,
         {"rationale": why},
         "lifecycle.move",
@@ -300,8 +323,22 @@ def build_facts(ctx: Ctx, case: Case, stage: Stage, since: date | None) -> CaseF
 def case_lifecycle(ctx: Ctx, case_id: uuid.UUID | str) -> LifecycleView:
     """Where the case stands, what is outstanding and who owns it; the transition history."""
     case = get_case(ctx, case_id)
-    event = Event("lifecycle.view", "lifecycle", "allow", OS, str(case.id), str(case.id))
-    demand(ctx, case, "lifecycle", "read", event, "You cannot see this case's lifecycle.")
+    event = Event(
+        action="lifecycle.view",
+        object_type="lifecycle",
+        outcome="allow",
+        label=OS,
+        object_id=str(case.id),
+        case_id=str(case.id),
+    )
+    demand(
+        ctx,
+        case,
+        kind=Kind.LIFECYCLE,
+        act=Act.READ,
+        event=event,
+        message="You cannot see this case's lifecycle.",
+    )
     stage, since, recorded = current_stage(ctx, case)
     items = evaluate(stage, build_facts(ctx, case, stage, since))
     transitions = list(
@@ -323,7 +360,7 @@ def case_lifecycle(ctx: Ctx, case_id: uuid.UUID | str) -> LifecycleView:
         ctx.session,
         ctx.subject,
         rows,
-        lambda r: facts(ctx, case, "lifecycle", r.classification),
+        lambda r: case_facts(ctx, case, Kind.LIFECYCLE, Classification.parse(r.classification)),
         event,
     )  # type: ignore[attr-defined]
     plain = {r.id: p for r, p in opened.rows}  # type: ignore[attr-defined]

@@ -9,12 +9,14 @@ from datetime import date
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
+from ..access.vocabulary import Act, Kind
 from ..audit.log import Event
 from ..cases.models import Case
 from ..context import Ctx
 from ..db import utcnow
 from ..domain.errors import InvalidValue, NotFound, NotPermitted
-from .common import OS, demand, facts, parse_id
+from ..domain.labels import Classification
+from .common import OS, case_facts, demand, parse_id
 from .decisions import new_breakout, prepare_breakout, store_breakout
 from .models import ActionStatus, Breakout, MappaAction, MappaDecision, MappaMeeting
 from .reading import ActionView, action_views
@@ -68,14 +70,14 @@ def write_status(
         ctx.subject,
         row,
         {"note": note},
-        facts(ctx, case, "action_status", OS, owner=action.owner_id == ctx.subject.user_id),
+        case_facts(ctx, case, Kind.ACTION_STATUS, OS, owner=action.owner_id == ctx.subject.user_id),
         Event(
-            "mappa.action.status",
-            "action",
-            "done",
-            OS,
-            str(action.id),
-            str(case.id),
+            action="mappa.action.status",
+            object_type="action",
+            outcome="done",
+            label=OS,
+            object_id=str(action.id),
+            case_id=str(case.id),
             detail={"status": state.value, "position": position},
         ),
     )
@@ -91,7 +93,13 @@ def _action_and_case(ctx: Ctx, action_id: uuid.UUID | str) -> tuple[MappaAction,
             ctx.session,
             ctx.subject,
             Event(
-                "mappa.action.read", "action", "deny", "OFFICIAL", str(aid), "", "no such action"
+                action="mappa.action.read",
+                object_type="action",
+                outcome="deny",
+                label=Classification.OFFICIAL,
+                object_id=str(aid),
+                case_id="",
+                reason="no such action",
             ),
         )
         raise NotFound("action")
@@ -116,11 +124,18 @@ def update_action(
     demand(
         ctx,
         case,
-        "action_status",
-        OS,
-        "write",
-        Event("mappa.action.status", "action", "done", OS, str(action.id), str(case.id)),
-        "Only the action's owner or a corridor manager on the panel may update it.",
+        kind=Kind.ACTION_STATUS,
+        label=OS,
+        act=Act.WRITE,
+        event=Event(
+            action="mappa.action.status",
+            object_type="action",
+            outcome="done",
+            label=OS,
+            object_id=str(action.id),
+            case_id=str(case.id),
+        ),
+        message="Only the action's owner or a corridor manager on the panel may update it.",
         owner=action.owner_id == ctx.subject.user_id,
     )
     state = ActionState.parse(status)
@@ -154,18 +169,18 @@ def release_breakout(ctx: Ctx, action_id: uuid.UUID | str, data: NewBreakout) ->
     demand(
         ctx,
         case,
-        "action",
-        action.classification,
-        "read",
-        Event(
-            "mappa.action.read",
-            "action",
-            "allow",
-            action.classification,
-            str(action.id),
-            str(case.id),
+        kind=Kind.ACTION,
+        label=Classification.parse(action.classification),
+        act=Act.READ,
+        event=Event(
+            action="mappa.action.read",
+            object_type="action",
+            outcome="allow",
+            label=Classification.parse(action.classification),
+            object_id=str(action.id),
+            case_id=str(case.id),
         ),
-        "Only corridor managers on the panel may release a break-out.",
+        message="Only corridor managers on the panel may release a break-out.",
     )
     prep = prepare_breakout(ctx, case, meeting, action.label, data)
     if ctx.session.scalar(select(Breakout.id).where(Breakout.action_id == action.id)) is not None:
@@ -214,7 +229,13 @@ def _dashboard(ctx: Ctx, which, action: str) -> list[ActionItem]:  # type: ignor
     ctx.access.record(
         ctx.session,
         ctx.subject,
-        Event(action, "action", "allow", OS, detail={"candidates": len(rows)}),
+        Event(
+            action=action,
+            object_type="action",
+            outcome="allow",
+            label=OS,
+            detail={"candidates": len(rows)},
+        ),
     )
     by_case: dict[uuid.UUID, list[MappaAction]] = {}
     for a in rows:

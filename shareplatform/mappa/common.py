@@ -8,15 +8,12 @@ from datetime import date
 
 from sqlalchemy import or_, select
 
-from ..access.facts import Facts
 from ..accounts.models import User
-from ..audit.log import Event
 from ..cases.models import Case, TeamMembership
-from ..casework import case_facts, demand_facts
+from ..casework import OS, SECRET, case_facts, demand, may
 from ..context import Ctx
 from ..domain.agencies import Role
 from ..domain.errors import InvalidValue, NotFound
-from ..domain.labels import Classification
 
 
 def parse_id(value: object, what: str) -> uuid.UUID:
@@ -26,33 +23,6 @@ def parse_id(value: object, what: str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise NotFound(what) from None
-
-
-def facts(ctx: Ctx, case: Case, kind: str, label: str, *, owner: bool = False) -> Facts:
-    return case_facts(ctx, case, kind, label, owner=owner)
-
-
-def demand(
-    ctx: Ctx,
-    case: Case,
-    kind: str,
-    label: str,
-    act: str,
-    event: Event,
-    message: str,
-    *,
-    owner: bool = False,
-) -> None:
-    """Decide; on refusal audit the denial and raise a message the user can act on."""
-    demand_facts(ctx, facts(ctx, case, kind, label, owner=owner), act, event, message)
-
-
-def may(
-    ctx: Ctx, case: Case, kind: str, label: str, act: str = "read", *, owner: bool = False
-) -> bool:
-    return ctx.access.decide(
-        ctx.session, ctx.subject, facts(ctx, case, kind, label, owner=owner), act
-    ).allowed
 
 
 def names(ctx: Ctx, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
@@ -126,5 +96,5 @@ def not_future(kind: str, value: date | None, today: date) -> date:
     return value
 
 
-OS = Classification.OFFICIAL_SENSITIVE.marking
-SECRET = Classification.SECRET.marking
+# the shared case-work access helpers, re-exported for the MAPPA services
+__all__ = ["OS", "SECRET", "case_facts", "demand", "may"]

@@ -16,6 +16,7 @@ from datetime import date
 
 from sqlalchemy import insert, select
 
+from ..access.vocabulary import Act, Kind
 from ..accounts.models import User
 from ..audit.log import Event
 from ..cases.models import Case
@@ -30,9 +31,9 @@ from .common import (
     OS,
     SECRET,
     active_user,
+    case_facts,
     current_members,
     demand,
-    facts,
     names,
     not_future,
     parse_id,
@@ -149,21 +150,21 @@ def prepare_decision(
     case = get_case(ctx, case_id)
     label = Label.of(data.classification or SECRET, list(data.caveats))
     event = Event(
-        "mappa.decision.prepare",
-        "decision",
-        "allow",
-        label.classification.marking,
-        "",
-        str(case.id),
+        action="mappa.decision.prepare",
+        object_type="decision",
+        outcome="allow",
+        label=Classification.parse(label.classification.marking),
+        object_id="",
+        case_id=str(case.id),
     )
     demand(
         ctx,
         case,
-        "decision",
-        label.classification.marking,
-        "write",
-        event,
-        "Only senior managers in the sterile corridor who sit on this case's MAPPA panel "
+        kind=Kind.DECISION,
+        label=Classification.parse(label.classification.marking),
+        act=Act.WRITE,
+        event=event,
+        message="Only senior managers in the sterile corridor who sit on this case's MAPPA panel "
         "may record decisions.",
     )
     meeting_id = supersedes.meeting_id if supersedes is not None else data.meeting_id
@@ -182,11 +183,11 @@ def prepare_decision(
         demand(
             ctx,
             case,
-            "action",
-            label.classification.marking,
-            "write",
-            event,
-            "You may not record agreed actions at this label.",
+            kind=Kind.ACTION,
+            label=Classification.parse(label.classification.marking),
+            act=Act.WRITE,
+            event=event,
+            message="You may not record agreed actions at this label.",
         )
     prepared = Prepared(
         case=case,
@@ -217,11 +218,11 @@ def prepare_decision(
         demand(
             ctx,
             case,
-            "mappa_level",
-            OS,
-            "write",
-            event,
-            "You may not change this case's MAPPA level.",
+            kind=Kind.MAPPA_LEVEL,
+            label=OS,
+            act=Act.WRITE,
+            event=event,
+            message="You may not change this case's MAPPA level.",
         )
     prepared.people = names(
         ctx, [meeting.chair_id, meeting.co_chair_id, *[a.owner.id for a in prepared.actions]]
@@ -314,21 +315,21 @@ def prepare_breakout(
     if ctx.subject.user_id != meeting.chair_id:
         raise NotPermitted(CHAIR_APPROVES)
     event = Event(
-        "mappa.breakout.prepare",
-        "breakout",
-        "allow",
-        label.classification.marking,
-        "",
-        str(case.id),
+        action="mappa.breakout.prepare",
+        object_type="breakout",
+        outcome="allow",
+        label=Classification.parse(label.classification.marking),
+        object_id="",
+        case_id=str(case.id),
     )
     demand(
         ctx,
         case,
-        "breakout",
-        label.classification.marking,
-        "write",
-        event,
-        "You may not approve a break-out at this label.",
+        kind=Kind.BREAKOUT,
+        label=Classification.parse(label.classification.marking),
+        act=Act.WRITE,
+        event=event,
+        message="You may not approve a break-out at this label.",
     )
     body = need_text(f"{what} text", data.text, "enter the sanitised action to release")
     consent = None
@@ -445,12 +446,12 @@ def commit(ctx: Ctx, prep: Prepared, confirm: str) -> MappaDecision:
         ctx.session,
         s,
         Event(
-            "mappa.decision.sign",
-            "decision",
-            "done",
-            row.classification,
-            str(row.id),
-            str(case.id),
+            action="mappa.decision.sign",
+            object_type="decision",
+            outcome="done",
+            label=Classification.parse(row.classification),
+            object_id=str(row.id),
+            case_id=str(case.id),
             detail={
                 "content_hash": row.content_hash.hex(),
                 "key_id": row.key_id,
@@ -469,14 +470,14 @@ def commit(ctx: Ctx, prep: Prepared, confirm: str) -> MappaDecision:
         s,
         row,
         plain,
-        facts(ctx, case, "decision", row.classification),
+        case_facts(ctx, case, Kind.DECISION, Classification.parse(row.classification)),
         Event(
-            "mappa.decision.record",
-            "decision",
-            "done",
-            row.classification,
-            str(row.id),
-            str(case.id),
+            action="mappa.decision.record",
+            object_type="decision",
+            outcome="done",
+            label=Classification.parse(row.classification),
+            object_id=str(row.id),
+            case_id=str(case.id),
             detail={"meeting": str(prep.meeting.id), "actions": len(actions)},
         ),
     )
@@ -491,14 +492,14 @@ def commit(ctx: Ctx, prep: Prepared, confirm: str) -> MappaDecision:
             s,
             act,
             aplain,
-            facts(ctx, case, "action", act.classification),
+            case_facts(ctx, case, Kind.ACTION, Classification.parse(act.classification)),
             Event(
-                "mappa.action.record",
-                "action",
-                "done",
-                act.classification,
-                str(act.id),
-                str(case.id),
+                action="mappa.action.record",
+                object_type="action",
+                outcome="done",
+                label=Classification.parse(act.classification),
+                object_id=str(act.id),
+                case_id=str(case.id),
                 detail={"decision": str(row.id), "owner": str(act.owner_id)},
             ),
         )
@@ -543,12 +544,12 @@ def store_breakout(ctx: Ctx, case: Case, bo: Breakout, plain: dict[str, str | No
         ctx.session,
         ctx.subject,
         Event(
-            "mappa.breakout.sign",
-            "breakout",
-            "done",
-            bo.classification,
-            str(bo.id),
-            str(case.id),
+            action="mappa.breakout.sign",
+            object_type="breakout",
+            outcome="done",
+            label=Classification.parse(bo.classification),
+            object_id=str(bo.id),
+            case_id=str(case.id),
             detail={
                 "content_hash": bo.content_hash.hex(),
                 "key_id": bo.key_id,
@@ -561,14 +562,14 @@ def store_breakout(ctx: Ctx, case: Case, bo: Breakout, plain: dict[str, str | No
         ctx.subject,
         bo,
         plain,
-        facts(ctx, case, "breakout", bo.classification),
+        case_facts(ctx, case, Kind.BREAKOUT, Classification.parse(bo.classification)),
         Event(
-            "mappa.breakout.release",
-            "breakout",
-            "done",
-            bo.classification,
-            str(bo.id),
-            str(case.id),
+            action="mappa.breakout.release",
+            object_type="breakout",
+            outcome="done",
+            label=Classification.parse(bo.classification),
+            object_id=str(bo.id),
+            case_id=str(case.id),
             detail={"action": str(bo.action_id), "orcon_consent": bo.orcon_consent},
         ),
     )

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from markupsafe import escape
 from sqlalchemy import select
 
+from ..access.vocabulary import Act, Kind
 from ..audit import chain
 from ..audit.log import Event
 from ..audit.models import AuditCheckpoint
@@ -68,13 +69,18 @@ def minutes_document(ctx: Ctx, meeting_id: uuid.UUID | str, cap: str) -> Minutes
     demand(
         ctx,
         case,
-        "meeting",
-        limit.marking,
-        "export",
-        Event(
-            "mappa.minutes.export", "meeting", "allow", limit.marking, str(meeting.id), str(case.id)
+        kind=Kind.MEETING,
+        label=Classification.parse(limit.marking),
+        act=Act.EXPORT,
+        event=Event(
+            action="mappa.minutes.export",
+            object_type="meeting",
+            outcome="allow",
+            label=Classification.parse(limit.marking),
+            object_id=str(meeting.id),
+            case_id=str(case.id),
         ),
-        f"You may not export these minutes at {limit.marking}.",
+        message=f"You may not export these minutes at {limit.marking}.",
     )
     view = meeting_view(ctx, meeting.id)
     os_label, secret = Label.of(OS), Label.of("SECRET")
@@ -104,7 +110,9 @@ def minutes_document(ctx: Ctx, meeting_id: uuid.UUID | str, cap: str) -> Minutes
     paras += [Paragraph("Open part", os_label, t) for t in _split(view.open_minutes)]
     if view.closed_minutes and limit >= Classification.SECRET:
         paras += [Paragraph("Closed part", secret, t) for t in _split(view.closed_minutes)]
-    if view.decisions and may(ctx, case, "decision", limit.marking):
+    if view.decisions and may(
+        ctx, case, kind=Kind.DECISION, label=Classification.parse(limit.marking)
+    ):
         for d in decision_log(ctx, case.id):
             if d.meeting_id == meeting.id:
                 paras += _decision_paragraphs(d)
@@ -122,12 +130,12 @@ def minutes_document(ctx: Ctx, meeting_id: uuid.UUID | str, cap: str) -> Minutes
         ctx.session,
         ctx.subject,
         Event(
-            "mappa.minutes.export",
-            "meeting",
-            "done",
-            doc.banner.classification.marking,
-            str(meeting.id),
-            str(case.id),
+            action="mappa.minutes.export",
+            object_type="meeting",
+            outcome="done",
+            label=Classification.parse(doc.banner.classification.marking),
+            object_id=str(meeting.id),
+            case_id=str(case.id),
             detail={"cap": limit.marking, "paragraphs": len(shown), "withheld": doc.withheld},
         ),
     )
@@ -248,11 +256,18 @@ def inspection_export(ctx: Ctx, case_id: uuid.UUID | str) -> dict[str, object]:
     demand(
         ctx,
         case,
-        "decision",
-        "SECRET",
-        "export",
-        Event("mappa.inspection.export", "decision", "allow", "SECRET", "", str(case.id)),
-        "Only corridor managers on this case's MAPPA panel may export its decision record.",
+        kind=Kind.DECISION,
+        label=Classification.SECRET,
+        act=Act.EXPORT,
+        event=Event(
+            action="mappa.inspection.export",
+            object_type="decision",
+            outcome="allow",
+            label=Classification.SECRET,
+            object_id="",
+            case_id=str(case.id),
+        ),
+        message="Only corridor managers on this case's MAPPA panel may export its decision record.",
     )
     signer = ctx.access.audit.signer
     decisions = []
@@ -324,12 +339,12 @@ def inspection_export(ctx: Ctx, case_id: uuid.UUID | str) -> dict[str, object]:
         ctx.session,
         ctx.subject,
         Event(
-            "mappa.inspection.export",
-            "decision",
-            "done",
-            top.marking,
-            "",
-            str(case.id),
+            action="mappa.inspection.export",
+            object_type="decision",
+            outcome="done",
+            label=Classification.parse(top.marking),
+            object_id="",
+            case_id=str(case.id),
             detail={"decisions": [x["id"] for x in decisions]},
         ),
     )

@@ -9,6 +9,7 @@ from typing import cast
 
 from sqlalchemy import select
 
+from ..access.vocabulary import Act, Kind
 from ..audit.log import Event
 from ..cases.models import Case
 from ..cases.services import get_case
@@ -16,14 +17,14 @@ from ..context import Ctx
 from ..db import utcnow
 from ..domain.agencies import Agency, Role
 from ..domain.errors import InvalidValue, NotFound
-from ..domain.labels import Label
+from ..domain.labels import Classification, Label
 from .common import (
     OS,
     SECRET,
     active_user,
+    case_facts,
     check_chair,
     demand,
-    facts,
     may,
     names,
     not_future,
@@ -93,15 +94,22 @@ class DisclosureView:
 def record_meeting(ctx: Ctx, case_id: uuid.UUID | str, data: NewMeeting) -> MappaMeeting:
     """A meeting with its open part (OFFICIAL-SENSITIVE) and optionally its closed part (SECRET)."""
     case = get_case(ctx, case_id)
-    event = Event("mappa.meeting.record", "meeting", "done", OS, "", str(case.id))
+    event = Event(
+        action="mappa.meeting.record",
+        object_type="meeting",
+        outcome="done",
+        label=OS,
+        object_id="",
+        case_id=str(case.id),
+    )
     demand(
         ctx,
         case,
-        "meeting/open",
-        OS,
-        "write",
-        event,
-        "Only the chairs, panel managers and the MAPPA administrator on this case's panel "
+        kind=Kind.MEETING_OPEN,
+        label=OS,
+        act=Act.WRITE,
+        event=event,
+        message="Only the chairs, panel managers and the MAPPA administrator on this case's panel "
         "may record meetings.",
     )
     closed = optional_text("closed-part minutes", data.closed_minutes)
@@ -109,11 +117,11 @@ def record_meeting(ctx: Ctx, case_id: uuid.UUID | str, data: NewMeeting) -> Mapp
         demand(
             ctx,
             case,
-            "meeting/closed",
-            SECRET,
-            "write",
-            event,
-            NOT_CORRIDOR.format("record the closed part"),
+            kind=Kind.MEETING_CLOSED,
+            label=SECRET,
+            act=Act.WRITE,
+            event=event,
+            message=NOT_CORRIDOR.format("record the closed part"),
         )
     mtype = MeetingType.parse(data.meeting_type)
     held_on = not_future("meeting date", data.held_on, ctx.today)
@@ -157,14 +165,14 @@ def record_meeting(ctx: Ctx, case_id: uuid.UUID | str, data: NewMeeting) -> Mapp
         ctx.subject,
         meeting,
         {"open_minutes": minutes},
-        facts(ctx, case, "meeting/open", OS),
+        case_facts(ctx, case, Kind.MEETING_OPEN, OS),
         Event(
-            "mappa.meeting.record",
-            "meeting",
-            "done",
-            OS,
-            str(meeting.id),
-            str(case.id),
+            action="mappa.meeting.record",
+            object_type="meeting",
+            outcome="done",
+            label=OS,
+            object_id=str(meeting.id),
+            case_id=str(case.id),
             detail={"type": mtype.value},
         ),
     )
@@ -180,15 +188,22 @@ def record_meeting(ctx: Ctx, case_id: uuid.UUID | str, data: NewMeeting) -> Mapp
 def record_closed_part(ctx: Ctx, meeting_id: uuid.UUID | str, minutes: str) -> MeetingClosedPart:
     """Add the SECRET closed part to a meeting that has none yet (the log is append-only)."""
     meeting, case = _meeting_and_case(ctx, meeting_id)
-    event = Event("mappa.meeting.closed", "meeting", "done", SECRET, str(meeting.id), str(case.id))
+    event = Event(
+        action="mappa.meeting.closed",
+        object_type="meeting",
+        outcome="done",
+        label=SECRET,
+        object_id=str(meeting.id),
+        case_id=str(case.id),
+    )
     demand(
         ctx,
         case,
-        "meeting/closed",
-        SECRET,
-        "write",
-        event,
-        NOT_CORRIDOR.format("record the closed part"),
+        kind=Kind.MEETING_CLOSED,
+        label=SECRET,
+        act=Act.WRITE,
+        event=event,
+        message=NOT_CORRIDOR.format("record the closed part"),
     )
     text = need_text("closed-part minutes", minutes, "enter the minutes of the closed part")
     exists = ctx.session.scalar(
@@ -217,8 +232,15 @@ def _write_closed(ctx: Ctx, case: Case, meeting: MappaMeeting, text: str) -> Mee
         ctx.subject,
         part,
         {"minutes": text},
-        facts(ctx, case, "meeting/closed", SECRET),
-        Event("mappa.meeting.closed", "meeting", "done", SECRET, str(meeting.id), str(case.id)),
+        case_facts(ctx, case, Kind.MEETING_CLOSED, SECRET),
+        Event(
+            action="mappa.meeting.closed",
+            object_type="meeting",
+            outcome="done",
+            label=SECRET,
+            object_id=str(meeting.id),
+            case_id=str(case.id),
+        ),
     )
     return part
 
@@ -248,7 +270,13 @@ def _meeting_and_case(ctx: Ctx, meeting_id: uuid.UUID | str) -> tuple[MappaMeeti
             ctx.session,
             ctx.subject,
             Event(
-                "mappa.meeting.read", "meeting", "deny", "OFFICIAL", str(mid), "", "no such meeting"
+                action="mappa.meeting.read",
+                object_type="meeting",
+                outcome="deny",
+                label=Classification.OFFICIAL,
+                object_id=str(mid),
+                case_id="",
+                reason="no such meeting",
             ),
         )
         raise NotFound("meeting")
@@ -262,13 +290,13 @@ def meeting_view(ctx: Ctx, meeting_id: uuid.UUID | str) -> MeetingView:
             ctx.session,
             ctx.subject,
             Event(
-                "mappa.meeting.read",
-                "meeting",
-                "deny",
-                OS,
-                str(meeting.id),
-                str(case.id),
-                "no need to know",
+                action="mappa.meeting.read",
+                object_type="meeting",
+                outcome="deny",
+                label=OS,
+                object_id=str(meeting.id),
+                case_id=str(case.id),
+                reason="no need to know",
             ),
         )
         raise NotFound("meeting")
@@ -288,7 +316,7 @@ def meetings_for_case(ctx: Ctx, case_id: uuid.UUID | str) -> list[MeetingView]:
 
 
 def _readable(ctx: Ctx, case: Case) -> bool:
-    return may(ctx, case, "meeting/open", OS)
+    return may(ctx, case, kind=Kind.MEETING_OPEN, label=OS)
 
 
 def _views(ctx: Ctx, case: Case, rows: list[MappaMeeting], with_closed: bool) -> list[MeetingView]:
@@ -300,13 +328,20 @@ def _views(ctx: Ctx, case: Case, rows: list[MappaMeeting], with_closed: bool) ->
         ctx.session,
         ctx.subject,
         rows,
-        lambda m: facts(ctx, case, "meeting/open", m.classification),
-        Event("mappa.meeting.read", "meeting", "allow", OS, "", str(case.id)),
+        lambda m: case_facts(ctx, case, Kind.MEETING_OPEN, Classification.parse(m.classification)),
+        Event(
+            action="mappa.meeting.read",
+            object_type="meeting",
+            outcome="allow",
+            label=OS,
+            object_id="",
+            case_id=str(case.id),
+        ),
     )
     ids = [m.id for m, _ in opened.rows]
     people = names(ctx, [m.chair_id for m in rows] + [m.co_chair_id for m in rows])
     attendees: dict[uuid.UUID, list[AttendeeView]] = {}
-    closed_ok = may(ctx, case, "meeting/closed", SECRET)
+    closed_ok = may(ctx, case, kind=Kind.MEETING_CLOSED, label=SECRET)
     for a in ctx.session.scalars(
         select(MeetingAttendee)
         .where(MeetingAttendee.meeting_id.in_(ids))
@@ -327,19 +362,21 @@ def _views(ctx: Ctx, case: Case, rows: list[MappaMeeting], with_closed: bool) ->
                 ctx.session,
                 ctx.subject,
                 list(parts),
-                lambda p: facts(ctx, case, "meeting/closed", p.classification),
+                lambda p: case_facts(
+                    ctx, case, Kind.MEETING_CLOSED, Classification.parse(p.classification)
+                ),
                 Event(
-                    "mappa.meeting.closed_read",
-                    "meeting",
-                    "allow",
-                    SECRET,
-                    str(ids[0]),
-                    str(case.id),
+                    action="mappa.meeting.closed_read",
+                    object_type="meeting",
+                    outcome="allow",
+                    label=SECRET,
+                    object_id=str(ids[0]),
+                    case_id=str(case.id),
                 ),
             )
             closed = {p.meeting_id: plain["minutes"] or "" for p, plain in got.rows}  # type: ignore[attr-defined]
     decisions: dict[uuid.UUID, list[uuid.UUID]] = {}
-    if may(ctx, case, "decision", SECRET):
+    if may(ctx, case, kind=Kind.DECISION, label=SECRET):
         for did, mid in ctx.session.execute(
             select(MappaDecision.id, MappaDecision.meeting_id)
             .where(MappaDecision.meeting_id.in_(ids))
@@ -374,21 +411,21 @@ def record_disclosure(ctx: Ctx, case_id: uuid.UUID | str, data: NewDisclosure) -
     case = get_case(ctx, case_id)
     label = Label.of(data.classification or SECRET, list(data.caveats))
     event = Event(
-        "mappa.disclosure.record",
-        "disclosure",
-        "done",
-        label.classification.marking,
-        "",
-        str(case.id),
+        action="mappa.disclosure.record",
+        object_type="disclosure",
+        outcome="done",
+        label=Classification.parse(label.classification.marking),
+        object_id="",
+        case_id=str(case.id),
     )
     demand(
         ctx,
         case,
-        "disclosure",
-        label.classification.marking,
-        "write",
-        event,
-        NOT_CORRIDOR.format("record or read disclosures"),
+        kind=Kind.DISCLOSURE,
+        label=Classification.parse(label.classification.marking),
+        act=Act.WRITE,
+        event=event,
+        message=NOT_CORRIDOR.format("record or read disclosures"),
     )
     originator = Originator.parse(data.originator)
     detail = optional_text("originator", data.originator_detail, 120)
@@ -436,14 +473,14 @@ def record_disclosure(ctx: Ctx, case_id: uuid.UUID | str, data: NewDisclosure) -
         ctx.subject,
         row,
         plain,
-        facts(ctx, case, "disclosure", row.classification),
+        case_facts(ctx, case, Kind.DISCLOSURE, Classification.parse(row.classification)),
         Event(
-            "mappa.disclosure.record",
-            "disclosure",
-            "done",
-            row.classification,
-            str(row.id),
-            str(case.id),
+            action="mappa.disclosure.record",
+            object_type="disclosure",
+            outcome="done",
+            label=Classification.parse(row.classification),
+            object_id=str(row.id),
+            case_id=str(case.id),
             detail={"originator": originator.value},
         ),
     )
@@ -453,15 +490,22 @@ def record_disclosure(ctx: Ctx, case_id: uuid.UUID | str, data: NewDisclosure) -
 
 def disclosures_for_case(ctx: Ctx, case_id: uuid.UUID | str) -> list[DisclosureView]:
     case = get_case(ctx, case_id)
-    event = Event("mappa.disclosure.list", "disclosure", "allow", SECRET, "", str(case.id))
+    event = Event(
+        action="mappa.disclosure.list",
+        object_type="disclosure",
+        outcome="allow",
+        label=SECRET,
+        object_id="",
+        case_id=str(case.id),
+    )
     demand(
         ctx,
         case,
-        "disclosure",
-        SECRET,
-        "read",
-        event,
-        NOT_CORRIDOR.format("record or read disclosures"),
+        kind=Kind.DISCLOSURE,
+        label=SECRET,
+        act=Act.READ,
+        event=event,
+        message=NOT_CORRIDOR.format("record or read disclosures"),
     )
     rows = ctx.session.scalars(
         select(Disclosure)
@@ -480,7 +524,7 @@ def open_disclosures(
         ctx.session,
         ctx.subject,
         rows,
-        lambda d: facts(ctx, case, "disclosure", d.classification),
+        lambda d: case_facts(ctx, case, Kind.DISCLOSURE, Classification.parse(d.classification)),
         event,
     )
     people = names(ctx, [d.received_by_id for d in rows])

@@ -12,15 +12,16 @@ from typing import cast
 from sqlalchemy import select
 
 from ..access.facts import Facts
+from ..access.vocabulary import Act, Kind
 from ..audit.log import Event
 from ..cases.models import Case
 from ..cases.services import get_case
 from ..context import Ctx
 from ..crypto.sealed import Sealed
 from ..domain.errors import NotFound, NotPermitted
-from ..domain.labels import Label
+from ..domain.labels import Classification, Label
 from . import signing
-from .common import OS, SECRET, demand, facts, names, parse_id
+from .common import OS, SECRET, case_facts, demand, names, parse_id
 from .content import action_content, breakout_content, decision_content
 from .meetings import DisclosureView, open_disclosures
 from .models import (
@@ -184,13 +185,13 @@ def decision_and_case(ctx: Ctx, decision_id: uuid.UUID | str) -> tuple[MappaDeci
             ctx.session,
             ctx.subject,
             Event(
-                "mappa.decision.read",
-                "decision",
-                "deny",
-                "OFFICIAL",
-                str(did),
-                "",
-                "no such decision",
+                action="mappa.decision.read",
+                object_type="decision",
+                outcome="deny",
+                label=Classification.OFFICIAL,
+                object_id=str(did),
+                case_id="",
+                reason="no such decision",
             ),
         )
         raise NotFound("decision")
@@ -202,14 +203,14 @@ def open_decision(ctx: Ctx, case: Case, row: MappaDecision) -> dict[str, str | N
         ctx.session,
         ctx.subject,
         row,
-        facts(ctx, case, "decision", row.classification),
+        case_facts(ctx, case, Kind.DECISION, Classification.parse(row.classification)),
         Event(
-            "mappa.decision.read",
-            "decision",
-            "allow",
-            row.classification,
-            str(row.id),
-            str(case.id),
+            action="mappa.decision.read",
+            object_type="decision",
+            outcome="allow",
+            label=Classification.parse(row.classification),
+            object_id=str(row.id),
+            case_id=str(case.id),
         ),
     )
 
@@ -220,11 +221,18 @@ def decision_log(ctx: Ctx, case_id: uuid.UUID | str) -> list[DecisionView]:
     demand(
         ctx,
         case,
-        "decision",
-        SECRET,
-        "read",
-        Event("mappa.decision.list", "decision", "allow", SECRET, "", str(case.id)),
-        NO_DECISIONS,
+        kind=Kind.DECISION,
+        label=SECRET,
+        act=Act.READ,
+        event=Event(
+            action="mappa.decision.list",
+            object_type="decision",
+            outcome="allow",
+            label=SECRET,
+            object_id="",
+            case_id=str(case.id),
+        ),
+        message=NO_DECISIONS,
     )
     rows = ctx.session.scalars(
         select(MappaDecision)
@@ -242,18 +250,18 @@ def decision_page(
     demand(
         ctx,
         case,
-        "decision",
-        row.classification,
-        "read",
-        Event(
-            "mappa.decision.read",
-            "decision",
-            "allow",
-            row.classification,
-            str(row.id),
-            str(case.id),
+        kind=Kind.DECISION,
+        label=Classification.parse(row.classification),
+        act=Act.READ,
+        event=Event(
+            action="mappa.decision.read",
+            object_type="decision",
+            outcome="allow",
+            label=Classification.parse(row.classification),
+            object_id=str(row.id),
+            case_id=str(case.id),
         ),
-        NO_DECISIONS,
+        message=NO_DECISIONS,
     )
     chain = _chain(ctx, row)
     views = {v.id: v for v in decision_views(ctx, case, chain)}
@@ -288,14 +296,14 @@ def decision_views(ctx: Ctx, case: Case, rows: list[MappaDecision]) -> list[Deci
     opened, problems = read_checked(
         ctx,
         rows,
-        lambda d: facts(ctx, case, "decision", d.classification),
+        lambda d: case_facts(ctx, case, Kind.DECISION, Classification.parse(d.classification)),
         Event(
-            "mappa.decision.read",
-            "decision",
-            "allow",
-            SECRET,
-            "",
-            str(case.id),
+            action="mappa.decision.read",
+            object_type="decision",
+            outcome="allow",
+            label=SECRET,
+            object_id="",
+            case_id=str(case.id),
             detail={"decisions": [str(r.id) for r in rows]},
         ),
     )
@@ -319,7 +327,14 @@ def decision_views(ctx: Ctx, case: Case, rows: list[MappaDecision]) -> list[Deci
             ctx,
             case,
             disc_rows,
-            Event("mappa.disclosure.read", "disclosure", "allow", SECRET, "", str(case.id)),
+            Event(
+                action="mappa.disclosure.read",
+                object_type="disclosure",
+                outcome="allow",
+                label=SECRET,
+                object_id="",
+                case_id=str(case.id),
+            ),
         )
     }
     action_rows = list(
@@ -430,16 +445,35 @@ def action_views(ctx: Ctx, case: Case, rows: list[MappaAction]) -> list[ActionVi
     opened, problems = read_checked(
         ctx,
         rows,
-        lambda a: facts(ctx, case, "action", a.classification, owner=a.owner_id == me),  # type: ignore[attr-defined]
-        Event("mappa.action.read", "action", "allow", SECRET, "", str(case.id)),
+        lambda a: case_facts(
+            ctx,
+            case,
+            Kind.ACTION,
+            Classification.parse(a.classification),
+            owner=a.owner_id == me,  # type: ignore[attr-defined]
+        ),
+        Event(
+            action="mappa.action.read",
+            object_type="action",
+            outcome="allow",
+            label=SECRET,
+            object_id="",
+            case_id=str(case.id),
+        ),
     )
     plains = {r.id: p for r, p in opened}
     ids = [a.id for a in rows]
     owner_of = {a.id: a.owner_id for a in rows}
 
-    def child_facts(row: Sealed, kind: str) -> Facts:
+    def child_facts(row: Sealed, kind: Kind) -> Facts:
         action_id = cast(ActionStatus | Breakout, row).action_id
-        return facts(ctx, case, kind, row.classification, owner=owner_of[action_id] == me)
+        return case_facts(
+            ctx,
+            case,
+            kind,
+            Classification.parse(row.classification),
+            owner=owner_of[action_id] == me,
+        )
 
     status_rows = list(
         ctx.session.scalars(
@@ -454,15 +488,29 @@ def action_views(ctx: Ctx, case: Case, rows: list[MappaAction]) -> list[ActionVi
     got_status, _ = read_checked(
         ctx,
         status_rows,
-        lambda r: child_facts(r, "action_status"),
-        Event("mappa.action_status.read", "action", "allow", OS, "", str(case.id)),
+        lambda r: child_facts(r, Kind.ACTION_STATUS),
+        Event(
+            action="mappa.action_status.read",
+            object_type="action",
+            outcome="allow",
+            label=OS,
+            object_id="",
+            case_id=str(case.id),
+        ),
     )
     bo_rows = list(ctx.session.scalars(select(Breakout).where(Breakout.action_id.in_(ids))))
     got_bo, bo_problems = read_checked(
         ctx,
         bo_rows,
-        lambda r: child_facts(r, "breakout"),
-        Event("mappa.breakout.read", "breakout", "allow", OS, "", str(case.id)),
+        lambda r: child_facts(r, Kind.BREAKOUT),
+        Event(
+            action="mappa.breakout.read",
+            object_type="breakout",
+            outcome="allow",
+            label=OS,
+            object_id="",
+            case_id=str(case.id),
+        ),
     )
     people = names(
         ctx,

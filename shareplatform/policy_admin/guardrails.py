@@ -17,6 +17,7 @@ from ..access import policy_files
 from ..access.enforcer import PolicyEngine
 from ..access.facts import Facts, SubjectFacts, clearance_dominates
 from ..access.policy_files import Rule
+from ..access.vocabulary import Kind, parse_kind
 from ..domain.agencies import PLATFORM_ROLES, Role
 from ..domain.cases import RecordType
 from ..domain.labels import Classification
@@ -38,7 +39,7 @@ RELATIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("owner", {"owner": True}),
     ("another agency's ORCON", {"orcon_foreign": True}),
 )
-ADMIN_FACTS = Facts("policy", Classification.OFFICIAL.marking)
+ADMIN_FACTS = Facts(Kind.POLICY, Classification.OFFICIAL)
 
 SECRET_OUTSIDE_CORRIDOR = "secret_outside_corridor"  # noqa: S105 (a flag code, not a secret)
 CLEARANCE_CHECK_REMOVED = "clearance_check_removed"
@@ -103,7 +104,9 @@ def _exposures(
         for kind, same in kinds.items():
             for label in labels:
                 for name, flags in RELATIONS:
-                    if engine.decide(sub, Facts(kind, label, **flags), "read").allowed:
+                    if engine.decide(
+                        sub, Facts(parse_kind(kind), Classification.parse(label), **flags), "read"
+                    ).allowed:
                         found.update((r.value, k, label, name) for r in alike for k in same)
     return found
 

@@ -21,17 +21,19 @@ from ..access.enforcer import PolicyEngine
 from ..access.facts import Facts, Subject, SubjectFacts
 from ..access.kernel import AccessLayer
 from ..access.policy_files import Rule
+from ..access.vocabulary import Act, Kind
 from ..accounts.models import User
 from ..audit.log import Event
 from ..context import Ctx
 from ..db import utcnow
 from ..domain.agencies import Agency, Role
 from ..domain.errors import InvalidValue, NotFound, NotPermitted
+from ..domain.labels import Classification
 from ..domain.vetting import Vetting, VettingStatus
 from . import guardrails, whatif
 from .models import ChangeLine, ChangeSet, PolicyVersion
 
-POLICY = "OFFICIAL"  # the label of the policy itself (it holds no case content)
+POLICY = Classification.OFFICIAL  # the label of the policy itself (it holds no case content)
 
 
 # -- permissions ----------------------------------------------------------------------------------
@@ -41,15 +43,22 @@ def _require(
     ctx.access.require(
         ctx.session,
         ctx.subject,
-        Facts("policy", POLICY),
-        act,
-        Event(action, "policy", "allow", POLICY, object_id, detail=detail or {}),
+        Facts(Kind.POLICY, POLICY),
+        Act(act),
+        Event(
+            action=action,
+            object_type="policy",
+            outcome="allow",
+            label=POLICY,
+            object_id=object_id,
+            detail=detail or {},
+        ),
         hide=False,
     )
 
 
 def may(ctx: Ctx, act: str) -> bool:
-    return ctx.access.decide(ctx.session, ctx.subject, Facts("policy", POLICY), act).allowed
+    return ctx.access.decide(ctx.session, ctx.subject, Facts(Kind.POLICY, POLICY), Act(act)).allowed
 
 
 # -- rules as stored and shown --------------------------------------------------------------------
@@ -421,11 +430,11 @@ def review(ctx: Ctx, change_set_id: uuid.UUID | str, *, with_whatif: bool = True
             ctx.session,
             ctx.subject,
             Event(
-                "policy.whatif",
-                "policy",
-                "done",
-                POLICY,
-                str(cs.id),
+                action="policy.whatif",
+                object_type="policy",
+                outcome="done",
+                label=POLICY,
+                object_id=str(cs.id),
                 detail={
                     "gains": result.whatif.count("gain"),
                     "losses": result.whatif.count("loss"),
@@ -464,7 +473,14 @@ def approve(ctx: Ctx, change_set_id: uuid.UUID | str, reason: str) -> Outcome:
     ctx.access.record(
         ctx.session,
         ctx.subject,
-        Event("policy.approve", "policy", "done", POLICY, str(cs.id), reason=reason.strip()),
+        Event(
+            action="policy.approve",
+            object_type="policy",
+            outcome="done",
+            label=POLICY,
+            object_id=str(cs.id),
+            reason=reason.strip(),
+        ),
     )
     return Outcome(False, change_set_id=cs.id)
 
@@ -476,11 +492,11 @@ def _refuse(
         ctx.session,
         ctx.subject,
         Event(
-            action,
-            "policy",
-            "deny",
-            POLICY,
-            str(cs.id),
+            action=action,
+            object_type="policy",
+            outcome="deny",
+            label=POLICY,
+            object_id=str(cs.id),
             reason=why,
             detail={"flags": [f.code for f in found or []]},
         ),
@@ -606,11 +622,11 @@ def _commit_version(
         session,
         subject,
         Event(  # type: ignore[arg-type]
-            f"policy.{kind}",
-            "policy",
-            "done",
-            POLICY,
-            str(number),
+            action=f"policy.{kind}",
+            object_type="policy",
+            outcome="done",
+            label=POLICY,
+            object_id=str(number),
             reason=reason,
             detail={
                 **(detail or {}),

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..access.enforcer import PolicyEngine
 from ..access.facts import CaseRef, Facts, Subject, SubjectFacts, relation
+from ..access.vocabulary import Kind, parse_kind
 from ..accounts.models import User
 from ..cases.models import Case
 from ..domain.labels import Caveat, Classification, Label, dominates
@@ -171,13 +172,13 @@ def run(
 
         for case_id, (reference, ref) in cases.items():
             rel = relation(subject, ref)
-            for kind in ("case", "nominal"):
-                was, now = judge(Facts.on(kind, CASE_LABEL, rel))
+            for kind in (Kind.CASE, Kind.NOMINAL):
+                was, now = judge(Facts.on(kind, Classification.parse(CASE_LABEL), rel))
                 note(was, now, case=reference, kind=kind, label=CASE_LABEL, origin="", records=())
             for cls, ids in classes.get(case_id, {}).items():
                 facts = Facts.on(
-                    cls.kind,
-                    cls.label,
+                    parse_kind(cls.kind),
+                    Classification.parse(cls.label),
                     rel,
                     author=cls.author_id == subject.user_id,
                     orcon_foreign=cls.orcon and cls.origin != agency and not cls.released,

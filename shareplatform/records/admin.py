@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from ..access.keys import KeyAdmin
 from ..audit.log import Event
+from ..domain.labels import Classification
 from .models import Record
 
 
@@ -22,12 +23,12 @@ def shred_record(session: Session, keys: KeyAdmin, record_id: str, reason: str) 
         session,
         record.data_key_id,
         Event(
-            "record.shred",
-            "record",
-            "done",
-            record.classification,
-            str(record.id),
-            str(record.case_id),
-            reason,
+            action="record.shred",
+            object_type="record",
+            outcome="done",
+            label=Classification.parse(record.classification),
+            object_id=str(record.id),
+            case_id=str(record.case_id),
+            reason=reason,
         ),
     )

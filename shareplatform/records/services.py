@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..access.facts import Facts, Relation, relation
+from ..access.vocabulary import Act, Kind, record_kind
 from ..audit.log import Event
 from ..audit.models import AuditEntry
 from ..cases.models import Case
@@ -80,8 +81,8 @@ class NewRecord:
 def record_facts(ctx: Ctx, case: Case, record: Record, rel: Relation | None = None) -> Facts:
     label = record.label
     return Facts.on(
-        f"record/{record.record_type}",
-        record.classification,
+        record_kind(record.record_type),
+        Classification.parse(record.classification),
         rel if rel is not None else relation(ctx.subject, case_ref(case)),
         author=record.author_id == ctx.subject.user_id,
         orcon_foreign=label.orcon
@@ -104,8 +105,8 @@ def writable_labels(
         if ctx.access.decide(
             ctx.session,
             ctx.subject,
-            Facts.on(f"record/{record_type}", c.marking, rel, author=True),
-            "write",
+            Facts.on(record_kind(record_type), Classification.parse(c.marking), rel, author=True),
+            Act.WRITE,
         ).allowed
     ]
 
@@ -169,18 +170,18 @@ def post_record(
         supersedes_id=supersedes.id if supersedes else None,
     )
     facts = Facts.on(
-        f"record/{record_type.value}",
-        label.classification.marking,
+        record_kind(record_type.value),
+        Classification.parse(label.classification.marking),
         relation(ctx.subject, case_ref(case)),
         author=True,
     )
     event = Event(
-        "record.create" if supersedes is None else "record.correct",
-        "record",
-        "done",
-        label.classification.marking,
-        str(record.id),
-        str(case.id),
+        action="record.create" if supersedes is None else "record.correct",
+        object_type="record",
+        outcome="done",
+        label=Classification.parse(label.classification.marking),
+        object_id=str(record.id),
+        case_id=str(case.id),
         detail={"type": record_type.value, "supersedes": str(supersedes.id) if supersedes else ""},
     )
     ctx.access.write(
@@ -207,7 +208,7 @@ def post_record(
 def _require_home_visit_assessment(ctx: Ctx, case: Case, visit_on: date) -> None:
     """Rec 20: a police home visit needs a recent home-visit risk assessment for this person."""
     same_person = select(Case.id).where(Case.nominal_id == case.nominal_id)
-    readable = record_filter(ctx, case_ref(case), "read")
+    readable = record_filter(ctx, case_ref(case), Act.READ)
     latest = ctx.session.scalar(
         select(func.max(Record.occurred_on)).where(
             Record.case_id.in_(same_person),
@@ -257,7 +258,15 @@ def _get_record(ctx: Ctx, record_id: uuid.UUID | str) -> Record:
         ctx.access.record(
             ctx.session,
             ctx.subject,
-            Event("record.read", "record", "deny", "OFFICIAL", str(rid), "", "no such record"),
+            Event(
+                action="record.read",
+                object_type="record",
+                outcome="deny",
+                label=Classification.OFFICIAL,
+                object_id=str(rid),
+                case_id="",
+                reason="no such record",
+            ),
         )
         raise NotFound("record")
     return record
@@ -270,7 +279,12 @@ def _open_record(ctx: Ctx, case: Case, record: Record) -> dict[str, str | None]:
         record,
         record_facts(ctx, case, record),
         Event(
-            "record.read", "record", "allow", record.classification, str(record.id), str(case.id)
+            action="record.read",
+            object_type="record",
+            outcome="allow",
+            label=Classification.parse(record.classification),
+            object_id=str(record.id),
+            case_id=str(case.id),
         ),
     )
 
@@ -295,8 +309,8 @@ def timeline(
     """
     case = case_id if isinstance(case_id, Case) else get_case(ctx, case_id)
     ref = case_ref(case)
-    readable = record_filter(ctx, ref, "read")
-    noticeable = record_filter(ctx, ref, "notice")
+    readable = record_filter(ctx, ref, Act.READ)
+    noticeable = record_filter(ctx, ref, Act.NOTICE)
     stmt = select(Record).where(Record.case_id == case.id, readable | noticeable)
     if record_type:
         stmt = stmt.where(Record.record_type == RecordType.parse(record_type).value)
@@ -312,12 +326,12 @@ def timeline(
         .offset(offset)
     ).all()
     event = Event(
-        "case.timeline",
-        "record",
-        "allow",
-        "OFFICIAL",
-        str(case.id),
-        str(case.id),
+        action="case.timeline",
+        object_type="record",
+        outcome="allow",
+        label=Classification.OFFICIAL,
+        object_id=str(case.id),
+        case_id=str(case.id),
         detail={"filters": {"type": record_type, "agency": agency}},
     )
     rel = relation(ctx.subject, ref)  # the same for every record of the case
@@ -405,7 +419,12 @@ def record_page(ctx: Ctx, record_id: uuid.UUID | str) -> tuple[RecordView, list[
         others,
         lambda r: record_facts(ctx, case, r),  # type: ignore[arg-type]
         Event(
-            "record.history", "record", "allow", record.classification, str(record.id), str(case.id)
+            action="record.history",
+            object_type="record",
+            outcome="allow",
+            label=Classification.parse(record.classification),
+            object_id=str(record.id),
+            case_id=str(case.id),
         ),
     )
     history = _views(ctx, opened.rows)
@@ -449,15 +468,19 @@ def who_has_seen(ctx: Ctx, record_id: uuid.UUID | str) -> list[Viewing]:
     ctx.access.require(
         ctx.session,
         ctx.subject,
-        Facts.on("record_audit", record.classification, relation(ctx.subject, case_ref(case))),
-        "read",
+        Facts.on(
+            Kind.RECORD_AUDIT,
+            Classification.parse(record.classification),
+            relation(ctx.subject, case_ref(case)),
+        ),
+        Act.READ,
         Event(
-            "record.audit_view",
-            "record",
-            "allow",
-            record.classification,
-            str(record.id),
-            str(case.id),
+            action="record.audit_view",
+            object_type="record",
+            outcome="allow",
+            label=Classification.parse(record.classification),
+            object_id=str(record.id),
+            case_id=str(case.id),
         ),
     )
     rid = str(record.id)
@@ -499,7 +522,7 @@ def _shown(detail: str, rid: str) -> bool:
 
 def count_visible(ctx: Ctx, case_id: uuid.UUID | str) -> int:
     case = get_case(ctx, case_id)
-    readable = record_filter(ctx, case_ref(case), "read")
+    readable = record_filter(ctx, case_ref(case), Act.READ)
     return (
         ctx.session.scalar(
             select(func.count()).select_from(Record).where(Record.case_id == case.id, readable)

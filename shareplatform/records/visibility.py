@@ -11,15 +11,13 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, false, or_, select
 
 from ..access.facts import CaseRef, relation
+from ..access.vocabulary import RECORD_KINDS, RECORD_PREFIX, Act
 from ..context import Ctx
 from ..crypto.models import DataKey
-from ..domain.cases import RecordType
 from .models import Record
 
-RECORD_KINDS = tuple(f"record/{t.value}" for t in RecordType)
 
-
-def record_filter(ctx: Ctx, case: CaseRef, act: str = "read") -> ColumnElement[bool]:
+def record_filter(ctx: Ctx, case: CaseRef, act: Act = Act.READ) -> ColumnElement[bool]:
     """SQL condition selecting exactly the records of `case` that `act` is allowed on."""
     rel = relation(ctx.subject, case)
     # crypto-shredded rows are unreadable for ever: never listed or counted. The shredded keys
@@ -36,7 +34,7 @@ def record_filter(ctx: Ctx, case: CaseRef, act: str = "read") -> ColumnElement[b
             Record.classification == allowed.label.marking,
             foreign if allowed.orcon_foreign else ~foreign,
             mine if allowed.author else ~mine,
-            Record.record_type.in_([k.removeprefix("record/") for k in allowed.kinds]),
+            Record.record_type.in_([k.removeprefix(RECORD_PREFIX) for k in allowed.kinds]),
         )
         for allowed in ctx.access.allowed_classes(ctx.session, ctx.subject, rel, act, RECORD_KINDS)
     ]

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import select
 
 from ..access.facts import Facts, relation
+from ..access.vocabulary import Act, Kind
 from ..audit.log import Event
 from ..cases.models import Case
 from ..cases.services import case_ref, get_case
@@ -39,12 +40,12 @@ def case_compliance(
         ctx.session,
         ctx.subject,
         Event(
-            "reports.standards",
-            "case",
-            "allow",
-            OS,
-            str(case.id),
-            str(case.id),
+            action="reports.standards",
+            object_type="case",
+            outcome="allow",
+            label=OS,
+            object_id=str(case.id),
+            case_id=str(case.id),
             detail={"contacts": len(contacts)},
         ),
     )
@@ -128,7 +129,9 @@ def scope_compliance(
 def contact_dates(ctx: Ctx, case: Case) -> list[tuple[str, date]]:
     """Contacts on one case the viewer may read (for workload and tests)."""
     rel = relation(ctx.subject, case_ref(case))
-    if not ctx.access.decide(ctx.session, ctx.subject, Facts.on("case", OS, rel), "read").allowed:
+    if not ctx.access.decide(
+        ctx.session, ctx.subject, Facts.on(Kind.CASE, OS, rel), Act.READ
+    ).allowed:
         return []
     readable = record_filter(ctx, case_ref(case))
     rows = ctx.session.execute(

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from ..access.vocabulary import Kind
 from ..audit.log import Event
 from ..cases.models import Case
 from ..context import Ctx
@@ -21,7 +22,7 @@ from .scope import OS, Scope, scope_for
 from .settings import DEFAULT_REPORT_SETTINGS, ReportSettings, suppressed
 from .workload import Workload, workloads
 
-SECRET = Classification.SECRET.marking
+SECRET = Classification.SECRET
 MAPPA_CATEGORIES = {
     1: "Category 1: registered sexual offenders",
     2: "Category 2: violent offenders",
@@ -47,7 +48,7 @@ class Figure:
     title: str
     column: str  # the first column's heading
     cells: tuple[Cell, ...]
-    label: str = OS  # the highest label of what the figure was derived from
+    label: Classification = OS  # the highest label of what the figure was derived from
 
     @property
     def total(self) -> int:
@@ -66,7 +67,7 @@ class Dashboard:
     workload: list[Workload] = field(default_factory=list)
     actions: dict[str, list[Any]] = field(default_factory=dict)
     checklists: list[Any] = field(default_factory=list)  # outstanding transition checklists
-    highest: str = OS
+    highest: Classification = OS
     settings: ReportSettings = DEFAULT_REPORT_SETTINGS
 
     def figure(self, key: str) -> Figure:
@@ -178,12 +179,12 @@ def secret_counts(
         return None
     rows = []
     for title, model, kind in (
-        ("Secret disclosures recorded", Disclosure, "disclosure"),
-        ("Decisions recorded after disclosures", MappaDecision, "decision"),
+        ("Secret disclosures recorded", Disclosure, Kind.DISCLOSURE),
+        ("Decisions recorded after disclosures", MappaDecision, Kind.DECISION),
     ):
         total = 0
         for label in Classification:
-            allowed = scope.where_allowed(ctx, kind, label.marking)
+            allowed = scope.where_allowed(ctx, kind, label)
             total += (
                 ctx.session.scalar(
                     select(func.count())
@@ -238,10 +239,10 @@ def dashboard(ctx: Ctx, settings: ReportSettings = DEFAULT_REPORT_SETTINGS) -> D
         ctx.session,
         ctx.subject,
         Event(
-            "reports.dashboard",
-            "statistics",
-            "allow",
-            board.highest,
+            action="reports.dashboard",
+            object_type="statistics",
+            outcome="allow",
+            label=Classification.parse(board.highest),
             detail={
                 "scope": "national" if scope.national else "own",
                 "groups": len(scope.groups),

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, or_, select
 
+from ..access.vocabulary import Kind
 from ..accounts.models import User
 from ..cases.models import Case, MappaLevelChange
 from ..context import Ctx
@@ -113,7 +114,7 @@ def chairing_hours(
     if scope.national or ctx.subject.role.info.oversight.value == "none":
         return []  # per-person figures are for managers with oversight of the unit
     since = add_months(ctx.today, -settings.chairing_months)
-    readable = scope.where_allowed(ctx, "meeting/open", OS)
+    readable = scope.where_allowed(ctx, Kind.MEETING_OPEN, OS)
     rows = ctx.session.execute(
         select(MappaMeeting.meeting_type, MappaMeeting.chair_id, MappaMeeting.co_chair_id)
         .join(Case, Case.id == MappaMeeting.case_id)

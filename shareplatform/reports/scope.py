@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, and_, false, not_, or_, select, true
 
 from ..access.facts import CaseRef, Facts, Relation, relation
+from ..access.vocabulary import Act, Kind, ObjectKind
 from ..cases.models import Case
 from ..context import Ctx
 from ..crypto.models import DataKey
@@ -25,7 +26,7 @@ from ..domain.labels import Classification
 from ..records.models import Record
 from ..records.visibility import record_filter
 
-OS = Classification.OFFICIAL_SENSITIVE.marking
+OS = Classification.OFFICIAL_SENSITIVE
 RELATIONS = ("team", "panel", "oversight", "break_glass")
 
 
@@ -60,16 +61,19 @@ class Scope:
         return or_(*[and_(g.where, g.records) for g in self.groups]) if self.groups else false()
 
     def where_allowed(
-        self, ctx: Ctx, kind: str, label: str, act: str = "read"
+        self, ctx: Ctx, kind: ObjectKind, label: Classification, act: Act = Act.READ
     ) -> ColumnElement[bool]:
         """Cases where `act` on `kind` at `label` is allowed (national: the statistics decision)."""
         if self.national:
-            return true() if label in self.national_labels else false()
+            return true() if label.marking in self.national_labels else false()
         allowed = [
             g.where
             for g in self.groups
             if ctx.access.decide(
-                ctx.session, ctx.subject, Facts.on(kind, label, g.rel), act
+                ctx.session,
+                ctx.subject,
+                Facts.on(kind, label, g.rel),
+                act,
             ).allowed
         ]
         return or_(*allowed) if allowed else false()
@@ -110,14 +114,17 @@ def national_labels(ctx: Ctx) -> tuple[str, ...]:
         c.marking
         for c in Classification
         if ctx.access.decide(
-            ctx.session, ctx.subject, Facts("statistics", c.marking), "read"
+            ctx.session,
+            ctx.subject,
+            Facts(Kind.STATISTICS, Classification.parse(c.marking)),
+            Act.READ,
         ).allowed
     )
 
 
 def scope_for(ctx: Ctx, settings_suppress: bool = True) -> Scope:
     labels = national_labels(ctx)
-    if OS in labels:
+    if OS.marking in labels:
         secret = Classification.SECRET.marking in labels and ctx.subject.in_corridor
         return Scope(True, [], settings_suppress, secret, "National", labels)
     groups = own_groups(ctx)
@@ -147,7 +154,7 @@ def own_groups(ctx: Ctx) -> list[Group]:
         rel = dataclasses.replace(relation(ctx.subject, ref), case_id=None)
         # the case page decision: expired vetting or policy can take every case away
         if not ctx.access.decide(
-            ctx.session, ctx.subject, Facts.on("case", OS, rel), "read"
+            ctx.session, ctx.subject, Facts.on(Kind.CASE, OS, rel), Act.READ
         ).allowed:
             continue
         groups.append(Group(where, rel, ref, record_filter(ctx, ref)))

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import and_, func, or_, select
 
+from ..access.vocabulary import Kind
 from ..accounts.models import User
 from ..cases.models import Case, TeamMembership
 from ..context import Ctx
@@ -46,7 +47,7 @@ def workloads(
     """
     if scope.national:
         return []  # who holds which case is team information: only for those who may see the team
-    team_visible = scope.where_allowed(ctx, "team", OS)
+    team_visible = scope.where_allowed(ctx, Kind.TEAM, OS)
     mine_only = (
         ctx.subject.role.info.oversight.value == "none"
     )  # colleagues' loads are for managers

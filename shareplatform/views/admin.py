@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, redirect, request, url_for
 
 from ..access import policy_files
 from ..access.facts import CONDITIONS
+from ..access.vocabulary import Act, Kind
 from ..accounts import admin as users_admin
 from ..accounts.services import NewUser
 from ..audit_viewer import services as viewer
@@ -21,7 +22,7 @@ from ..domain.labels import Classification
 from ..domain.vetting import Vetting
 from ..forms import ConfirmForm
 from ..policy_admin import services as pa
-from .permissions import requires
+from .permissions import Permission, requires
 from .rendering import commit, render, rollback
 from .shell import ctx
 
@@ -71,7 +72,7 @@ def _vocab() -> dict[str, Any]:
 
 # -- policy -------------------------------------------------------------------------------------
 @bp.route("/policy")
-@requires("policy:read", "OFFICIAL")
+@requires(Permission.POLICY_READ)
 def policy():  # type: ignore[no-untyped-def]
     c = ctx()
     filters = {k: request.args.get(k, "").strip() for k in ("agency", "role", "label", "action")}
@@ -95,7 +96,7 @@ def policy():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/policy/drafts", methods=["POST"])
-@requires("policy:edit", "OFFICIAL")
+@requires(Permission.POLICY_EDIT)
 def new_draft():  # type: ignore[no-untyped-def]
     _posted()
     cs = pa.start_change_set(ctx(), _field("description"))
@@ -104,7 +105,7 @@ def new_draft():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/policy/drafts/<cs_id>")
-@requires("policy:read", "OFFICIAL")
+@requires(Permission.POLICY_READ)
 def draft(cs_id: str):  # type: ignore[no-untyped-def]
     c = ctx()
     cs, ops = pa.get_change_set(c, cs_id)
@@ -142,7 +143,7 @@ def _line_values() -> tuple[str, list[str]]:
 
 
 @bp.route("/policy/drafts/<cs_id>/lines", methods=["POST"])
-@requires("policy:edit", "OFFICIAL")
+@requires(Permission.POLICY_EDIT)
 def draft_line(cs_id: str):  # type: ignore[no-untyped-def]
     _posted()
     c = ctx()
@@ -164,7 +165,7 @@ def draft_line(cs_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/policy/drafts/<cs_id>/undo/<int:op_id>", methods=["POST"])
-@requires("policy:edit", "OFFICIAL")
+@requires(Permission.POLICY_EDIT)
 def draft_undo(cs_id: str, op_id: int):  # type: ignore[no-untyped-def]
     _posted()
     pa.undo_op(ctx(), cs_id, op_id)
@@ -173,7 +174,7 @@ def draft_undo(cs_id: str, op_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/policy/drafts/<cs_id>/approve", methods=["POST"])
-@requires("policy:approve", "OFFICIAL")
+@requires(Permission.POLICY_APPROVE)
 def draft_approve(cs_id: str):  # type: ignore[no-untyped-def]
     _posted()
     try:
@@ -188,7 +189,7 @@ def draft_approve(cs_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/policy/drafts/<cs_id>/apply", methods=["POST"])
-@requires("policy:edit", "OFFICIAL")
+@requires(Permission.POLICY_EDIT)
 def draft_apply(cs_id: str):  # type: ignore[no-untyped-def]
     _posted()
     try:
@@ -203,7 +204,7 @@ def draft_apply(cs_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/policy/drafts/<cs_id>/discard", methods=["POST"])
-@requires("policy:edit", "OFFICIAL")
+@requires(Permission.POLICY_EDIT)
 def draft_discard(cs_id: str):  # type: ignore[no-untyped-def]
     _posted()
     pa.discard(ctx(), cs_id)
@@ -212,7 +213,7 @@ def draft_discard(cs_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/policy/versions")
-@requires("policy:read", "OFFICIAL")
+@requires(Permission.POLICY_READ)
 def versions():  # type: ignore[no-untyped-def]
     c = ctx()
     rows = pa.versions(c)
@@ -228,7 +229,7 @@ def versions():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/policy/versions/<int:number>")
-@requires("policy:read", "OFFICIAL")
+@requires(Permission.POLICY_READ)
 def version(number: int):  # type: ignore[no-untyped-def]
     rules = pa.version_rules(ctx(), number)
     commit()
@@ -236,7 +237,7 @@ def version(number: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/policy/versions/<int:number>/restore", methods=["POST"])
-@requires("policy:edit", "OFFICIAL")
+@requires(Permission.POLICY_EDIT)
 def restore(number: int):  # type: ignore[no-untyped-def]
     _posted()
     try:
@@ -252,7 +253,7 @@ def restore(number: int):  # type: ignore[no-untyped-def]
 
 # -- users --------------------------------------------------------------------------------------
 @bp.route("/users")
-@requires("user:manage", "OFFICIAL")
+@requires(Permission.USER_MANAGE)
 def users():  # type: ignore[no-untyped-def]
     c = ctx()
     query = request.args.get("q", "")
@@ -270,7 +271,7 @@ def users():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@requires("user:manage", "OFFICIAL")
+@requires(Permission.USER_MANAGE)
 def new_user():  # type: ignore[no-untyped-def]
     error, password, created = "", "", None
     if request.method == "POST":
@@ -305,7 +306,7 @@ def new_user():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/users/<username>", methods=["GET", "POST"])
-@requires("user:manage", "OFFICIAL")
+@requires(Permission.USER_MANAGE)
 def user(username: str):  # type: ignore[no-untyped-def]
     c = ctx()
     error, message = "", request.args.get("message", "")
@@ -373,7 +374,7 @@ def _update(c, username: str) -> str:  # type: ignore[no-untyped-def]
 
 # -- teams --------------------------------------------------------------------------------------
 @bp.route("/teams", methods=["GET", "POST"])
-@requires("team:manage")
+@requires(Permission.TEAM_MANAGE)
 def team():  # type: ignore[no-untyped-def]
     c = ctx()
     reference = (request.values.get("case") or "").strip()
@@ -457,7 +458,7 @@ def _filters() -> viewer.Filters:
 
 
 @bp.route("/audit")
-@requires("audit:read", "OFFICIAL")
+@requires(Permission.AUDIT_READ)
 def audit():  # type: ignore[no-untyped-def]
     c = ctx()
     error = ""
@@ -470,7 +471,7 @@ def audit():  # type: ignore[no-untyped-def]
         page = viewer.search(c, filters)
     status = (
         viewer.chain_status(c)
-        if c.access.decide(c.session, c.subject, _audit_facts(), "verify").allowed
+        if c.access.decide(c.session, c.subject, _audit_facts(), Act.VERIFY).allowed
         else None
     )
     commit()
@@ -493,11 +494,11 @@ def audit():  # type: ignore[no-untyped-def]
 def _audit_facts():  # type: ignore[no-untyped-def]
     from ..access.facts import Facts
 
-    return Facts("audit", "OFFICIAL")
+    return Facts(Kind.AUDIT, Classification.OFFICIAL)
 
 
 @bp.route("/audit/export.csv")
-@requires("audit:export", "OFFICIAL")
+@requires(Permission.AUDIT_EXPORT)
 def audit_export():  # type: ignore[no-untyped-def]
     text, label, _ = viewer.export_csv(ctx(), _filters())
     commit()

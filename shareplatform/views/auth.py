@@ -13,7 +13,7 @@ from ..accounts import auth
 from ..accounts.models import User
 from ..forms import CodeForm, ConfirmForm, SignInForm
 from ..web import db_session, platform
-from .permissions import PRE_MFA, SIGNED_IN, public, requires
+from .permissions import Permission, public, requires
 from .rendering import render
 from .shell import active, current_user, end_cookie, safe_next, settings, start_session
 
@@ -86,7 +86,7 @@ def _second_factor(
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
-@requires(PRE_MFA)
+@requires(Permission.PRE_MFA)
 def code():  # type: ignore[no-untyped-def]
     act = active()
     assert act is not None
@@ -121,7 +121,7 @@ def code():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/sign-in/enrol", methods=["GET", "POST"])
-@requires(PRE_MFA)
+@requires(Permission.PRE_MFA)
 def enrol():  # type: ignore[no-untyped-def]
     act = active()
     assert act is not None
@@ -159,7 +159,7 @@ def enrol():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/sign-out", methods=["POST"])
-@requires(PRE_MFA)
+@requires(Permission.PRE_MFA)
 def sign_out():  # type: ignore[no-untyped-def]
     act = active()
     assert act is not None
@@ -172,7 +172,7 @@ def sign_out():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/account")
-@requires(SIGNED_IN)
+@requires(Permission.SIGNED_IN)
 def account():  # type: ignore[no-untyped-def]
     user = current_user()
     act = active()
@@ -184,7 +184,7 @@ def account():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/account/sign-out-everywhere", methods=["POST"])
-@requires(SIGNED_IN)
+@requires(Permission.SIGNED_IN)
 def sign_out_everywhere():  # type: ignore[no-untyped-def]
     act = active()
     assert act is not None

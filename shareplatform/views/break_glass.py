@@ -23,7 +23,7 @@ from ..context import Ctx
 from ..domain.errors import InvalidValue, NotFound, NotPermitted
 from ..domain.labels import Classification
 from ..forms import ConfirmForm
-from .permissions import requires
+from .permissions import Permission, requires
 from .rendering import commit, render, rollback
 from .shell import ctx
 
@@ -107,11 +107,11 @@ def _refuse_absent(c: Ctx, reference: str) -> None:
         c.session,
         c.subject,
         Event(
-            "break_glass.take",
-            "case",
-            "deny",
-            Classification.OFFICIAL.marking,
-            reference,
+            action="break_glass.take",
+            object_type="case",
+            outcome="deny",
+            label=Classification.OFFICIAL,
+            object_id=reference,
             reason="no such case",
         ),
     )
@@ -151,7 +151,7 @@ def _take(c: Ctx, form: EmergencyAccessForm) -> Case | None:
 
 
 @bp.route("/emergency-access", methods=["GET", "POST"])
-@requires("case:break_glass")
+@requires(Permission.CASE_BREAK_GLASS)
 def take():  # type: ignore[no-untyped-def]
     c = ctx()
     form = EmergencyAccessForm()
@@ -171,7 +171,7 @@ def take():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/break-glass/reviews")
-@requires("break_glass_review:read")
+@requires(Permission.BREAK_GLASS_REVIEW)
 def reviews():  # type: ignore[no-untyped-def]
     items = service.pending_reviews(ctx())
     commit()  # the listing is audited
@@ -185,7 +185,7 @@ def reviews():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/break-glass/reviews/<grant_id>", methods=["POST"])
-@requires("break_glass_review:read")
+@requires(Permission.BREAK_GLASS_REVIEW)
 def mark_reviewed(grant_id: str):  # type: ignore[no-untyped-def]
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("break_glass.reviews"))

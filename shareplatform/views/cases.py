@@ -7,12 +7,13 @@ from datetime import date
 
 from flask import Blueprint, redirect, request, url_for
 
+from ..access.vocabulary import Act, Kind
 from ..cases import services as cases
 from ..domain.agencies import Agency
 from ..domain.cases import CaseCategory, Phase, RecordType
 from ..domain.labels import Classification
 from ..records import services as records
-from .permissions import SIGNED_IN, requires
+from .permissions import Permission, requires
 from .rendering import commit, render
 from .shell import ctx, current_user
 
@@ -20,18 +21,22 @@ bp = Blueprint("cases", __name__)
 
 
 @bp.route("/")
-@requires(SIGNED_IN)
+@requires(Permission.SIGNED_IN)
 def home():  # type: ignore[no-untyped-def]
     c = ctx()
     if c.access.can(
-        c.session, c.subject, "case", "read", Classification.OFFICIAL_SENSITIVE.marking
+        c.session,
+        c.subject,
+        Kind.CASE,
+        Act.READ,
+        Classification.OFFICIAL_SENSITIVE,
     ):
         return redirect(url_for("cases.caseload"))
     return render("cases/home.html", user=current_user())
 
 
 @bp.route("/cases")
-@requires("case:read")
+@requires(Permission.CASE_READ)
 def caseload():  # type: ignore[no-untyped-def]
     items = cases.caseload(ctx())
     commit()
@@ -42,7 +47,7 @@ def caseload():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/search")
-@requires("case:read")
+@requires(Permission.CASE_READ)
 def search():  # type: ignore[no-untyped-def]
     query = (request.args.get("q") or "").strip()[:120]
     error = ""
@@ -115,7 +120,7 @@ def parse_filter() -> TimelineFilter:
 
 
 @bp.route("/cases/<case_id>")
-@requires("case:read")
+@requires(Permission.CASE_READ)
 def case(case_id: str):  # type: ignore[no-untyped-def]
     c = ctx()
     view = cases.case_view(c, case_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from ..access.vocabulary import Act, Kind
 from ..cases.services import get_case
 from ..domain.agencies import Role
 from ..domain.cases import RecordType
@@ -30,7 +31,7 @@ from ..lifecycle.stages import (
 from ..mappa.common import people_of_case
 from ..records.models import Record
 from .forms_support import error_summary, form_date
-from .permissions import requires
+from .permissions import Permission, requires
 from .rendering import commit, render, rollback
 from .shell import ctx
 
@@ -51,7 +52,7 @@ FIELDS = {
 
 
 @bp.route("/cases/<case_id>/lifecycle", methods=["GET", "POST"])
-@requires("lifecycle:read")
+@requires(Permission.LIFECYCLE_READ)
 def case_page(case_id: str):  # type: ignore[no-untyped-def]
     c = ctx()
     case = get_case(c, case_id)
@@ -78,16 +79,26 @@ def case_page(case_id: str):  # type: ignore[no-untyped-def]
             commit()
             return redirect(url_for("lifecycle.case_page", case_id=case.id, saved=1))
     view = lc.case_lifecycle(c, case.id)
-    checklists = lc.checklists_for_case(c, case) if may(c, case, "checklist", "read") else []
-    plans = lc.plans_for_case(c, case.id) if may(c, case, "plan", "read") else []
-    shares = lc.sharing_log(c, case.id) if may(c, case, "assessment_share", "read") else []
-    can_write = may(c, case, "lifecycle", "write")
-    can_checklist = may(c, case, "checklist", "write")
+    checklists = (
+        lc.checklists_for_case(c, case) if may(c, case, kind=Kind.CHECKLIST, act=Act.READ) else []
+    )
+    plans = lc.plans_for_case(c, case.id) if may(c, case, kind=Kind.PLAN, act=Act.READ) else []
+    shares = (
+        lc.sharing_log(c, case.id) if may(c, case, kind=Kind.ASSESSMENT_SHARE, act=Act.READ) else []
+    )
+    can_write = may(c, case, kind=Kind.LIFECYCLE, act=Act.WRITE)
+    can_checklist = may(c, case, kind=Kind.CHECKLIST, act=Act.WRITE)
     people = people_of_case(c, case) if can_checklist else []
     can_sign = (
         bool(plans)
         and c.subject.role.value == "SOL"
-        and may(c, case, "plan", "approve", plans[0].label.classification.marking)
+        and may(
+            c,
+            case,
+            kind=Kind.PLAN,
+            act=Act.APPROVE,
+            label=Classification.parse(plans[0].label.classification.marking),
+        )
     )
     commit()
     labels = ["OFFICIAL-SENSITIVE", *[p.label.classification.marking for p in plans[:1]]]
@@ -111,7 +122,7 @@ def case_page(case_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/lifecycle/checklists/<checklist_id>", methods=["GET", "POST"])
-@requires("checklist:read")
+@requires(Permission.CHECKLIST_READ)
 def checklist(checklist_id: str):  # type: ignore[no-untyped-def]
     c = ctx()
     errors: list[dict[str, str]] = []
@@ -136,7 +147,7 @@ def checklist(checklist_id: str):  # type: ignore[no-untyped-def]
             return redirect(url_for("lifecycle.checklist", checklist_id=checklist_id, saved=1))
     view, case = _checklist_view(checklist_id)
     enquiry_records = readable_records(c, case, tuple(e.record_type for e in Enquiry))
-    can_write = may(c, case, "checklist", "write")
+    can_write = may(c, case, kind=Kind.CHECKLIST, act=Act.WRITE)
     commit()
     return render(
         "lifecycle/checklist.html",
@@ -163,7 +174,7 @@ def _checklist_view(checklist_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/lifecycle/outstanding")
-@requires("checklist:read")
+@requires(Permission.CHECKLIST_READ)
 def outstanding():  # type: ignore[no-untyped-def]
     items = lc.outstanding_checklists(ctx())
     commit()
@@ -173,7 +184,7 @@ def outstanding():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/lifecycle/plans/<plan_id>/countersign", methods=["POST"])
-@requires("plan:approve")
+@requires(Permission.PLAN_APPROVE)
 def countersign(plan_id: str):  # type: ignore[no-untyped-def]
     c = ctx()
     row = lc.countersign(c, plan_id)
@@ -228,7 +239,7 @@ def _options(records: list[Record]) -> list[tuple[str, str]]:
 
 
 @bp.route("/cases/<case_id>/lifecycle/plan/new", methods=["GET", "POST"])
-@requires("plan:write")
+@requires(Permission.PLAN_WRITE)
 def new_plan(case_id: str):  # type: ignore[no-untyped-def]
     c = ctx()
     case = get_case(c, case_id)
@@ -258,12 +269,16 @@ def new_plan(case_id: str):  # type: ignore[no-untyped-def]
         else:
             commit()
             return redirect(url_for("lifecycle.case_page", case_id=case.id, saved=1) + "#plan")
-    labels = [m for m in Classification.markings() if may(c, case, "plan", "write", m)]
+    labels = [
+        m
+        for m in Classification.markings()
+        if may(c, case, kind=Kind.PLAN, act=Act.WRITE, label=Classification.parse(m))
+    ]
     if not labels:
         commit()
         raise NotPermitted("Only the case team and its managers may write the plan.")
     basis = readable_records(c, case, PLAN_BASIS_TYPES + ENQUIRY_TYPES)
-    latest = lc.plans_for_case(c, case.id)[:1] if may(c, case, "plan", "read") else []
+    latest = lc.plans_for_case(c, case.id)[:1] if may(c, case, kind=Kind.PLAN, act=Act.READ) else []
     if request.method == "GET" and latest:  # start from the current version
         p = latest[0]
         form = MultiDict(
@@ -273,7 +288,7 @@ def new_plan(case_id: str):  # type: ignore[no-untyped-def]
             + [("caveats", cv.value) for cv in p.label.caveats]
         )
     elif request.method == "GET":
-        form = MultiDict([("classification", OS)])
+        form = MultiDict([("classification", OS.marking)])
     commit()
     typed = form.get("classification") if form.get("classification") in labels else None
     return render(
@@ -296,7 +311,7 @@ def new_plan(case_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/cases/<case_id>/lifecycle/steps", methods=["GET", "POST"])
-@requires("lifecycle:write")
+@requires(Permission.LIFECYCLE_WRITE)
 def steps(case_id: str):  # type: ignore[no-untyped-def]
     """Record a workflow step, or (managers in the corridor) an NSD triage panel's decision."""
     c = ctx()
@@ -331,7 +346,7 @@ def steps(case_id: str):  # type: ignore[no-untyped-def]
         else:
             commit()
             return redirect(url_for("lifecycle.steps", case_id=case.id, saved=1))
-    if not may(c, case, "lifecycle", "write"):
+    if not may(c, case, kind=Kind.LIFECYCLE, act=Act.WRITE):
         commit()
         raise NotPermitted("Only the case team and its managers may record lifecycle steps.")
     view = lc.case_lifecycle(c, case.id)
@@ -356,7 +371,7 @@ def steps(case_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/cases/<case_id>/lifecycle/sharing", methods=["GET", "POST"])
-@requires("assessment_share:read")
+@requires(Permission.ASSESSMENT_SHARE_READ)
 def sharing(case_id: str):  # type: ignore[no-untyped-def]
     """The sharing log of the case's ERG 22+ and PGF assessments, and sharing one with the team."""
     c = ctx()
@@ -380,7 +395,7 @@ def sharing(case_id: str):  # type: ignore[no-untyped-def]
             commit()
             return redirect(url_for("lifecycle.sharing", case_id=case.id, saved=1))
     shares = lc.sharing_log(c, case.id)
-    can_share = may(c, case, "assessment_share", "write")
+    can_share = may(c, case, kind=Kind.ASSESSMENT_SHARE, act=Act.WRITE)
     assessments = readable_records(c, case, SHAREABLE) if can_share else []
     people = people_of_case(c, case) if can_share else []
     commit()

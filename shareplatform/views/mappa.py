@@ -12,14 +12,15 @@ from datetime import UTC, datetime, time
 from flask import Blueprint, Response, g, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from ..access.vocabulary import Act, Kind
 from ..cases.services import get_case
-from ..casework import case_facts
+from ..casework import OS, SECRET, case_facts
 from ..domain.errors import InvalidValue
 from ..domain.labels import Caveat, Classification
 from ..mappa import exports
 from ..mappa import services as mappa
 from .forms_support import form_date
-from .permissions import SIGNED_IN, requires
+from .permissions import Permission, requires
 from .rendering import commit, render, rollback
 from .shell import ctx
 
@@ -88,12 +89,14 @@ def _uuid(value: str | None) -> uuid.UUID | None:
 
 # -- case overview ---------------------------------------------------------------------------------
 @bp.route("/cases/<case_id>/mappa")
-@requires("meeting/open:read")
+@requires(Permission.MEETING_READ)
 def case_page(case_id: str):  # type: ignore[no-untyped-def]
     c = ctx()
     case = get_case(c, case_id)
     meetings = mappa.meetings_for_case(c, case.id)
-    corridor = c.access.decide(c.session, c.subject, _facts(c, case, "decision"), "read").allowed
+    corridor = c.access.decide(
+        c.session, c.subject, _facts(c, case, Kind.DECISION), Act.READ
+    ).allowed
     decisions = mappa.decision_log(c, case.id) if corridor else []
     disclosures = mappa.disclosures_for_case(c, case.id) if corridor else []
     labels = [
@@ -111,19 +114,19 @@ def case_page(case_id: str):  # type: ignore[no-untyped-def]
         disclosures=disclosures,
         corridor=corridor,
         can_meet=c.access.decide(
-            c.session, c.subject, _facts(c, case, "meeting/open"), "write"
+            c.session, c.subject, _facts(c, case, Kind.MEETING_OPEN), Act.WRITE
         ).allowed,
     )
 
 
-def _facts(c, case, kind: str, label: str = "SECRET"):  # type: ignore[no-untyped-def]
-    label = "OFFICIAL-SENSITIVE" if kind.startswith("meeting/open") else label
+def _facts(c, case, kind: Kind, label: Classification = SECRET):  # type: ignore[no-untyped-def]
+    label = OS if kind is Kind.MEETING_OPEN else label
     return case_facts(c, case, kind, label)
 
 
 # -- meetings --------------------------------------------------------------------------------------
 @bp.route("/cases/<case_id>/mappa/meetings/new", methods=["GET", "POST"])
-@requires("meeting/open:write")
+@requires(Permission.MEETING_WRITE)
 def new_meeting(case_id: str):  # type: ignore[no-untyped-def]
     c = ctx()
     case = get_case(c, case_id)
@@ -160,7 +163,7 @@ def new_meeting(case_id: str):  # type: ignore[no-untyped-def]
             return redirect(url_for("mappa.meeting", meeting_id=meeting.id))
     people = mappa.people_of_case(c, case)
     closed_ok = c.access.decide(
-        c.session, c.subject, _facts(c, case, "meeting/closed"), "write"
+        c.session, c.subject, _facts(c, case, Kind.MEETING_CLOSED), Act.WRITE
     ).allowed
     commit()
     return render(
@@ -177,7 +180,7 @@ def new_meeting(case_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/mappa/meetings/<meeting_id>")
-@requires("meeting/open:read")
+@requires(Permission.MEETING_READ)
 def meeting(meeting_id: str):  # type: ignore[no-untyped-def]
     c = ctx()
     view = mappa.meeting_view(c, meeting_id)
@@ -194,7 +197,7 @@ def meeting(meeting_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/mappa/meetings/<meeting_id>/minutes.<fmt>")
-@requires("meeting:export")
+@requires(Permission.MEETING_EXPORT)
 def minutes(meeting_id: str, fmt: str):  # type: ignore[no-untyped-def]
     c = ctx()
     if fmt not in ("html", "csv"):
@@ -218,7 +221,7 @@ def minutes(meeting_id: str, fmt: str):  # type: ignore[no-untyped-def]
 
 # -- disclosures -----------------------------------------------------------------------------------
 @bp.route("/cases/<case_id>/mappa/disclosures/new", methods=["GET", "POST"])
-@requires("disclosure:write", "SECRET")
+@requires(Permission.DISCLOSURE_WRITE)
 def new_disclosure(case_id: str):  # type: ignore[no-untyped-def]
     c = ctx()
     case = get_case(c, case_id)
@@ -304,7 +307,7 @@ def _decision_data(form: MultiDict[str, str]) -> mappa.NewDecision:
 
 
 @bp.route("/cases/<case_id>/mappa/decisions/new", methods=["GET", "POST"])
-@requires("decision:write", "SECRET")
+@requires(Permission.DECISION_WRITE)
 def new_decision(case_id: str):  # type: ignore[no-untyped-def]
     c = ctx()
     case = get_case(c, case_id)
@@ -312,7 +315,7 @@ def new_decision(case_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/mappa/decisions/<decision_id>/correct", methods=["GET", "POST"])
-@requires("decision:write", "SECRET")
+@requires(Permission.DECISION_WRITE)
 def correct_decision(decision_id: str):  # type: ignore[no-untyped-def]
     c = ctx()
     old, _chain = mappa.decision_page(c, decision_id)
@@ -409,7 +412,7 @@ def _prefill(old) -> MultiDict[str, str]:  # type: ignore[no-untyped-def]
 
 
 @bp.route("/mappa/decisions/<decision_id>")
-@requires("decision:read", "SECRET")
+@requires(Permission.DECISION_READ_SECRET)
 def decision(decision_id: str):  # type: ignore[no-untyped-def]
     c = ctx()
     view, chain = mappa.decision_page(c, decision_id)
@@ -425,7 +428,7 @@ def decision(decision_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/cases/<case_id>/mappa/inspection.json")
-@requires("decision:export", "SECRET")
+@requires(Permission.DECISION_EXPORT)
 def inspection(case_id: str):  # type: ignore[no-untyped-def]
     c = ctx()
     data = exports.inspection_export(c, case_id)
@@ -441,7 +444,7 @@ def inspection(case_id: str):  # type: ignore[no-untyped-def]
 
 # -- actions ---------------------------------------------------------------------------------------
 @bp.route("/mappa/actions")
-@requires(SIGNED_IN)
+@requires(Permission.SIGNED_IN)
 def actions():  # type: ignore[no-untyped-def]
     c = ctx()
     mine = mappa.my_actions(c)
@@ -457,7 +460,7 @@ def actions():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/mappa/actions/<action_id>", methods=["GET", "POST"])
-@requires(SIGNED_IN)
+@requires(Permission.SIGNED_IN)
 def action(action_id: str):  # type: ignore[no-untyped-def]
     c = ctx()
     errors: list[dict[str, str]] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, url_for
 
 from ..access.facts import Facts, relation
+from ..access.vocabulary import Act, Kind
 from ..cases.models import Case
 from ..cases.services import case_ref, get_case
 from ..context import Ctx
@@ -14,7 +15,7 @@ from ..domain.errors import InvalidValue, NotPermitted
 from ..domain.labels import Classification
 from ..forms import FIELD_OF_KIND, CorrectionForm, RecordForm
 from ..records import services as records
-from .permissions import requires
+from .permissions import Permission, requires
 from .rendering import commit, render, rollback
 from .shell import ctx
 
@@ -66,7 +67,7 @@ def _typed_label(form: RecordForm) -> str | None:
 
 
 @bp.route("/cases/<case_id>/records/new", methods=["GET", "POST"])
-@requires("record:write")
+@requires(Permission.RECORD_WRITE)
 def new(case_id: str):  # type: ignore[no-untyped-def]
     c = ctx()
     case = get_case(c, case_id)
@@ -98,7 +99,7 @@ def new(case_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/records/<record_id>")
-@requires("case:read")
+@requires(Permission.CASE_READ)
 def record(record_id: str):  # type: ignore[no-untyped-def]
     c = ctx()
     view, history = records.record_page(c, record_id)
@@ -106,7 +107,10 @@ def record(record_id: str):  # type: ignore[no-untyped-def]
     assert case is not None
     rel = relation(c.subject, case_ref(case))
     can_see_viewers = c.access.decide(
-        c.session, c.subject, Facts.on("record_audit", view.classification, rel), "read"
+        c.session,
+        c.subject,
+        Facts.on(Kind.RECORD_AUDIT, Classification.parse(view.classification), rel),
+        Act.READ,
     ).allowed
     can_correct = view.superseded_by is None and view.classification in {
         x.marking for x in records.writable_labels(c, case, view.record_type.value)
@@ -124,7 +128,7 @@ def record(record_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/records/<record_id>/correct", methods=["GET", "POST"])
-@requires("record:write")
+@requires(Permission.RECORD_WRITE)
 def correct(record_id: str):  # type: ignore[no-untyped-def]
     c = ctx()
     view, _ = records.record_page(c, record_id)
@@ -168,7 +172,7 @@ def correct(record_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/records/<record_id>/seen")
-@requires("record_audit:read")
+@requires(Permission.RECORD_AUDIT_READ)
 def seen(record_id: str):  # type: ignore[no-untyped-def]
     c = ctx()
     viewings = records.who_has_seen(c, record_id)

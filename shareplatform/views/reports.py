@@ -13,12 +13,13 @@ from flask import Blueprint, Response, abort
 from markupsafe import Markup
 
 from ..audit.log import Event
+from ..domain.labels import Classification
 from ..reports import charts
 from ..reports.compliance import case_compliance
 from ..reports.dashboard import Dashboard, Figure, dashboard
 from ..reports.reviews import level3_reviews_due
 from ..reports.scope import scope_for
-from .permissions import SIGNED_IN, requires
+from .permissions import Permission, requires
 from .rendering import commit, render
 from .shell import ctx
 
@@ -33,7 +34,7 @@ def chart(figure: Figure) -> Markup:
 
 
 @bp.route("/reports")
-@requires("case:read")
+@requires(Permission.CASE_READ)
 def dashboard_page():  # type: ignore[no-untyped-def]
     board: Dashboard = dashboard(ctx())
     labels = [board.highest] + [
@@ -52,7 +53,7 @@ def dashboard_page():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/reports/figures/<key>.csv")
-@requires("case:read")
+@requires(Permission.CASE_READ)
 def figure_csv(key: str):  # type: ignore[no-untyped-def]
     board = dashboard(ctx())
     try:
@@ -63,7 +64,13 @@ def figure_csv(key: str):  # type: ignore[no-untyped-def]
     c.access.record(
         c.session,
         c.subject,
-        Event("reports.export", "statistics", "allow", figure.label, detail={"figure": key}),
+        Event(
+            action="reports.export",
+            object_type="statistics",
+            outcome="allow",
+            label=Classification.parse(figure.label),
+            detail={"figure": key},
+        ),
     )
     commit()
     out = io.StringIO()
@@ -86,7 +93,7 @@ def _safe(text: str) -> str:
 
 
 @bp.route("/reports/reviews")
-@requires("case:read")
+@requires(Permission.CASE_READ)
 def reviews():  # type: ignore[no-untyped-def]
     c = ctx()
     scope = scope_for(c)
@@ -95,10 +102,10 @@ def reviews():  # type: ignore[no-untyped-def]
         c.session,
         c.subject,
         Event(
-            "reports.reviews",
-            "statistics",
-            "allow",
-            "OFFICIAL-SENSITIVE",
+            action="reports.reviews",
+            object_type="statistics",
+            outcome="allow",
+            label=Classification.OFFICIAL_SENSITIVE,
             detail={"due": [r.reference for r in due]},
         ),
     )
@@ -114,7 +121,7 @@ def reviews():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/reports/cases/<case_id>/standards")
-@requires("case:read")
+@requires(Permission.CASE_READ)
 def case_standards(case_id: str):  # type: ignore[no-untyped-def]
     case, results = case_compliance(ctx(), case_id)
     commit()
@@ -122,6 +129,6 @@ def case_standards(case_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/reports/charts.css")
-@requires(SIGNED_IN)
+@requires(Permission.SIGNED_IN)
 def chart_css():  # type: ignore[no-untyped-def]
     return Response(charts.stylesheet(), mimetype="text/css")

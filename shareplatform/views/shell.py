@@ -26,10 +26,9 @@ from werkzeug.exceptions import HTTPException
 
 from ..accounts import auth
 from ..accounts.models import User
-from ..audit.log import Event
 from ..context import Ctx
-from ..domain.errors import NotPermitted
 from ..web import db_session, platform
+from ..web.authorise import authorise
 from .permissions import PRE_MFA, PUBLIC, SIGNED_IN, Permission, permission_of
 from .permissions import public as mark_public
 
@@ -174,37 +173,10 @@ def _authorise() -> ResponseReturnValue | None:
         return _to_sign_in()
     if not act.mfa_done:
         return redirect(url_for("auth.code"))
-    if permission.signed_in_only or permission is SIGNED_IN:
+    if permission.signed_in_only:
         return None
-    c = ctx()
-    if not c.access.can(c.session, c.subject, permission.kind, permission.action, permission.label):
-        from ..access.facts import Facts
-
-        facts = Facts(permission.kind, permission.label, team=True, panel=True, oversight=True)
-        decision = c.access.decide(c.session, c.subject, facts, permission.action)
-        c.access.record(
-            c.session,
-            c.subject,
-            Event(
-                "route.deny",
-                "route",
-                "deny",
-                permission.label,
-                request.endpoint,
-                reason=decision.explanation,
-            ),
-        )
-        raise NotPermitted(_explain_route(decision.explanation))
+    authorise(ctx(), permission, request.endpoint or "")
     return None
-
-
-def _explain_route(explanation: str) -> str:
-    text = explanation.removeprefix("denied: ").strip()
-    return (
-        (text[:1].upper() + text[1:] + ".")
-        if text
-        else "Your role does not give access to this page."
-    )
 
 
 def _to_sign_in() -> ResponseReturnValue:
@@ -258,28 +230,30 @@ def _config(name: str) -> object:
 
 
 # Service navigation: (text, endpoint, permission). Features add a line; shown only when permitted.
-NAV: list[tuple[str, str, str]] = [
-    ("Caseload", "cases.caseload", "case:read"),
-    ("Search", "cases.search", "case:read"),
-    ("My actions", "mappa.actions", "signed-in"),
-    ("Policy", "admin.policy", "policy:read"),
-    ("Users", "admin.users", "user:manage"),
-    ("Audit log", "admin.audit", "audit:read"),
-    ("Reports", "reports.dashboard_page", "case:read"),
-    ("Break-glass reviews", "break_glass.reviews", "break_glass_review:read"),
+NAV: list[tuple[str, str, Permission]] = [
+    ("Caseload", "cases.caseload", Permission.CASE_READ),
+    ("Search", "cases.search", Permission.CASE_READ),
+    ("My actions", "mappa.actions", Permission.SIGNED_IN),
+    ("Policy", "admin.policy", Permission.POLICY_READ),
+    ("Users", "admin.users", Permission.USER_MANAGE),
+    ("Audit log", "admin.audit", Permission.AUDIT_READ),
+    ("Reports", "reports.dashboard_page", Permission.CASE_READ),
+    ("Break-glass reviews", "break_glass.reviews", Permission.BREAK_GLASS_REVIEW),
 ]
 
 
 def nav_items() -> list[dict[str, object]]:
     if current_user() is None:
         return []
-    from .permissions import parse
-
     c = ctx()
     items = []
-    for text, endpoint, name in NAV:
-        p = parse(name)
-        if p.signed_in_only or c.access.can(c.session, c.subject, p.kind, p.action, p.label):
+    for text, endpoint, p in NAV:
+        need = p.need
+        if p.signed_in_only or (
+            need.kind is not None
+            and need.act is not None
+            and c.access.can(c.session, c.subject, need.kind, need.act, need.label)
+        ):
             items.append(
                 {"text": text, "href": url_for(endpoint), "current": request.endpoint == endpoint}
             )

@@ -16,7 +16,7 @@ from ..accounts import tokens as token_service
 from ..accounts.models import User
 from ..domain.errors import Conflict, InvalidValue
 from ..forms import ConfirmForm, choices
-from .permissions import SIGNED_IN, requires
+from .permissions import Permission, requires
 from .rendering import commit, render, rollback
 from .shell import ctx, current_user
 
@@ -93,7 +93,7 @@ def _field_error(form: TokenForm, kind: str, message: str) -> None:
 
 
 @bp.route("")
-@requires(SIGNED_IN)
+@requires(Permission.SIGNED_IN)
 def index():  # type: ignore[no-untyped-def]
     c = ctx()
     tokens = token_service.list_tokens(c.session, c.subject.user_id)
@@ -107,7 +107,7 @@ def index():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@requires(SIGNED_IN)
+@requires(Permission.SIGNED_IN)
 def new():  # type: ignore[no-untyped-def]
     c = ctx()
     form = TokenForm()
@@ -137,7 +137,7 @@ def new():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/<token_id>/revoke", methods=["POST"])
-@requires(SIGNED_IN)
+@requires(Permission.SIGNED_IN)
 def revoke(token_id: str):  # type: ignore[no-untyped-def]
     c = ctx()
     if not ConfirmForm().validate_on_submit():

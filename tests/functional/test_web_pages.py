@@ -32,11 +32,15 @@ def test_every_route_declares_a_permission(app) -> None:  # type: ignore[no-unty
     assert missing == []
 
 
-def test_an_unknown_permission_fails_at_import_time() -> None:
+def test_a_route_declares_a_typed_permission_not_a_string() -> None:
     import pytest
 
-    with pytest.raises(ValueError):
-        requires("case:reed")
+    from shareplatform.access.vocabulary import Permission
+
+    with pytest.raises(TypeError):
+        requires("case:reed")  # type: ignore[arg-type]
+    with pytest.raises(AttributeError):
+        Permission.CASE_REED  # type: ignore[attr-defined]  # noqa: B018
 
 
 def test_caseload_lists_my_cases_with_phase_level_and_next_date(client, seeded) -> None:  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ from shareplatform.audit import chain
 from shareplatform.audit.log import Event
 from shareplatform.audit.models import AuditCheckpoint, AuditEntry
 from shareplatform.audit.verify import verify
+from shareplatform.domain.labels import Classification
 
 N = 60  # with TestConfig's checkpoint every 50 entries: checkpoints at 1 and 51 (or so)
 
@@ -25,11 +26,11 @@ def _fill(platform, n: int = N) -> None:  # type: ignore[no-untyped-def]
                 session,
                 None,
                 Event(
-                    "test.event",
-                    "record",
-                    "done",
-                    "OFFICIAL",
-                    f"obj-{i}",
+                    action="test.event",
+                    object_type="record",
+                    outcome="done",
+                    label=Classification.OFFICIAL,
+                    object_id=f"obj-{i}",
                     detail={"i": i, "note": "x" * (i % 7)},
                 ),
             )
@@ -296,11 +297,11 @@ def test_concurrent_writers_keep_one_chain(platform) -> None:  # type: ignore[no
                         session,
                         None,
                         Event(
-                            "test.concurrent",
-                            "record",
-                            "done",
-                            "OFFICIAL",
-                            f"t{k}-{i}",
+                            action="test.concurrent",
+                            object_type="record",
+                            outcome="done",
+                            label=Classification.OFFICIAL,
+                            object_id=f"t{k}-{i}",
                             detail={"thread": k, "i": i},
                         ),
                     )
@@ -308,7 +309,13 @@ def test_concurrent_writers_keep_one_chain(platform) -> None:  # type: ignore[no
                         platform.access.record(
                             session,
                             None,
-                            Event("test.concurrent", "record", "done", "OFFICIAL", f"t{k}-{i}b"),
+                            Event(
+                                action="test.concurrent",
+                                object_type="record",
+                                outcome="done",
+                                label=Classification.OFFICIAL,
+                                object_id=f"t{k}-{i}b",
+                            ),
                         )
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)

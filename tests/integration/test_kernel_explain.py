@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from shareplatform.access.vocabulary import Act
 from shareplatform.records.models import Record
 from shareplatform.records.services import record_facts
 from tests.security.demo_support import case_by_ref, reading
@@ -24,7 +25,9 @@ def _explain(platform, username: str, ref: str, where, act: str = "read") -> str
             select(Record).where(Record.case_id == case.id, *where).order_by(Record.occurred_on)
         ).first()
         assert record is not None
-        decision = ctx.access.decide(ctx.session, ctx.subject, record_facts(ctx, case, record), act)
+        decision = ctx.access.decide(
+            ctx.session, ctx.subject, record_facts(ctx, case, record), Act(act)
+        )
         return decision.explanation
 
 

@@ -12,13 +12,16 @@ from sqlalchemy import select
 
 from shareplatform.access import policy_files, store
 from shareplatform.access.facts import Facts
+from shareplatform.access.vocabulary import Act, record_kind
 from shareplatform.accounts.models import User
 from shareplatform.accounts.services import NewUser, create_user
 from shareplatform.audit.log import Event
 from shareplatform.audit.models import AuditEntry
 from shareplatform.cases.models import Case
 from shareplatform.cases.services import add_member, add_nominal, open_case
+from shareplatform.domain.cases import RecordType
 from shareplatform.domain.errors import InvalidValue
+from shareplatform.domain.labels import Classification
 from shareplatform.platform import Platform
 from shareplatform.policy_admin import guardrails
 from shareplatform.policy_admin import services as pa
@@ -74,7 +77,15 @@ def _record(
         caveats=caveats,
     )
     platform.system_writer.seal(
-        session, rec, {"title": "t", "body": "b"}, Event("record.create", "record", "done", label)
+        session,
+        rec,
+        {"title": "t", "body": "b"},
+        Event(
+            action="record.create",
+            object_type="record",
+            outcome="done",
+            label=Classification.parse(label),
+        ),
     )
     session.flush()
     return str(rec.id)
@@ -147,8 +158,8 @@ def _pom_reads_secret(platform: Platform, data: Small) -> bool:
     try:
         with fresh.transaction() as session:
             ctx = ctx_for(fresh, session, "pom.sc")
-            facts = Facts("record/MINUTES", "SECRET", team=True)
-            return fresh.access.decide(session, ctx.subject, facts, "read").allowed
+            facts = Facts(record_kind(RecordType.MINUTES), Classification.SECRET, team=True)
+            return fresh.access.decide(session, ctx.subject, facts, Act.READ).allowed
     finally:
         fresh.db.dispose()
 

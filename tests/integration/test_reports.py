@@ -11,6 +11,7 @@ from shareplatform.audit.models import AuditEntry
 from shareplatform.cases.models import Case
 from shareplatform.cases.services import caseload, set_level
 from shareplatform.domain.errors import InvalidValue
+from shareplatform.domain.labels import Classification
 from shareplatform.mappa.services import Attendee, NewMeeting, record_meeting
 from shareplatform.records.services import NewRecord, post_record
 from shareplatform.reports.compliance import case_compliance
@@ -142,7 +143,7 @@ def test_dashboard_counts_only_what_the_viewer_may_see(seeded) -> None:  # type:
         hughes = dashboard(ctx_for(seeded, s, "honsu.hughes"))
         assert {c.label for c in hughes.figure("nsd_unit").cells} == {"North"}
         assert hughes.figure("category").total == 26
-        assert hughes.figure("secret").label == "SECRET"
+        assert hughes.figure("secret").label is Classification.SECRET
         assert len(hughes.workload) > 1
         assert dashboard(ctx_for(seeded, s, "com.expired")).figure("category").total == 0
         national = dashboard(ctx_for(seeded, s, "pct.palmer"))

@@ -19,6 +19,7 @@ from shareplatform.cases.models import Case, TeamMembership
 from shareplatform.cases.services import add_nominal, open_case
 from shareplatform.crypto.models import DataKey
 from shareplatform.db import utcnow
+from shareplatform.domain.labels import Classification
 from shareplatform.platform import Platform
 from shareplatform.records.models import Record, RecordAttendee
 
@@ -132,7 +133,13 @@ def records(
     ]
     plains: list[dict[str, str | None]] = [{"title": s.title, "body": s.body} for s in specs]
     keys = platform.system_writer.seal_bulk(
-        session, Record, rows, plains, Event("test.build", "record", "done", "SECRET")
+        session,
+        Record,
+        rows,
+        plains,
+        Event(
+            action="test.build", object_type="record", outcome="done", label=Classification.SECRET
+        ),
     )
     session.execute(insert(DataKey), keys)
     session.execute(insert(Record), rows)

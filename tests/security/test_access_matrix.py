@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from shareplatform.access.vocabulary import Act
 from shareplatform.cases.models import Case
 from shareplatform.domain.errors import NotFound, NotPermitted
 from shareplatform.records.models import Record
@@ -184,7 +185,7 @@ def test_read_matrix(world: World) -> None:
                     want_read, want_mark = oracle.may_read(who, what), oracle.sees_marker(who, what)
                     row = session.get(Record, rec.id)
                     decided = ctx.access.decide(
-                        session, ctx.subject, record_facts(ctx, case, row), "read"
+                        session, ctx.subject, record_facts(ctx, case, row), Act.READ
                     ).allowed
                     got_read, got_mark = rec.id in shown, rec.occurred_on in marked
                     checks += 1

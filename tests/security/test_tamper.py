@@ -14,6 +14,7 @@ from sqlalchemy import LargeBinary, Uuid, bindparam, text
 from shareplatform.cases.models import Case
 from shareplatform.crypto.envelope import IntegrityError
 from shareplatform.crypto.models import DataKey
+from shareplatform.domain.labels import Classification
 from shareplatform.records.models import Record
 from shareplatform.records.services import record_facts, record_page, timeline
 from tests.factories import ctx_for
@@ -54,7 +55,13 @@ def read_via_kernel(platform, username: str, record_id: uuid.UUID) -> dict:  # t
             ctx.subject,
             record,
             record_facts(ctx, case, record),
-            Event("record.read", "record", "allow", record.classification, str(record.id)),
+            Event(
+                action="record.read",
+                object_type="record",
+                outcome="allow",
+                label=Classification.parse(record.classification),
+                object_id=str(record.id),
+            ),
         )
 
 

@@ -8,6 +8,9 @@ import pytest
 from shareplatform.access.enforcer import PolicyEngine, Verdict
 from shareplatform.access.facts import Facts, SubjectFacts
 from shareplatform.access.policy_files import Rule
+from shareplatform.access.vocabulary import Kind, record_kind
+from shareplatform.domain.cases import RecordType
+from shareplatform.domain.labels import Classification
 
 S, OS, OFF = "SECRET", "OFFICIAL-SENSITIVE", "OFFICIAL"
 TEAM, PANEL, OVERSIGHT = {"team": True}, {"panel": True}, {"oversight": True}
@@ -97,7 +100,7 @@ def test_shipped_policy_decisions(
     act: str,
     allowed: bool,
 ) -> None:
-    sub, obj = SubjectFacts(role, clearance), Facts(kind, label, **rel)
+    sub, obj = SubjectFacts(role, clearance), Facts(kind, Classification.parse(label), **rel)
     verdict = shipped_engine.decide(sub, obj, act)
     assert verdict.allowed is allowed
     assert shipped_engine.raw_enforce(sub, obj, act) is allowed  # the uncached path agrees
@@ -108,17 +111,23 @@ def test_shipped_policy_decisions(
 def test_denial_names_the_deciding_deny_line(shipped_engine: PolicyEngine) -> None:
     keyworker = SubjectFacts("KEYWORKER", OS)
     verdict = shipped_engine.decide(
-        keyworker, Facts("record/ASSESSMENT_ERG", OS, team=True), "read"
+        keyworker,
+        Facts(record_kind(RecordType.ASSESSMENT_ERG), Classification.parse(OS), team=True),
+        "read",
     )
     assert verdict == Verdict(
         False, ("KEYWORKER", "record/ASSESSMENT_*", "read", "*", "any", "deny")
     )
-    com = shipped_engine.decide(SubjectFacts("COM", S), Facts(NOTE, S, team=True), "read")
+    com = shipped_engine.decide(
+        SubjectFacts("COM", S), Facts(NOTE, Classification.parse(S), team=True), "read"
+    )
     assert com.rule == ("frontline", "*", "read", "SECRET", "any", "deny")
 
 
 def test_denial_without_any_matching_line_names_none(shipped_engine: PolicyEngine) -> None:
-    verdict = shipped_engine.decide(SubjectFacts("HONSU", S), Facts(NOTE, S), "read")
+    verdict = shipped_engine.decide(
+        SubjectFacts("HONSU", S), Facts(NOTE, Classification.parse(S)), "read"
+    )
     assert verdict == Verdict(False, ())
 
 
@@ -131,12 +140,12 @@ def test_role_groups_follow_the_group_lines(shipped_engine: PolicyEngine) -> Non
 
 def test_decisions_are_cached() -> None:
     engine = PolicyEngine([Rule("p", ("COM", "case", "read", "*", "team", "allow"))], version=7)
-    sub, obj = SubjectFacts("COM", OS), Facts("case", OFF, team=True)
+    sub, obj = SubjectFacts("COM", OS), Facts(Kind.CASE, Classification.parse(OFF), team=True)
     before = engine.evaluations
     first = engine.decide(sub, obj, "read")
     assert engine.decide(sub, obj, "read") is first
     assert engine.evaluations == before + 1
-    engine.decide(sub, Facts("case", OFF), "read")
+    engine.decide(sub, Facts(Kind.CASE, Classification.parse(OFF)), "read")
     assert engine.evaluations == before + 2
     assert engine.version == 7
 
@@ -150,13 +159,17 @@ def _engine(*rules: Rule) -> PolicyEngine:
 
 
 def test_deny_wins_over_allow() -> None:
-    sub, obj = SubjectFacts("COM", OS), Facts("case", OFF, team=True)
+    sub, obj = SubjectFacts("COM", OS), Facts(Kind.CASE, Classification.parse(OFF), team=True)
     assert _engine(ALLOW_TEAM).decide(sub, obj, "read").allowed
     deny = Rule("p", ("COM", "case", "read", OFF, "any", "deny"))
     verdict = _engine(ALLOW_TEAM, deny).decide(sub, obj, "read")
     assert verdict == Verdict(False, deny.values)
     assert _engine(deny, ALLOW_TEAM).decide(sub, obj, "read").allowed is False  # order is moot
-    assert _engine(ALLOW_TEAM, deny).decide(sub, Facts("case", OS, team=True), "read").allowed
+    assert (
+        _engine(ALLOW_TEAM, deny)
+        .decide(sub, Facts(Kind.CASE, Classification.parse(OS), team=True), "read")
+        .allowed
+    )
 
 
 def test_deny_through_a_group_wins() -> None:
@@ -167,33 +180,53 @@ def test_deny_through_a_group_wins() -> None:
     )
     assert (
         not _engine(*rules)
-        .decide(SubjectFacts("COM", OS), Facts("case", OFF, team=True), "read")
+        .decide(
+            SubjectFacts("COM", OS), Facts(Kind.CASE, Classification.parse(OFF), team=True), "read"
+        )
         .allowed
     )
 
 
 def test_unknown_condition_fails_closed() -> None:
-    sub, obj = SubjectFacts("COM", OS), Facts("case", OFF, team=True)
+    sub, obj = SubjectFacts("COM", OS), Facts(Kind.CASE, Classification.parse(OFF), team=True)
     engine = _engine(Rule("p", ("COM", "case", "read", "*", "no_such_condition", "allow")))
     assert engine.decide(sub, obj, "read").allowed is False
-    everything = Facts("case", OFF, team=True, panel=True, oversight=True, owner=True, author=True)
+    everything = Facts(
+        Kind.CASE,
+        Classification.parse(OFF),
+        team=True,
+        panel=True,
+        oversight=True,
+        owner=True,
+        author=True,
+    )
     assert engine.decide(sub, everything, "read").allowed is False
 
 
 def test_wildcards_in_kind_action_and_label() -> None:
     engine = _engine(Rule("p", ("COM", "record/ASSESSMENT_*", "*", "*", "any", "allow")))
     sub = SubjectFacts("COM", OS)
-    assert engine.decide(sub, Facts("record/ASSESSMENT_ERG", OS), "write").allowed
-    assert engine.decide(sub, Facts("record/ASSESSMENT_PGF", OFF), "read").allowed
-    assert not engine.decide(sub, Facts("record/CONTACT_OFFICE", OFF), "read").allowed
+    assert engine.decide(
+        sub, Facts(record_kind(RecordType.ASSESSMENT_ERG), Classification.parse(OS)), "write"
+    ).allowed
+    assert engine.decide(
+        sub, Facts(record_kind(RecordType.ASSESSMENT_PGF), Classification.parse(OFF)), "read"
+    ).allowed
     assert not engine.decide(
-        SubjectFacts("POM", OS), Facts("record/ASSESSMENT_ERG", OFF), "read"
+        sub, Facts(record_kind(RecordType.CONTACT_OFFICE), Classification.parse(OFF)), "read"
+    ).allowed
+    assert not engine.decide(
+        SubjectFacts("POM", OS),
+        Facts(record_kind(RecordType.ASSESSMENT_ERG), Classification.parse(OFF)),
+        "read",
     ).allowed
 
 
 def test_nothing_is_allowed_by_default() -> None:
     engine = _engine(Rule("p", ("AUDITOR", "audit", "read", "*", "any", "allow")))
     assert not engine.decide(
-        SubjectFacts("HONSU", S), Facts("case", OFF, team=True), "read"
+        SubjectFacts("HONSU", S), Facts(Kind.CASE, Classification.parse(OFF), team=True), "read"
     ).allowed
-    assert engine.decide(SubjectFacts("AUDITOR", OFF), Facts("audit", OFF), "read").allowed
+    assert engine.decide(
+        SubjectFacts("AUDITOR", OFF), Facts(Kind.AUDIT, Classification.parse(OFF)), "read"
+    ).allowed

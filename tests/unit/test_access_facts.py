@@ -18,7 +18,9 @@ from shareplatform.access.facts import (
     cond,
     relation,
 )
+from shareplatform.access.vocabulary import Kind, record_kind
 from shareplatform.domain.agencies import Role
+from shareplatform.domain.cases import RecordType
 from shareplatform.domain.errors import InvalidValue
 from shareplatform.domain.labels import Classification
 from shareplatform.domain.vetting import Vetting
@@ -55,7 +57,7 @@ def test_relation_of_a_team_member() -> None:
     rel = relation(subject(Role.COM, team_cases=frozenset({CASE})), case())
     assert rel == Relation(case_id=CASE, team=True)
     assert rel.need_to_know
-    facts = Facts.on("case", "OFFICIAL", rel, author=True)
+    facts = Facts.on(Kind.CASE, Classification.OFFICIAL, rel, author=True)
     assert (facts.team, facts.panel, facts.author, facts.case_id) == (True, False, True, CASE)
     assert facts.relation == rel
 
@@ -72,7 +74,7 @@ def test_no_relation_gives_no_need_to_know() -> None:
     rel = relation(subject(Role.COM), case())
     assert rel == Relation(case_id=CASE)
     assert not rel.need_to_know
-    assert Facts.on("case", "OFFICIAL") == Facts("case", "OFFICIAL")
+    assert Facts.on(Kind.CASE, Classification.OFFICIAL) == Facts(Kind.CASE, Classification.OFFICIAL)
 
 
 @pytest.mark.parametrize(
@@ -120,7 +122,9 @@ def test_subject_in_corridor_follows_role() -> None:
 )
 def test_clearance_dominates(clearance: str, label: str, expected: bool) -> None:
     assert clearance_dominates(clearance, label) is expected
-    uncleared = cond("uncleared", SubjectFacts("COM", clearance), Facts("case", label))
+    uncleared = cond(
+        "uncleared", SubjectFacts("COM", clearance), Facts(Kind.CASE, Classification.parse(label))
+    )
     assert uncleared is (not expected)
 
 
@@ -147,16 +151,22 @@ SATISFIED_BY = {
 @pytest.mark.parametrize("name", sorted(SATISFIED_BY))
 @pytest.mark.parametrize("flag", [None, *FLAGS])
 def test_each_condition_against_each_single_fact(name: str, flag: str | None) -> None:
-    obj = Facts("record/CONTACT_OFFICE", "OFFICIAL", **({flag: True} if flag else {}))
+    obj = Facts(
+        record_kind(RecordType.CONTACT_OFFICE),
+        Classification.OFFICIAL,
+        **({flag: True} if flag else {}),
+    )
     assert cond(name, SubjectFacts("COM", "SECRET"), obj) is (flag in SATISFIED_BY[name])
 
 
 def test_break_glass_condition_is_only_for_people_without_need_to_know() -> None:
     sub = SubjectFacts("COM", "OFFICIAL-SENSITIVE")
-    assert cond("break_glass", sub, Facts("case", "OFFICIAL", break_glass=True))
+    assert cond("break_glass", sub, Facts(Kind.CASE, Classification.OFFICIAL, break_glass=True))
     for flag in ("team", "panel", "oversight"):
         assert not cond(
-            "break_glass", sub, Facts("case", "OFFICIAL", break_glass=True, **{flag: True})
+            "break_glass",
+            sub,
+            Facts(Kind.CASE, Classification.OFFICIAL, break_glass=True, **{flag: True}),
         )
 
 
@@ -166,13 +176,13 @@ def test_conditions_are_exactly_those_tested() -> None:
 
 @pytest.mark.parametrize("name", ["", "unknown", "TEAM", "need-to-know", "any "])
 def test_unknown_condition_never_matches(name: str) -> None:
-    everything = Facts("case", "OFFICIAL", **{f: True for f in FLAGS})
+    everything = Facts(Kind.CASE, Classification.OFFICIAL, **{f: True for f in FLAGS})
     assert cond(name, SubjectFacts("HONSU", "SECRET"), everything) is False
 
 
 def test_case_id_is_not_part_of_a_decision() -> None:
-    a = Facts("case", "OFFICIAL", team=True, case_id=CASE)
-    b = Facts("case", "OFFICIAL", team=True, case_id=OTHER)
+    a = Facts(Kind.CASE, Classification.OFFICIAL, team=True, case_id=CASE)
+    b = Facts(Kind.CASE, Classification.OFFICIAL, team=True, case_id=OTHER)
     assert a == b and hash(a) == hash(b)
-    assert a != Facts("case", "OFFICIAL", team=False, case_id=CASE)
+    assert a != Facts(Kind.CASE, Classification.OFFICIAL, team=False, case_id=CASE)
     assert SubjectFacts("COM", "SECRET") == SubjectFacts("COM", "SECRET")

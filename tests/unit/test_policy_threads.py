@@ -9,6 +9,7 @@ import threading
 from shareplatform.access import policy_files
 from shareplatform.access.enforcer import PolicyEngine
 from shareplatform.access.facts import Facts, SubjectFacts
+from shareplatform.domain.labels import Classification
 
 THREADS = 4
 CALLS = 3000  # per thread: 12,000 uncached evaluations in all
@@ -18,7 +19,7 @@ def _requests() -> list[tuple[SubjectFacts, Facts, str]]:
     roles = ("POM", "KEYWORKER", "COM", "HONSU", "LRO", "MAPPA_ADMIN", "AUDITOR", "POLICY_ADMIN")
     clearances = ("", "OFFICIAL-SENSITIVE", "SECRET")
     kinds = ("record/CONTACT_OFFICE", "record/ASSESSMENT_ERG", "case", "policy", "audit")
-    labels = ("OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET")
+    labels = tuple(Classification)
     rels = (
         dict(team=True),
         dict(panel=True),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g
 
-from .platform import Platform
+from ..platform import Platform
 
 
 def platform() -> Platform:
@@ -38,7 +38,7 @@ def init_app(app: Flask) -> None:
 
 
 def _register_views(app: Flask) -> None:
-    from .views import init_app as init_views
+    from ..views import init_app as init_views
 
     init_views(app)
 
