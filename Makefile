@@ -28,7 +28,7 @@ export npm_config_update_notifier := false
 
 help:
 	@echo "make run          set up and serve the app on http://127.0.0.1:5000"
-	@echo "make test         set up (incl. Debian packages) and run the tests; PYTEST_ARGS=..."
+	@echo "make test         set up (incl. Debian packages), lint, and run the tests; PYTEST_ARGS=..."
 	@echo "make lint         ruff check, ruff format --check, mypy"
 	@echo "make bench        benchmarks (bench-quick: a short run)"
 	@echo "make venv | assets | system-deps | clean | distclean"
@@ -73,8 +73,9 @@ run: venv assets
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 # ---- Checks ------------------------------------------------------------------------------------
-# The REQUIRE_* variables make the fixtures fail (not skip) if PostgreSQL or Chromium is missing.
-test: venv assets system-deps
+# Lint first (a minute at most), then the suite. The REQUIRE_* variables make the fixtures fail
+# (not skip) if PostgreSQL or Chromium is missing.
+test: venv assets system-deps lint
 	SHAREPLATFORM_REQUIRE_POSTGRES=1 SHAREPLATFORM_REQUIRE_BROWSER=1 \
 	    $(BIN)/python -m pytest $(PYTEST_ARGS)
 

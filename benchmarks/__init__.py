@@ -79,7 +79,7 @@ def run(root: Path, sizes: Sizes, only: list[str], seed: int) -> list[Result]:
 
     def large() -> E.Env:
         if "large" not in envs:
-            _say(f"building the large database ({sizes.large_records:,} records, `demo generate`)")
+            _say(f"building the large database ({sizes.large_records:,} records, generated)")
             envs["large"] = E.build(
                 root / "large",
                 "large",
@@ -126,7 +126,7 @@ def _generation(env) -> list[Result]:  # type: ignore[no-untyped-def]
     return [
         Result(
             "generate",
-            f"`demo generate` {nominals:,} nominals / {records:,} records",
+            f"benchmarks/generate.py {nominals:,} nominals / {records:,} records",
             seconds,
             "s",
             note=f"{records / seconds:,.0f} records/s through the real sealing path; CLI said: "

@@ -1,8 +1,9 @@
 """Dashboard latency through the access layer against a plain SQL aggregate of the same figures.
 
 `python -m benchmarks.dashboard [--quick]` (or `python -m benchmarks --only dashboard`).
-Data: the demo users plus `demo.generate` cases and records; generated cases carry no release date,
-so the benchmark gives community cases one (deterministic) so the standards have work to do.
+Data: the demo users plus benchmarks/generate.py cases and records; generated cases carry no
+release date, so the benchmark gives community cases one (deterministic) so the standards have
+work to do.
 Both sides run in the same process, interleaved; the plain side computes the same headcounts and
 standards figures with no access clauses. The query plans of the main queries are printed.
 """
@@ -33,8 +34,8 @@ SIZES = {"quick": (1_500, 30_000, 5), "full": (20_000, 400_000, 7)}  # nominals,
 
 
 def build(root: Path, nominals: int, records: int, seed: int) -> Env:
-    from shareplatform.demo import generate
-    from shareplatform.demo import seed as demo_seed
+    from benchmarks.generate import generate
+    from shareplatform.demo.seed import seed as demo_seed
 
     root.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{root / 'db.sqlite'}"

@@ -61,7 +61,7 @@ class Env:
     platform: Platform
     case_id: uuid.UUID
     total_records: int
-    generated: tuple[int, int] = (0, 0)  # (nominals, records) made by `demo generate`
+    generated: tuple[int, int] = (0, 0)  # (nominals, records) made by benchmarks/generate.py
     generate_seconds: float | None = None
     generate_output: str = ""
 
@@ -97,15 +97,11 @@ def new_platform(url: str, keys_dir: Path) -> Platform:
 def generate_cli(
     url: str, keys_dir: Path, nominals: int, records: int, seed: int
 ) -> tuple[float, str]:
-    """Run the real command, `flask --app wsgi demo generate`, and time it (wall clock)."""
+    """Run the generator as a command, `python -m benchmarks.generate`, and time it (wall clock)."""
     cmd = [
         sys.executable,
         "-m",
-        "flask",
-        "--app",
-        "wsgi",
-        "demo",
-        "generate",
+        "benchmarks.generate",
         "--nominals",
         str(nominals),
         "--records",
@@ -119,7 +115,7 @@ def generate_cli(
     )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
-        raise RuntimeError(f"demo generate failed:\n{proc.stdout}\n{proc.stderr}")
+        raise RuntimeError(f"benchmarks.generate failed:\n{proc.stdout}\n{proc.stderr}")
     return elapsed, proc.stdout.strip()
 
 
@@ -134,7 +130,7 @@ def build(
     case_records: int = 200,
 ) -> Env:
     """A complete environment: platform, demo users, bulk data (via the CLI), bench case."""
-    from shareplatform.demo import seed as demo_seed
+    from shareplatform.demo.seed import seed as demo_seed
 
     root.mkdir(parents=True, exist_ok=True)
     url = url or f"sqlite:///{root / 'db.sqlite'}"

@@ -11,10 +11,10 @@ from datetime import date, timedelta
 import pyotp
 from sqlalchemy import delete, insert, select
 
+from benchmarks.import_throughput import measure as import_measure
 from shareplatform import create_app
 from shareplatform.accounts.models import User
 from shareplatform.accounts.tokens import create_token
-from shareplatform.importer.throughput import measure as import_measure
 
 from .core import Result, interleaved, median
 from .env import CORRIDOR_USER, DEMO_PASSWORD, DEMO_TOTP, Env, config_for

@@ -24,6 +24,6 @@ def create_app(config: Config | Mapping[str, object] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(config.as_flask())
     app.extensions["shareplatform"] = Platform(config)
-    web.init_app(app)
-    cli.init_app(app)
+    cli.init_app(app)  # the platform's own commands, which features may extend
+    web.init_app(app)  # the web layer, then every feature
     return app

@@ -1,38 +1,23 @@
-"""Imports every model so that the metadata is complete (migrations, tests)."""
+"""Every model, so that the metadata is complete (migrations, tests): the `models` module of each
+package, found rather than listed."""
 
-from .access.models import PolicyRule, PolicyState
-from .accounts.models import LoginThrottle, User, UserSession
-from .accounts.tokens import ApiToken  # noqa: F401,E402  (API tokens)
-from .audit.models import AuditCheckpoint, AuditEntry, AuditHead
-from .break_glass.models import BreakGlass
-from .cases.models import Case, MappaLevelChange, Nominal, NominalIndex, TeamMembership
-from .crypto.models import DataKey, KekVersion
-from .db import Base, InstanceMeta
-from .importer.models import ImportRef  # noqa: F401,E402  (importer source references)
-from .mappa.models import MappaDecision  # noqa: F401  (registers the MAPPA decision-log tables)
-from .records.models import Record, RecordAttendee
+from __future__ import annotations
 
-__all__ = [
-    "AuditCheckpoint",
-    "AuditEntry",
-    "AuditHead",
-    "Base",
-    "BreakGlass",
-    "Case",
-    "DataKey",
-    "InstanceMeta",
-    "KekVersion",
-    "LoginThrottle",
-    "MappaLevelChange",
-    "Nominal",
-    "NominalIndex",
-    "PolicyRule",
-    "PolicyState",
-    "Record",
-    "RecordAttendee",
-    "TeamMembership",
-    "User",
-    "UserSession",
-]
-from .lifecycle.models import RiskPlan  # noqa: F401,E402  (case lifecycle, checklists, plans, sharing)
-from .policy_admin.models import ChangeLine, ChangeSet, PolicyVersion  # noqa: F401,E402  (policy versions)
+import importlib
+import importlib.util
+import pkgutil
+
+from . import db
+from .db import Base
+
+
+def load_all() -> None:
+    package = importlib.import_module("shareplatform")
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.ispkg and importlib.util.find_spec(f"shareplatform.{info.name}.models"):
+            importlib.import_module(f"shareplatform.{info.name}.models")
+
+
+load_all()
+
+__all__ = ["Base", "db"]

@@ -46,6 +46,25 @@ def platform(db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     p.db.dispose()
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def module_platform(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[object]:
+    """A fresh platform (default policy, no data) shared by one module, on each backend: for
+    modules that build their data once and then only read it."""
+    root: Path = tmp_path_factory.mktemp("modplat")
+    if request.param == "sqlite":
+        url = f"sqlite:///{root / 'db.sqlite'}"
+    else:
+        server = request.getfixturevalue("pg_server")
+        if server is None:
+            pytest.skip("PostgreSQL not available here")
+        url = server.create_database(f"m_{uuid.uuid4().hex[:12]}")
+    p = fresh_platform(url, root / "keys")
+    yield p
+    p.db.dispose()
+
+
 @pytest.fixture(scope="session")
 def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> SeededCopy:
     """The demo data set, seeded once per test session on SQLite."""
@@ -56,12 +75,12 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> SeededCopy:
 
 
 @pytest.fixture
-def seeded(seeded_template: SeededCopy):  # type: ignore[no-untyped-def]
+def seeded(seeded_template: SeededCopy, tmp_path: Path):  # type: ignore[no-untyped-def]
     """A private copy of the demo data set (SQLite) for a test that may write."""
     from shareplatform.platform import Platform
     from tests.factories import make_config
 
-    url, keys = seeded_template.copy()
+    url, keys = seeded_template.copy(tmp_path / "seeded")
     p = Platform(make_config(url, keys))
     p.bind()
     yield p

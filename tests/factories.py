@@ -6,7 +6,6 @@ Real migrations, real keys in temp folders, real crypto.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -41,7 +40,7 @@ def fresh_platform(db_url: str, keys_dir: Path, *, policy: bool = True) -> Platf
 
 
 def seeded_platform(db_url: str, keys_dir: Path) -> Platform:
-    from shareplatform.demo import seed
+    from shareplatform.demo.seed import seed
 
     platform = fresh_platform(db_url, keys_dir)
     seed(platform, password=DEMO_PASSWORD, totp_secret=DEMO_TOTP)
@@ -77,8 +76,9 @@ class SeededCopy:
     db_file: Path
     keys_dir: Path
 
-    def copy(self) -> tuple[str, Path]:
-        target = Path(tempfile.mkdtemp(prefix="sp-copy-"))
+    def copy(self, target: Path) -> tuple[str, Path]:
+        """Into `target` (a test's own tmp_path, which pytest cleans up)."""
+        target.mkdir(parents=True, exist_ok=True)
         shutil.copy(self.db_file, target / "db.sqlite")
         shutil.copytree(self.keys_dir, target / "keys")
         return f"sqlite:///{target / 'db.sqlite'}", target / "keys"

@@ -14,52 +14,16 @@ from pathlib import Path
 from ..domain.agencies import Role
 from ..domain.labels import Classification
 from .facts import CONDITIONS
+from .vocabulary import Act, Kind
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
 MODEL_PATH = POLICY_DIR / "model.conf"
 POLICY_PATH = POLICY_DIR / "policy.csv"
 
 GROUPS = ("frontline", "corridor", "specialist", "platform", "practitioner")
-ACTIONS = (
-    "read",
-    "write",
-    "notice",
-    "edit",
-    "manage",
-    "verify",
-    "break_glass",
-    "record",
-    "approve",
-    "export",
-    "*",
-)
-KINDS = (
-    "*",
-    "record/*",
-    "case",
-    "nominal",
-    "team",
-    "audit",
-    "policy",
-    "user",
-    "record_audit",
-    "break_glass_review",
-    "meeting",
-    "meeting/open",
-    "meeting/closed",
-    "disclosure",
-    "decision",
-    "action",
-    "breakout",
-    "dashboard",
-    "mappa_level",
-    "action_status",
-    "lifecycle",
-    "checklist",
-    "plan",
-    "assessment_share",  # case lifecycle (issue 9, part 1)
-    "statistics",  # management information (issue 9, part 2)
-)
+# The vocabulary of policy lines is the typed vocabulary the code uses (access/vocabulary.py).
+ACTIONS = (*(a.value for a in Act), "*")
+KINDS = ("*", "record/*", *(k.value for k in Kind))
 
 
 class PolicyFileError(ValueError):

@@ -54,11 +54,11 @@ class RuleListAdapter(Adapter):
     def __init__(self, rules: list[Rule]) -> None:
         self.rules = rules
 
-    def load_policy(self, model) -> None:  # type: ignore[no-untyped-def]
+    def load_policy(self, model) -> None:
         for rule in self.rules:
             model.add_policy(rule.ptype, rule.ptype, list(rule.values))
 
-    def save_policy(self, model) -> bool:  # type: ignore[no-untyped-def]
+    def save_policy(self, model) -> bool:
         raise NotImplementedError(
             "the policy is saved through replace_rules, never by the enforcer"
         )

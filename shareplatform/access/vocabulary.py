@@ -125,7 +125,7 @@ class Permission(enum.Enum):
 
     @property
     def need(self) -> Need:
-        return self.value  # type: ignore[no-any-return]
+        return self.value
 
     @property
     def is_public(self) -> bool:

@@ -14,20 +14,20 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from ..access.kernel import AccessLayer
 from ..audit.log import Event
-from ..db import Base, new_id, utcnow
+from ..db import utcnow
 from ..domain.errors import Conflict, InvalidValue, NotFound
 from ..domain.labels import Classification
-from .models import User
+from .models import TOKEN_NAME_MAX, ApiToken, User
 
 PREFIX = "spt_"  # lets secret scanners recognise a leaked token
 MAX_DAYS = 365
 DEFAULT_DAYS = 90
-MAX_NAME = 80
+MAX_NAME = TOKEN_NAME_MAX
 
 
 class Scope(enum.StrEnum):
@@ -41,28 +41,6 @@ class Scope(enum.StrEnum):
             if member.value == text:
                 return member
         raise InvalidValue("scope", value, [s.value for s in cls])
-
-
-class ApiToken(Base):
-    __tablename__ = "api_tokens"
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
-    name: Mapped[str] = mapped_column(String(MAX_NAME))
-    scope: Mapped[str] = mapped_column(String(16))
-    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
-    hint: Mapped[str] = mapped_column(String(16))  # first characters, to tell tokens apart
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
-    revoked_at: Mapped[datetime | None]
-    last_used_at: Mapped[datetime | None]
-    # rate limiting, shared by every worker process (one row per token)
-    window_start: Mapped[datetime | None]
-    window_count: Mapped[int] = mapped_column(Integer, default=0)
-
-    __table_args__ = (Index("ix_api_tokens_user_name", "user_id", "name"),)
-
-    def active(self, now: datetime) -> bool:
-        return self.revoked_at is None and self.expires_at > now
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,7 @@ def _case_id(session: Session, case: str) -> str:
         return str(found)
 
 
-def _query(ctx: Ctx, f: Filters, readable: list[str]):  # type: ignore[no-untyped-def]
+def _query(ctx: Ctx, f: Filters, readable: list[str]):
     if f.outcome and f.outcome not in OUTCOMES:
         raise InvalidValue("outcome", f.outcome, list(OUTCOMES))
     if f.label:

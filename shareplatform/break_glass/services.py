@@ -40,7 +40,7 @@ class PendingReview:
     expires_at: datetime
 
 
-def _case(ctx: Ctx, case_id: uuid.UUID | str):  # type: ignore[no-untyped-def]
+def _case(ctx: Ctx, case_id: uuid.UUID | str):
     try:
         cid = case_id if isinstance(case_id, uuid.UUID) else uuid.UUID(str(case_id))
     except ValueError:

@@ -302,7 +302,7 @@ def import_level(
 
 
 # -- reading ------------------------------------------------------------------------------------
-def visible_case_ids_clause(ctx: Ctx):  # type: ignore[no-untyped-def]
+def visible_case_ids_clause(ctx: Ctx):
     """Cases the subject has any relation to: team, panel, oversight unit or break-glass."""
     s = ctx.subject
     terms: list[ColumnElement[bool]] = [
@@ -381,7 +381,7 @@ def caseload(ctx: Ctx) -> list[CaseSummary]:
         ctx.session,
         s,
         list(nominals.values()),
-        lambda n: _nominal_facts(ctx, by_nominal[n.id][0]),  # type: ignore[attr-defined]
+        lambda n: _nominal_facts(ctx, by_nominal[n.id][0]),
         Event(
             action="caseload.view",
             object_type="nominal",
@@ -389,7 +389,7 @@ def caseload(ctx: Ctx) -> list[CaseSummary]:
             label=Classification.OFFICIAL_SENSITIVE,
         ),
     )
-    names = {row.id: nominal_details(row, plain).full_name for row, plain in opened.rows}  # type: ignore[attr-defined, arg-type]
+    names = {row.id: nominal_details(row, plain).full_name for row, plain in opened.rows}  # type: ignore[arg-type]
     out = []
     seen = set()
     for case, nominal, capacity in rows:
@@ -446,7 +446,7 @@ def search_nominals(ctx: Ctx, query: str) -> list[tuple[CaseSummary, NominalDeta
         ctx.session,
         ctx.subject,
         [n for _, n in rows],
-        lambda n: _nominal_facts(ctx, cases[n.id]),  # type: ignore[attr-defined]
+        lambda n: _nominal_facts(ctx, cases[n.id]),
         Event(
             action="nominal.search",
             object_type="nominal",
@@ -457,7 +457,7 @@ def search_nominals(ctx: Ctx, query: str) -> list[tuple[CaseSummary, NominalDeta
     )
     out = []
     for row, plain in opened.rows:
-        case = cases[row.id]  # type: ignore[attr-defined]
+        case = cases[row.id]
         details = nominal_details(row, plain)  # type: ignore[arg-type]
         out.append(
             (
@@ -583,7 +583,7 @@ def level_history(ctx: Ctx, case: Case) -> list[LevelChange]:
         ctx.session,
         ctx.subject,
         [c for c, _ in rows],
-        lambda c: _case_facts(ctx, case, Kind.TEAM, Classification.parse(c.classification)),  # type: ignore[attr-defined]
+        lambda c: _case_facts(ctx, case, Kind.TEAM, Classification.parse(c.classification)),
         Event(
             action="mappa.history",
             object_type="case",

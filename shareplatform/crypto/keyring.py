@@ -61,61 +61,75 @@ def check_level(level: str) -> str:
 def bind(session: Session, provider: KeyProvider, allow_create: bool = True) -> None:
     """Check the provider's keys against what the database records; create them only when fresh."""
     where = getattr(provider, "root", provider.name)
-    recorded = session.scalars(select(KekVersion)).all()
+    recorded = list(session.scalars(select(KekVersion)).all())
     has_data = session.scalar(select(func.count()).select_from(DataKey)) or 0
     if not recorded and has_data:
         raise KeyProblem("the database holds encrypted data but no key records: refusing to start")
     for name in SECRETS:
-        expected = get_meta(session, f"secret:{name}")
-        value = provider.secret(name)
-        if expected is None:
-            if value is None:
-                if recorded or not allow_create:
-                    raise KeyProblem(f"secret '{name}' is missing from {where}")
-                value = provider.create_secret(name)
-            set_meta(session, f"secret:{name}", _fingerprint(value))
-        elif value is None:
-            raise KeyProblem(
-                f"secret '{name}' is missing from {where}, but this database was created with it. "
-                "Restore the keys directory (SHAREPLATFORM_KEYS_DIR) or use a new database."
-            )
-        elif not hmac.compare_digest(expected, _fingerprint(value)):
-            raise KeyProblem(
-                f"secret '{name}' in {where} is not the one this database was created with"
-            )
+        _bind_secret(session, provider, name, where, fresh=not recorded and allow_create)
     for level in LEVELS:
         rows = [r for r in recorded if r.level == level]
-        if not rows:
-            if not allow_create:
-                raise KeyProblem(f"no KEK recorded for {level}")
-            versions = provider.kek_versions(level)
-            version = max(versions) if versions else 1
-            if not versions:
-                provider.create_kek(level, version)
-            session.add(
-                KekVersion(
-                    level=level,
-                    version=version,
-                    check_value=provider.check_value(level, version),
-                    state=KekState.CURRENT.value,
-                )
-            )
-            continue
-        for row in rows:
-            if row.state not in (KekState.CURRENT, KekState.ACTIVE):
-                continue  # retiring or retired: no data key needs it
-            if row.version not in provider.kek_versions(level):
-                raise KeyProblem(
-                    f"KEK {level} v{row.version} is missing from {where}: encrypted data needs it. "
-                    "Restore the keys directory or point SHAREPLATFORM_KEYS_DIR at the right one."
-                )
-            if not hmac.compare_digest(row.check_value, provider.check_value(level, row.version)):
-                raise KeyProblem(
-                    f"KEK {level} v{row.version} in {where} is not the key this database uses"
-                )
-        if sum(1 for r in rows if r.state == KekState.CURRENT) != 1:
-            raise KeyProblem(f"the database records no single current KEK version for {level}")
+        if rows:
+            _check_keks(provider, level, rows, where)
+        elif allow_create:
+            _create_first_kek(session, provider, level)
+        else:
+            raise KeyProblem(f"no KEK recorded for {level}")
     session.flush()
+
+
+def _bind_secret(
+    session: Session, provider: KeyProvider, name: str, where: str, fresh: bool
+) -> None:
+    expected = get_meta(session, f"secret:{name}")
+    value = provider.secret(name)
+    if expected is None:
+        if value is None:
+            if not fresh:
+                raise KeyProblem(f"secret '{name}' is missing from {where}")
+            value = provider.create_secret(name)
+        set_meta(session, f"secret:{name}", _fingerprint(value))
+    elif value is None:
+        raise KeyProblem(
+            f"secret '{name}' is missing from {where}, but this database was created with it. "
+            "Restore the keys directory (SHAREPLATFORM_KEYS_DIR) or use a new database."
+        )
+    elif not hmac.compare_digest(expected, _fingerprint(value)):
+        raise KeyProblem(
+            f"secret '{name}' in {where} is not the one this database was created with"
+        )
+
+
+def _create_first_kek(session: Session, provider: KeyProvider, level: str) -> None:
+    versions = provider.kek_versions(level)
+    version = max(versions) if versions else 1
+    if not versions:
+        provider.create_kek(level, version)
+    session.add(
+        KekVersion(
+            level=level,
+            version=version,
+            check_value=provider.check_value(level, version),
+            state=KekState.CURRENT.value,
+        )
+    )
+
+
+def _check_keks(provider: KeyProvider, level: str, rows: list[KekVersion], where: str) -> None:
+    for row in rows:
+        if row.state not in (KekState.CURRENT, KekState.ACTIVE):
+            continue  # retiring or retired: no data key needs it
+        if row.version not in provider.kek_versions(level):
+            raise KeyProblem(
+                f"KEK {level} v{row.version} is missing from {where}: encrypted data needs it. "
+                "Restore the keys directory or point SHAREPLATFORM_KEYS_DIR at the right one."
+            )
+        if not hmac.compare_digest(row.check_value, provider.check_value(level, row.version)):
+            raise KeyProblem(
+                f"KEK {level} v{row.version} in {where} is not the key this database uses"
+            )
+    if sum(1 for r in rows if r.state == KekState.CURRENT) != 1:
+        raise KeyProblem(f"the database records no single current KEK version for {level}")
 
 
 def indexer(provider: KeyProvider) -> BlindIndexer:

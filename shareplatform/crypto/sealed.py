@@ -36,11 +36,11 @@ class Sealed:
     caveats: Mapped[str] = mapped_column(String(80), default="")
 
     @declared_attr
-    def data_key_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805
+    def data_key_id(cls) -> Mapped[uuid.UUID]:
         return mapped_column(ForeignKey("data_keys.id"), index=True)
 
     @declared_attr
-    def data_key(cls) -> Mapped[DataKey]:  # noqa: N805
+    def data_key(cls) -> Mapped[DataKey]:
         # only so that the unit of work inserts the data key before the row that uses it
         return relationship(DataKey, lazy="raise_on_sql", foreign_keys=[cls.data_key_id])  # type: ignore[list-item]
 

@@ -6,11 +6,12 @@ import enum
 
 from .enums import parse_member
 from .errors import InvalidValue
+from .labels import Classification
 
 
 class _Parsed(enum.StrEnum):
     @classmethod
-    def parse(cls, value: object):  # type: ignore[no-untyped-def]
+    def parse(cls, value: object):
         return parse_member(cls, value, _kind(cls.__name__), underscores=True)
 
     @property
@@ -89,12 +90,37 @@ class RecordType(_Parsed):
     SANITISED_ACTION = "SANITISED_ACTION"  # low-side break-out released by a chair
 
     @property
+    def minimum_label(self) -> Classification:
+        """The lowest label a record of this type may carry (MINIMUM_LABELS; OFFICIAL when
+        unlisted). A rule of the domain, checked for every new record, however it arrives."""
+        return MINIMUM_LABELS.get(self, Classification.OFFICIAL)
+
+    def check_label(self, classification: Classification) -> None:
+        if classification < self.minimum_label:
+            raise InvalidValue(
+                "classification",
+                classification.marking,
+                why=f"{self.title.lower()} records are at least {self.minimum_label.marking}",
+            )
+
+    @classmethod
+    def postable(cls) -> list[RecordType]:
+        """Types a user may post on a case, through either face (policy decides who may post
+        which). A sanitised action is released by a chair from a MAPPA decision, never posted."""
+        return [t for t in cls if t is not cls.SANITISED_ACTION]
+
+    @property
     def family(self) -> RecordFamily:
         head = self.value.split("_", 1)[0].lower()
         return (
             RecordFamily(head) if head in RecordFamily._value2member_map_ else RecordFamily.MINUTES
         )
 
+
+# Types whose records may never carry a label below a floor (MAPPA minutes are never OFFICIAL).
+MINIMUM_LABELS: dict[RecordType, Classification] = {
+    RecordType.MINUTES: Classification.OFFICIAL_SENSITIVE,
+}
 
 _TITLES = {
     "TERRORIST_RISK": "Terrorist risk",

@@ -209,7 +209,7 @@ def parse_date(value: str) -> date:
     """ISO 8601 (2024-03-01) or the UK form the source systems export (01/03/2024)."""
     for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
-            return datetime.strptime(value, fmt).date()  # noqa: DTZ007 - a calendar date, no time
+            return datetime.strptime(value, fmt).date()
         except ValueError:
             continue
     raise ValueError(f"{value[:30]!r} is not a date (use YYYY-MM-DD or DD/MM/YYYY)")

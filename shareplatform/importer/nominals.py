@@ -130,6 +130,22 @@ def _validate(number: int, row: dict[str, Value], problems: list[Problem]) -> _R
     def bad(column: str, why: str) -> None:
         found.append(Problem(number, column, why))
 
+    given, family, aliases = _names(row, bad)
+    dob = _date(row, "date_of_birth", bad)
+    if dob is not None and dob > date.today():
+        bad("date_of_birth", "in the future")
+    ids = _identifiers(row, bad)
+    system = text(row, "source_system").upper()
+    if system and system not in SOURCE_AGENCY:
+        bad("source_system", f"one of {', '.join(SOURCE_AGENCY)}")
+    case = _case(row, bad)
+    if found:
+        problems.extend(found)
+        return None
+    return _Row(number, given, family, aliases, dob, ids, case)
+
+
+def _names(row: dict[str, Value], bad) -> tuple[str, str, list[str]]:
     given, family = text(row, "given_name"), text(row, "family_name")
     if not given:
         bad("given_name", "required")
@@ -141,9 +157,10 @@ def _validate(number: int, row: dict[str, Value], problems: list[Problem]) -> _R
     aliases = formats.items(row, "aliases")
     if any(len(a) > 100 for a in aliases) or len(aliases) > 20:
         bad("aliases", "at most 20 aliases of up to 100 characters")
-    dob = _date(row, "date_of_birth", bad)
-    if dob is not None and dob > date.today():
-        bad("date_of_birth", "in the future")
+    return given, family, aliases
+
+
+def _identifiers(row: dict[str, Value], bad) -> dict[str, str]:
     ids = {kind: text(row, kind) for kind in IDENTIFIERS if text(row, kind)}
     for kind, value in ids.items():
         if len(value) > 40 or not any(ch.isalnum() for ch in value):
@@ -153,17 +170,10 @@ def _validate(number: int, row: dict[str, Value], problems: list[Problem]) -> _R
             "identifiers",
             f"at least one identifier is required ({', '.join(IDENTIFIERS)}) to match on re-import",
         )
-    system = text(row, "source_system").upper()
-    if system and system not in SOURCE_AGENCY:
-        bad("source_system", f"one of {', '.join(SOURCE_AGENCY)}")
-    case = _case(row, bad)
-    if found:
-        problems.extend(found)
-        return None
-    return _Row(number, given, family, aliases, dob, ids, case)
+    return ids
 
 
-def _date(row: dict[str, Value], column: str, bad) -> date | None:  # type: ignore[no-untyped-def]
+def _date(row: dict[str, Value], column: str, bad) -> date | None:
     value = text(row, column)
     if not value:
         return None
@@ -174,7 +184,7 @@ def _date(row: dict[str, Value], column: str, bad) -> date | None:  # type: igno
         return None
 
 
-def _case(row: dict[str, Value], bad) -> dict[str, object] | None:  # type: ignore[no-untyped-def]
+def _case(row: dict[str, Value], bad) -> dict[str, object] | None:
     reference = text(row, "case_reference")
     case_columns = [
         c
@@ -242,27 +252,8 @@ class _Plan:
 
 def _plan(session: Session, platform: Platform, rows: list[_Row], report: ImportReport) -> _Plan:
     indexer = platform.indexer
-    digests = {(kind, indexer.digest(kind, value)) for r in rows for kind, value in r.ids.items()}
-    known: dict[bytes, uuid.UUID] = {}
-    values = sorted({d for _, d in digests})
-    for start in range(0, len(values), BATCH):
-        for nominal_id, digest in session.execute(
-            select(NominalIndex.nominal_id, NominalIndex.digest).where(
-                NominalIndex.kind.in_(IDENTIFIERS),
-                NominalIndex.digest.in_(values[start : start + BATCH]),
-            )
-        ):
-            known[digest] = nominal_id
-    refs = sorted({str(r.case["reference"]) for r in rows if r.case})
-    cases: dict[str, uuid.UUID] = {}
-    for start in range(0, len(refs), BATCH):
-        cases.update(
-            session.execute(
-                select(Case.reference, Case.nominal_id).where(
-                    Case.reference.in_(refs[start : start + BATCH])
-                )
-            ).all()
-        )
+    known = _known_nominals(session, indexer, rows)
+    cases = _known_cases(session, rows)
     plan = _Plan([], [])
     seen_ids: dict[bytes, int] = {}
     seen_refs: dict[str, int] = {}
@@ -285,24 +276,8 @@ def _plan(session: Session, platform: Platform, rows: list[_Row], report: Import
         existing = next(iter(matches), None)
         for d in row_digests:
             seen_ids[d] = row.number
-        if row.case:
-            reference = str(row.case["reference"])
-            if reference in seen_refs:
-                report.problems.append(
-                    Problem(
-                        row.number, "case_reference", f"also used by row {seen_refs[reference]}"
-                    )
-                )
-                continue
-            seen_refs[reference] = row.number
-            holder = cases.get(reference)
-            if holder is not None and holder != existing:
-                report.problems.append(
-                    Problem(row.number, "case_reference", "already used for another nominal")
-                )
-                continue
-            if holder is None:
-                plan.new_cases.append((existing, row))
+        if row.case and not _plan_case(row, existing, cases, seen_refs, plan, report):
+            continue
         if existing is None:
             plan.new.append(row)
         else:
@@ -310,6 +285,64 @@ def _plan(session: Session, platform: Platform, rows: list[_Row], report: Import
     report.created = len(plan.new)
     report.cases_created = len(plan.new_cases)
     return plan
+
+
+def _known_nominals(session: Session, indexer, rows: list[_Row]) -> dict[bytes, uuid.UUID]:
+    """Nominals already held, by the blind-index digest of each identifier in the file."""
+    values = sorted({indexer.digest(kind, value) for r in rows for kind, value in r.ids.items()})
+    known: dict[bytes, uuid.UUID] = {}
+    for start in range(0, len(values), BATCH):
+        for nominal_id, digest in session.execute(
+            select(NominalIndex.nominal_id, NominalIndex.digest).where(
+                NominalIndex.kind.in_(IDENTIFIERS),
+                NominalIndex.digest.in_(values[start : start + BATCH]),
+            )
+        ):
+            known[digest] = nominal_id
+    return known
+
+
+def _known_cases(session: Session, rows: list[_Row]) -> dict[str, uuid.UUID]:
+    """Cases already held, by reference: their nominal."""
+    refs = sorted({str(r.case["reference"]) for r in rows if r.case})
+    cases: dict[str, uuid.UUID] = {}
+    for start in range(0, len(refs), BATCH):
+        cases.update(
+            session.execute(
+                select(Case.reference, Case.nominal_id).where(
+                    Case.reference.in_(refs[start : start + BATCH])
+                )
+            ).all()
+        )
+    return cases
+
+
+def _plan_case(
+    row: _Row,
+    existing: uuid.UUID | None,
+    cases: dict[str, uuid.UUID],
+    seen_refs: dict[str, int],
+    plan: _Plan,
+    report: ImportReport,
+) -> bool:
+    """Plan the row's case; False (with the problem reported) when the row must be skipped."""
+    assert row.case is not None
+    reference = str(row.case["reference"])
+    if reference in seen_refs:
+        report.problems.append(
+            Problem(row.number, "case_reference", f"also used by row {seen_refs[reference]}")
+        )
+        return False
+    seen_refs[reference] = row.number
+    holder = cases.get(reference)
+    if holder is not None and holder != existing:
+        report.problems.append(
+            Problem(row.number, "case_reference", "already used for another nominal")
+        )
+        return False
+    if holder is None:
+        plan.new_cases.append((existing, row))
+    return True
 
 
 def _write(

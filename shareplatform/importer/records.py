@@ -141,7 +141,7 @@ def import_records(
     return report.finish()
 
 
-def _highest(labels) -> Classification:  # type: ignore[no-untyped-def]
+def _highest(labels) -> Classification:
     return highest(label.classification for label in labels)
 
 
@@ -160,54 +160,11 @@ def _validate(
     if not source_id or len(source_id) > 64 or not any(ch.isalnum() for ch in source_id):
         bad("source_id", "required: the record's id in the source system (up to 64 characters)")
     case_key = _case_key(row, bad)
-    record_type = None
-    try:
-        record_type = RecordType.parse(text(row, "record_type"))
-        if record_type is RecordType.SANITISED_ACTION:
-            bad("record_type", "sanitised actions are released by a chair, not imported")
-    except InvalidValue as exc:
-        bad("record_type", str(exc) if text(row, "record_type") else "required")
-    occurred = None
-    try:
-        occurred = parse_date(text(row, "occurred_on"))
-        if occurred > today:
-            bad("occurred_on", "in the future")
-    except ValueError as exc:
-        bad("occurred_on", str(exc) if text(row, "occurred_on") else "required")
-    label = None
-    if not text(row, "classification"):
-        bad("classification", "required: an unlabelled record is refused")
-    else:
-        try:
-            label = Label.of(text(row, "classification"), formats.items(row, "caveats"))
-        except InvalidValue as exc:
-            bad("caveats" if "caveat" in str(exc).lower() else "classification", str(exc))
-    title, body = text(row, "title"), text(row, "body")
-    if not title or len(title) > MAX_TITLE:
-        bad("title", f"required, up to {MAX_TITLE} characters")
-    source_author = text(row, "source_author")
-    if len(source_author) > 120:
-        bad("source_author", "longer than 120 characters")
-    if source_author and system in SOURCE_AGENCY:  # keep who wrote it in the source system
-        body = (
-            f"[Recorded by {source_author} in {system}, ref {source_id}]\n{body}" if body else body
-        )
-    if not body or len(body) > MAX_BODY:
-        bad("body", f"required, up to {MAX_BODY} characters")
-    agency = text(row, "originating_agency").upper() or SOURCE_AGENCY.get(system, "")
-    try:
-        agency = Agency.parse(agency).value if agency else ""
-        if agency == Agency.PLATFORM.value:
-            bad("originating_agency", "records come from PRISON, NSD, CTNM or JEXU")
-    except InvalidValue as exc:
-        bad("originating_agency", str(exc))
-    joint: list[str] = []
-    try:
-        joint = [Agency.parse(a).value for a in formats.items(row, "joint_agencies")]
-    except InvalidValue as exc:
-        bad("joint_agencies", str(exc))
-    if record_type is RecordType.CONTACT_JOINT_VISIT and not joint:
-        bad("joint_agencies", "a joint visit needs the other agency that attended")
+    record_type = _record_type(row, bad)
+    occurred = _occurred(row, today, bad)
+    label = _label(row, record_type, bad)
+    title, body = _text(row, system, source_id, bad)
+    agency, joint = _agencies(row, system, record_type, bad)
     author = text(row, "author")
     if found or record_type is None or occurred is None or label is None or case_key is None:
         problems.extend(found)
@@ -228,7 +185,77 @@ def _validate(
     )
 
 
-def _case_key(row: dict[str, Value], bad) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]
+def _record_type(row: dict[str, Value], bad) -> RecordType | None:
+    try:
+        record_type = RecordType.parse(text(row, "record_type"))
+    except InvalidValue as exc:
+        bad("record_type", str(exc) if text(row, "record_type") else "required")
+        return None
+    if record_type is RecordType.SANITISED_ACTION:
+        bad("record_type", "sanitised actions are released by a chair, not imported")
+    return record_type
+
+
+def _occurred(row: dict[str, Value], today: date, bad) -> date | None:
+    try:
+        occurred = parse_date(text(row, "occurred_on"))
+    except ValueError as exc:
+        bad("occurred_on", str(exc) if text(row, "occurred_on") else "required")
+        return None
+    if occurred > today:
+        bad("occurred_on", "in the future")
+    return occurred
+
+
+def _label(row: dict[str, Value], record_type: RecordType | None, bad) -> Label | None:
+    if not text(row, "classification"):
+        bad("classification", "required: an unlabelled record is refused")
+        return None
+    try:
+        label = Label.of(text(row, "classification"), formats.items(row, "caveats"))
+        if record_type is not None:
+            record_type.check_label(label.classification)
+    except InvalidValue as exc:
+        bad("caveats" if "caveat" in str(exc).lower() else "classification", str(exc))
+        return None
+    return label
+
+
+def _text(row: dict[str, Value], system: str, source_id: str, bad) -> tuple[str, str]:
+    title, body = text(row, "title"), text(row, "body")
+    if not title or len(title) > MAX_TITLE:
+        bad("title", f"required, up to {MAX_TITLE} characters")
+    source_author = text(row, "source_author")
+    if len(source_author) > 120:
+        bad("source_author", "longer than 120 characters")
+    if source_author and system in SOURCE_AGENCY and body:  # who wrote it in the source system
+        body = f"[Recorded by {source_author} in {system}, ref {source_id}]\n{body}"
+    if not body or len(body) > MAX_BODY:
+        bad("body", f"required, up to {MAX_BODY} characters")
+    return title, body
+
+
+def _agencies(
+    row: dict[str, Value], system: str, record_type: RecordType | None, bad
+) -> tuple[str, list[str]]:
+    agency = text(row, "originating_agency").upper() or SOURCE_AGENCY.get(system, "")
+    try:
+        agency = Agency.parse(agency).value if agency else ""
+        if agency == Agency.PLATFORM.value:
+            bad("originating_agency", "records come from PRISON, NSD, CTNM or JEXU")
+    except InvalidValue as exc:
+        bad("originating_agency", str(exc))
+    joint: list[str] = []
+    try:
+        joint = [Agency.parse(a).value for a in formats.items(row, "joint_agencies")]
+    except InvalidValue as exc:
+        bad("joint_agencies", str(exc))
+    if record_type is RecordType.CONTACT_JOINT_VISIT and not joint:
+        bad("joint_agencies", "a joint visit needs the other agency that attended")
+    return agency, joint
+
+
+def _case_key(row: dict[str, Value], bad) -> tuple[str, str] | None:
     reference = text(row, "case_reference")
     if reference:
         return ("reference", reference)

@@ -257,7 +257,7 @@ def checklists_for_case(ctx: Ctx, case: Case) -> list[ChecklistView]:
         entries,
         lambda e: case_facts(ctx, case, Kind.CHECKLIST, Classification.parse(e.classification)),
         event,
-    )  # type: ignore[attr-defined]
+    )
     record_ids = {e.record_id for e in entries if e.record_id}
     dates = (
         dict(

@@ -247,7 +247,7 @@ def plans_for_case(ctx: Ctx, case_id: uuid.UUID | str) -> list[PlanView]:
         rows,
         lambda p: case_facts(ctx, case, Kind.PLAN, Classification.parse(p.classification)),
         event,
-    )  # type: ignore[attr-defined]
+    )
     ids = [r.id for r, _ in opened.rows]
     basis: dict[uuid.UUID, list[Basis]] = {}
     signed: dict[uuid.UUID, PlanCountersignature] = {}

@@ -298,7 +298,7 @@ def handling_rules(ctx: Ctx, case: Case) -> dict[uuid.UUID, HandlingView]:
         rows,
         lambda r: case_facts(
             ctx, case, Kind.ASSESSMENT_SHARE, Classification.parse(r.classification)
-        ),  # type: ignore[attr-defined]
+        ),
         Event(
             action="assessment.handling_view",
             object_type="assessment_share",

@@ -18,7 +18,7 @@ from ..domain.errors import InvalidValue
 
 class _Coded(enum.StrEnum):
     @classmethod
-    def parse(cls, value: object, kind: str = ""):  # type: ignore[no-untyped-def]
+    def parse(cls, value: object, kind: str = ""):
         text = str(value or "").strip().upper().replace("-", "_").replace(" ", "_")
         for member in cls:
             if member.value == text:

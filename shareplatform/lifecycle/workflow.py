@@ -355,15 +355,15 @@ def case_lifecycle(ctx: Ctx, case_id: uuid.UUID | str) -> LifecycleView:
             .order_by(LifecycleStep.occurred_on, LifecycleStep.created_at)
         )
     )
-    rows: list = [*transitions, *steps]  # type: ignore[type-arg]
+    rows: list = [*transitions, *steps]
     opened = ctx.access.read(
         ctx.session,
         ctx.subject,
         rows,
         lambda r: case_facts(ctx, case, Kind.LIFECYCLE, Classification.parse(r.classification)),
         event,
-    )  # type: ignore[attr-defined]
-    plain = {r.id: p for r, p in opened.rows}  # type: ignore[attr-defined]
+    )
+    plain = {r.id: p for r, p in opened.rows}
     who = names(ctx, [r.by_id for r in rows])
     history = [
         TransitionView(

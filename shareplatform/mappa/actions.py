@@ -206,7 +206,7 @@ def chair_actions(ctx: Ctx) -> list[ActionItem]:
     return _dashboard(ctx, MappaAction.decision_id.in_(mine), "mappa.dashboard.chair")
 
 
-def _dashboard(ctx: Ctx, which, action: str) -> list[ActionItem]:  # type: ignore[no-untyped-def]
+def _dashboard(ctx: Ctx, which, action: str) -> list[ActionItem]:
     successor = aliased(MappaDecision)
     latest = (
         select(ActionStatus.status)

@@ -30,7 +30,7 @@ def names(ctx: Ctx, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
     if not wanted:
         return {}
     rows = ctx.session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
-    return dict(rows.all())  # type: ignore[arg-type]
+    return dict(rows.all())
 
 
 def active_user(ctx: Ctx, user_id: uuid.UUID | str | None, what: str) -> User:

@@ -357,7 +357,7 @@ class ExportCheck:
     lines: list[str]
 
 
-def verify_export(data: dict) -> ExportCheck:  # type: ignore[type-arg]
+def verify_export(data: dict) -> ExportCheck:
     """Check an inspection export offline: hashes recomputed, signatures checked (embedded key)."""
     lines: list[str] = []
     bad = 0
@@ -383,7 +383,7 @@ def verify_export(data: dict) -> ExportCheck:  # type: ignore[type-arg]
     return ExportCheck(bad == 0, lines)
 
 
-def _check_decision(public: bytes, d: dict) -> list[str]:  # type: ignore[type-arg]
+def _check_decision(public: bytes, d: dict) -> list[str]:
     problems = []
     content = d["content"]
     if content is None:

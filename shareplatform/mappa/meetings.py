@@ -259,7 +259,7 @@ def _attendee(ctx: Ctx, a: Attendee) -> dict[str, object]:
         "name": name,
         "user_id": user_id,
         "closed_part": bool(a.closed_part),
-    }  # type: ignore[attr-defined]
+    }
 
 
 def _meeting_and_case(ctx: Ctx, meeting_id: uuid.UUID | str) -> tuple[MappaMeeting, Case]:

@@ -145,7 +145,7 @@ def read_checked(
         return [(r, p) for r, p in opened.rows], {}
     except (NotPermitted, NotFound):
         raise
-    except Exception:  # noqa: BLE001 - decryption refused for some row (e.g. relabelled in the database)
+    except Exception:
         out: list[tuple[Sealed, dict[str, str | None] | None]] = []
         problems: dict[uuid.UUID, str] = {}
         for row in rows:
@@ -155,7 +155,7 @@ def read_checked(
                 )
             except (NotPermitted, NotFound):
                 continue
-            except Exception:  # noqa: BLE001
+            except Exception:
                 problems[row.id] = UNOPENABLE
                 out.append((row, None))
         return out, problems

@@ -15,7 +15,7 @@ MAX_SHORT = 400
 
 class _Parsed(enum.StrEnum):
     @classmethod
-    def parse(cls, value: object):  # type: ignore[no-untyped-def]
+    def parse(cls, value: object):
         text = str(value or "").strip().upper().replace("-", "_").replace(" ", "_")
         for member in cls:
             if member.value == text:

@@ -621,7 +621,7 @@ def _commit_version(
     access.record(
         session,
         subject,
-        Event(  # type: ignore[arg-type]
+        Event(
             action=f"policy.{kind}",
             object_type="policy",
             outcome="done",
@@ -749,7 +749,7 @@ def record_import(session: Session, access: AccessLayer, rules: list[Rule], sour
     )
 
 
-def _today():  # type: ignore[no-untyped-def]
+def _today():
     from datetime import date
 
     return date.today()

@@ -123,6 +123,7 @@ def validate_new(data: NewRecord, today: date) -> tuple[RecordType, Label, list[
             "record type", data.record_type, why="sanitised actions are released by a chair"
         )
     label = Label.of(data.classification, data.caveats)
+    record_type.check_label(label.classification)
     if data.occurred_on > today:
         raise InvalidValue(
             "date", data.occurred_on.isoformat(), why="the date cannot be in the future"
@@ -353,7 +354,7 @@ def timeline(
     return Timeline(items, opened.highest, len(views))
 
 
-def _views(ctx: Ctx, opened: list) -> dict[uuid.UUID, RecordView]:  # type: ignore[type-arg]
+def _views(ctx: Ctx, opened: list) -> dict[uuid.UUID, RecordView]:
     from ..accounts.models import User
 
     ids = [r.id for r, _ in opened]

@@ -1,6 +1,22 @@
-"""Management information for the inspection's recommendations 4, 5, 14 and 15 (issue 9, part 2).
+"""Management information: dashboards, Level 3 reviews, standards, workload.
 
 Plain rules and settings (standards.py, settings.py), the viewer's scope through the access layer
-(scope.py), the figures (reviews.py, compliance.py, workload.py, dashboard.py) and SVG charts
-(charts.py). No Flask here.
-"""
+(scope.py), the figures (reviews.py, compliance.py, workload.py, dashboard.py), SVG charts
+(charts.py) and the pages (views.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Pages, API, commands and navigation of this feature."""
+    from ..access.vocabulary import Permission
+    from ..web.shell import add_nav
+    from . import views
+
+    app.register_blueprint(views.bp)
+    add_nav(app, "Reports", "reports.dashboard_page", Permission.CASE_READ, order=70)

@@ -189,8 +189,8 @@ def secret_counts(
                 ctx.session.scalar(
                     select(func.count())
                     .select_from(model)
-                    .join(Case, Case.id == model.case_id)  # type: ignore[attr-defined]
-                    .where(model.classification == label.marking, allowed)  # type: ignore[attr-defined]
+                    .join(Case, Case.id == model.case_id)
+                    .where(model.classification == label.marking, allowed)
                 )
                 or 0
             )

@@ -91,7 +91,7 @@ def live(model: type) -> ColumnElement[bool]:
 def _predicates(ctx: Ctx) -> dict[str, ColumnElement[bool] | None]:
     s = ctx.subject
 
-    def among(ids: frozenset) -> ColumnElement[bool] | None:  # type: ignore[type-arg]
+    def among(ids: frozenset) -> ColumnElement[bool] | None:
         return Case.id.in_(ids) if ids else None
 
     oversight = s.role.info.oversight.value

@@ -52,15 +52,16 @@ def api_world(request: pytest.FixtureRequest, seeded):  # type: ignore[no-untype
 def _spec() -> dict:  # type: ignore[type-arg]
     """The OpenAPI document, built without a database (schemathesis's lazy fixture loader does not
     work with pytest 9, so the schema is loaded at import and each test sends to its own app)."""
-    folder = Path(tempfile.mkdtemp(prefix="sp-spec-"))
-    app = create_app(
-        SpecConfig(
-            DATABASE_URL=f"sqlite:///{folder / 'unused.sqlite'}", KEYS_DIR=str(folder / "keys")
+    with tempfile.TemporaryDirectory(prefix="sp-spec-") as name:
+        folder = Path(name)
+        app = create_app(
+            SpecConfig(
+                DATABASE_URL=f"sqlite:///{folder / 'unused.sqlite'}", KEYS_DIR=str(folder / "keys")
+            )
         )
-    )
-    with app.app_context():
-        spec = app.extensions["shareplatform_api"].spec.to_dict()
-    app.extensions["shareplatform"].db.dispose()
+        with app.app_context():
+            spec = app.extensions["shareplatform_api"].spec.to_dict()
+        app.extensions["shareplatform"].db.dispose()
     return spec  # type: ignore[no-any-return]
 
 

@@ -14,7 +14,7 @@ from shareplatform.cases.models import Case
 from shareplatform.lifecycle.models import ChecklistEntry
 from shareplatform.records.services import NewRecord, post_record
 from tests.browser.test_web_journey import accessible, sign_in
-from tests.browser.test_web_journey import browser_page as browser_page  # noqa: F401 (fixture)
+from tests.browser.test_web_journey import browser_page as browser_page
 from tests.factories import ctx_for
 
 pytestmark = pytest.mark.browser

@@ -13,7 +13,7 @@ from shareplatform.accounts.models import User
 from shareplatform.cases.models import Case
 from shareplatform.mappa.services import Attendee, NewMeeting, record_meeting
 from tests.browser.test_web_journey import accessible, sign_in
-from tests.browser.test_web_journey import browser_page as browser_page  # noqa: F401 (fixture)
+from tests.browser.test_web_journey import browser_page as browser_page
 from tests.factories import ctx_for
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.test_web_journey import accessible, sign_in
-from tests.browser.test_web_journey import browser_page as browser_page  # noqa: F401 (fixture)
+from tests.browser.test_web_journey import browser_page as browser_page
 from tests.functional.test_web_pages import case_id
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import select
 
 from shareplatform.cases.models import Case
-from shareplatform.views.permissions import permission_of, requires
+from shareplatform.web.permissions import permission_of, requires
 from tests.support.web import sign_in, text
 
 WITHHELD = "Further information is held"
@@ -160,7 +160,7 @@ def test_platform_roles_are_refused_case_pages_with_an_explanation(client, seede
 
 
 def test_unexpected_errors_show_a_500_page_without_a_trace(app, client, seeded) -> None:  # type: ignore[no-untyped-def]
-    from shareplatform.views.permissions import public
+    from shareplatform.web.permissions import public
 
     @public
     def boom():  # type: ignore[no-untyped-def]

@@ -94,7 +94,7 @@ def test_edit_detected(filled) -> None:  # type: ignore[no-untyped-def]
         (12, "detail", '{"i":1}'),
         (5, "label", "SECRET"),
     ):
-        _sql(filled, f"UPDATE audit_log SET {column} = :v WHERE seq = :s", v=value, s=seq)  # noqa: S608
+        _sql(filled, f"UPDATE audit_log SET {column} = :v WHERE seq = :s", v=value, s=seq)
         _assert_broken(filled, seq, "altered", cli=seq == 5)  # always the first broken entry
 
 
@@ -317,7 +317,7 @@ def test_concurrent_writers_keep_one_chain(platform) -> None:  # type: ignore[no
                                 object_id=f"t{k}-{i}b",
                             ),
                         )
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     workers = [threading.Thread(target=work, args=(k,)) for k in range(threads_n)]

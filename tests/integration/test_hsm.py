@@ -88,7 +88,7 @@ def hsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hsm]:
     assert module is not None
     from shareplatform.crypto import pkcs11 as provider_module
 
-    if module in provider_module._libs:  # noqa: SLF001
+    if module in provider_module._libs:
         pytest.fail("the SoftHSM module was loaded before this test module set SOFTHSM2_CONF")
     root = tmp_path_factory.mktemp("softhsm")
     (root / "tokens").mkdir()
@@ -133,7 +133,7 @@ def _hsm_platform(db_url: str, keys_dir: Path, provider, **config: object) -> Pl
 
 
 def _seed_over_hsm(hsm: Hsm, token: str, root: Path) -> tuple[Platform, str]:
-    from shareplatform.demo import seed
+    from shareplatform.demo.seed import seed
 
     url = f"sqlite:///{root / 'db.sqlite'}"
     upgrade(url)
@@ -204,8 +204,8 @@ def test_provider_round_trip_keeps_keks_in_the_token(hsm: Hsm) -> None:
         assert len(kcv) == 16
 
         # the KEK object: sensitive, never extractable, wrap/unwrap only; its value cannot be read
-        with provider._session() as pooled:  # noqa: SLF001
-            kek = provider._find_kek(pooled, "SECRET", 1)  # noqa: SLF001
+        with provider._session() as pooled:
+            kek = provider._find_kek(pooled, "SECRET", 1)
             assert kek[Attribute.SENSITIVE] and not kek[Attribute.EXTRACTABLE]
             assert (
                 kek[Attribute.NEVER_EXTRACTABLE] and kek[Attribute.TOKEN] and kek[Attribute.PRIVATE]
@@ -243,10 +243,10 @@ def test_unwrapped_data_keys_are_cached_briefly_and_dropped_with_their_kek(hsm: 
         dek = os.urandom(32)
         wrapped = provider.wrap("OFFICIAL", 7, dek)
         assert provider.unwrap("OFFICIAL", 7, wrapped) == dek
-        assert provider._deks.get(("OFFICIAL", 7, wrapped)) == dek  # noqa: SLF001
+        assert provider._deks.get(("OFFICIAL", 7, wrapped)) == dek
         assert provider.unwrap("OFFICIAL", 7, wrapped) == dek
         provider.destroy_kek("OFFICIAL", 7)  # destroying the KEK also forgets what it unwrapped
-        assert provider._deks.get(("OFFICIAL", 7, wrapped)) is None  # noqa: SLF001
+        assert provider._deks.get(("OFFICIAL", 7, wrapped)) is None
         with pytest.raises(KeyProblem, match="KEK OFFICIAL v7 is missing"):
             provider.unwrap("OFFICIAL", 7, wrapped)
     finally:
@@ -262,8 +262,8 @@ def test_forget_drops_a_retired_kek_and_what_it_unwrapped(hsm: Hsm) -> None:
         wrapped = provider.wrap("SECRET", 3, dek)
         assert provider.unwrap("SECRET", 3, wrapped) == dek
         provider.forget("SECRET", 3)
-        assert provider._deks.get(("SECRET", 3, wrapped)) is None  # noqa: SLF001
-        with provider._session() as held:  # noqa: SLF001
+        assert provider._deks.get(("SECRET", 3, wrapped)) is None
+        with provider._session() as held:
             assert ("SECRET", 3) not in held.keks
         provider.destroy_kek("SECRET", 3)
         provider.destroy_kek("SECRET", 3)  # idempotent: a re-run after a crash completes
@@ -310,7 +310,7 @@ def test_wrap_format_matches_cryptography(hsm: Hsm) -> None:
     known, other = os.urandom(32), os.urandom(32)
     provider = hsm.provider("compat", cache=0)
     try:
-        with provider._session() as pooled:  # noqa: SLF001 - logged in via the provider
+        with provider._session() as pooled:
             pooled.session.create_object(
                 {
                     Attribute.CLASS: ObjectClass.SECRET_KEY,
@@ -467,7 +467,7 @@ def test_configuration_selects_the_pkcs11_provider(
     provider = provider_for(config)
     assert isinstance(provider, Pkcs11KeyProvider)
     try:
-        assert provider.token_label == "sp-env" and provider._deks.seconds == 30  # noqa: SLF001
+        assert provider.token_label == "sp-env" and provider._deks.seconds == 30
     finally:
         provider.close()
     config.KEY_PROVIDER = "vault9000"
@@ -483,13 +483,13 @@ def test_production_serves_secret_from_the_hsm_but_not_from_file_keys(
     hsm: Hsm, seeded_template: SeededCopy, tmp_path: Path
 ) -> None:
     # file keys, production: SECRET is refused (the same data reads fine outside production)
-    url, keys = seeded_template.copy()
+    url, keys = seeded_template.copy(tmp_path / "seeded")
     for in_production in (False, True):
         files = _hsm_platform(url, keys, None, PRODUCTION=in_production)
         if in_production:
             with pytest.raises(GrantRefused, match="SECRET material is not served"):
                 _secret_views(files, "honsu.hughes", "SP-1001")
-            assert "SECRET" in files.access._sealer._vault.blocked_levels  # noqa: SLF001 - nor new SECRET
+            assert "SECRET" in files.access._sealer._vault.blocked_levels
         else:
             assert _secret_markers(files, "honsu.hughes", "SP-1001") == {"SP-1001-0"}
         files.db.dispose()
@@ -505,7 +505,7 @@ def test_production_serves_secret_from_the_hsm_but_not_from_file_keys(
     production = _hsm_platform(prod_url, prod_root / "no-keys", platform.provider, PRODUCTION=True)
     try:
         assert _secret_markers(production, "honsu.hughes", "SP-1001") == {"SP-1001-0"}
-        assert not production.access._sealer._vault.blocked_levels  # noqa: SLF001 - new SECRET allowed
+        assert not production.access._sealer._vault.blocked_levels
     finally:
         production.db.dispose()
         platform.provider.close()  # type: ignore[attr-defined]

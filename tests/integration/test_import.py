@@ -191,7 +191,7 @@ def test_unknown_importer_is_refused(platform, author: str) -> None:  # type: ig
 
 
 def test_throughput_is_measurable(platform) -> None:  # type: ignore[no-untyped-def]
-    from shareplatform.importer.throughput import measure
+    from benchmarks.import_throughput import measure
 
     _users(platform)
     result = measure(platform, records=40, author="importer.ivy")

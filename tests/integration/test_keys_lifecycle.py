@@ -205,7 +205,7 @@ def test_retire_waits_for_running_processes_to_see_the_rotation(platform, small)
 
 def test_the_watch_forgets_retired_keks(platform, small) -> None:  # type: ignore[no-untyped-def]
     _bodies(platform, small.honsu, small.secret_ids)  # v1 is now cached in this process
-    assert ("SECRET", 1) in platform.provider._cache  # noqa: SLF001
+    assert ("SECRET", 1) in platform.provider._cache
     other = Platform(make_config(platform.config.DATABASE_URL, platform.config.KEYS_DIR))
     other.bind()
     try:
@@ -214,9 +214,9 @@ def test_the_watch_forgets_retired_keks(platform, small) -> None:  # type: ignor
         other.key_admin.retire("SECRET", 1)  # retired by another process
     finally:
         other.close()
-    assert ("SECRET", 1) in platform.provider._cache  # noqa: SLF001 - until this process's tick
+    assert ("SECRET", 1) in platform.provider._cache
     platform.key_watch.refresh()
-    assert ("SECRET", 1) not in platform.provider._cache  # noqa: SLF001
+    assert ("SECRET", 1) not in platform.provider._cache
 
 
 def test_shredded_record_unreadable_neighbours_readable(platform, small) -> None:  # type: ignore[no-untyped-def]

@@ -33,19 +33,24 @@ def user(
     expires: date | None = None,
     nsd_unit: str | None = None,
     ct_unit: str | None = None,
+    agency: str | None = None,
+    name: str | None = None,
+    password: str | None = None,
 ) -> uuid.UUID:
     expires = expires or date.today() + timedelta(days=365)
     u = create_user(
         session,
         NewUser(
             username,
-            username.replace(".", " ").title(),
+            name or username.replace(".", " ").title(),
             role,
             vetting,
             expires,
+            agency=agency,
             nsd_unit=nsd_unit,
             ct_unit=ct_unit,
         ),
+        password,
     )
     return u.id
 
@@ -59,7 +64,13 @@ def case(
     ct_unit: str = "CTP London",
     given: str = "Test",
     family: str | None = None,
+    category: str = "TERRORIST",
+    phase: str = "COMMUNITY",
+    lead_agency: str = "NSD",
+    **details: object,
 ) -> Case:
+    """A nominal and its case, opened as the system; `details`: open_case's other keywords
+    (establishment, key dates, MAPPA level...)."""
     nominal = add_nominal(
         session,
         platform.system_writer,
@@ -73,11 +84,12 @@ def case(
         platform.system_writer,
         nominal=nominal,
         reference=reference,
-        category="TERRORIST",
-        phase="COMMUNITY",
-        lead_agency="NSD",
+        category=category,
+        phase=phase,
+        lead_agency=lead_agency,
         nsd_unit=nsd_unit,
         ct_unit=ct_unit,
+        **details,  # type: ignore[arg-type]
     )
     session.flush()
     return c
@@ -115,8 +127,13 @@ class Spec:
 
 
 def records(
-    platform: Platform, session: Session, author_id: uuid.UUID, specs: list[Spec]
+    platform: Platform,
+    session: Session,
+    author_id: uuid.UUID,
+    specs: list[Spec],
+    event: Event | None = None,
 ) -> list[uuid.UUID]:
+    """Seal and insert the records; one audit entry for the batch (`event`, or a SECRET one)."""
     rows = [
         {
             "id": uuid.uuid4(),
@@ -137,7 +154,8 @@ def records(
         Record,
         rows,
         plains,
-        Event(
+        event
+        or Event(
             action="test.build", object_type="record", outcome="done", label=Classification.SECRET
         ),
     )

@@ -11,7 +11,7 @@ from collections import deque
 
 import pytest
 
-from shareplatform.demo import DEMO_USERS
+from shareplatform.demo.seed import DEMO_USERS
 from shareplatform.domain.agencies import Role
 from tests.factories import app_for
 from tests.support.web import sign_in, text

@@ -75,3 +75,24 @@ def test_the_kernel_imports_nothing_above_it() -> None:
         if target not in allowed
     ]
     assert offenders == []
+
+
+def test_no_import_cycles_between_top_level_packages() -> None:
+    graph = _graph()
+    cycles = set()
+
+    def visit(node: str, path: list[str]) -> None:
+        for nxt in graph.get(node, {}):
+            if nxt in path:
+                cycle = path[path.index(nxt) :]
+                start = cycle.index(min(cycle))
+                cycles.add(" -> ".join(cycle[start:] + cycle[:start] + [min(cycle)]))
+            elif len(path) < 12:
+                visit(nxt, [*path, nxt])
+
+    for package in list(graph):
+        visit(package, [package])
+    examples = {
+        cycle: graph[cycle.split(" -> ")[0]][cycle.split(" -> ")[1]][:2] for cycle in cycles
+    }
+    assert sorted(cycles) == [], examples

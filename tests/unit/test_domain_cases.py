@@ -146,3 +146,16 @@ def test_record_type_parse_spellings() -> None:
     with pytest.raises(InvalidValue) as err:
         RecordType.parse("EMAIL")
     assert err.value.kind == "record type"
+
+
+def test_a_record_type_can_carry_its_own_label_floor() -> None:
+    from shareplatform.domain.cases import MINIMUM_LABELS, RecordType
+    from shareplatform.domain.errors import InvalidValue
+    from shareplatform.domain.labels import Classification
+
+    assert RecordType.MINUTES in MINIMUM_LABELS
+    with pytest.raises(InvalidValue, match="at least OFFICIAL-SENSITIVE"):
+        RecordType.MINUTES.check_label(Classification.OFFICIAL)
+    RecordType.MINUTES.check_label(Classification.SECRET)
+    assert RecordType.CONTACT_OFFICE.minimum_label is Classification.OFFICIAL
+    RecordType.CONTACT_OFFICE.check_label(Classification.OFFICIAL)

@@ -52,7 +52,7 @@ def test_threaded_raw_enforce_matches_single_threaded() -> None:
                 got = engine.raw_enforce(*requests[k])
                 if got != expected[k]:
                     wrong.append((k, got))
-        except BaseException as exc:  # noqa: BLE001 - collected and reported
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(t,)) for t in range(THREADS)]
@@ -78,7 +78,7 @@ def test_threaded_cached_decide_matches() -> None:
                 k = (i + offset * 500) % len(requests)
                 if fresh.decide(*requests[k]).allowed != expected[k]:
                     wrong.append(k)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(t,)) for t in range(THREADS)]

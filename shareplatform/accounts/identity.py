@@ -1,0 +1,138 @@
+"""Identifying each request (shareplatform/web/request.py, the Identity it asks for):
+
+- pages: the server-side session named by the cookie (only a random id is in the cookie), loaded
+  and checked in its own short transaction (idle and absolute timeouts, disabled user, lapsed
+  vetting);
+- the JSON API (/api/): a personal token in `Authorization: Bearer`, checked (hash lookup, expiry,
+  revocation, disabled user, rate limit, read-only scope) in its own short transaction.
+
+Either way the request then carries a Principal; what the user may do is decided afresh, on every
+request, from their role and vetting: a token carries no privileges of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+
+from ..web import db_session, platform
+from ..web.problems import problem
+from ..web.request import Principal
+from ..web.shell import SESSION_COOKIE, end_cookie
+from . import auth
+from . import tokens as token_service
+from .models import User
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def settings() -> auth.AuthSettings:
+    return auth.AuthSettings.from_mapping(current_app.config)
+
+
+def active() -> auth.ActiveSession | None:
+    """The cookie's server-side session, second factor done or not."""
+    return g.get("auth_session")
+
+
+def current_user() -> User | None:
+    """The signed-in user (second factor done), for pages that show who is signed in."""
+    if "current_user" not in g:
+        act = active()
+        g.current_user = db_session().get(User, act.user_id) if act and act.mfa_done else None
+    return g.current_user
+
+
+class AccountsIdentity:
+    def identify(self, api: bool) -> ResponseReturnValue | None:
+        if api:
+            return _from_token()
+        _from_cookie()
+        return None
+
+    def challenge(self, api: bool, pending: bool) -> ResponseReturnValue:
+        if api:
+            return _unauthorised("Send a personal API token: 'Authorization: Bearer <token>'.")
+        if pending:
+            return redirect(url_for("auth.code"))
+        return _to_sign_in()
+
+
+def _from_cookie() -> None:
+    token = request.cookies.get(SESSION_COOKIE)
+    g.auth_session = None
+    if not token:
+        return None
+    with platform().db.transaction() as session:
+        loaded = auth.load_session(session, settings(), token)
+    if isinstance(loaded, auth.Ended):
+        g.signed_out_reason = loaded.code
+        end_cookie()
+    elif loaded is None:
+        end_cookie()
+    else:
+        g.auth_session = loaded
+        g.principal = Principal(loaded.user_id, loaded.mfa_done, "session")
+    return None
+
+
+def _to_sign_in() -> ResponseReturnValue:
+    reason = g.get("signed_out_reason")
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    args: dict[str, Any] = {}
+    if reason:
+        args["reason"] = reason
+    if target and target not in ("/", "/?"):
+        args["next"] = target
+    return redirect(url_for("auth.sign_in", **args))
+
+
+def _unauthorised(detail: str) -> Response:
+    return problem(
+        401,
+        "Unauthorized",
+        detail,
+        slug="unauthenticated",
+        headers={"WWW-Authenticate": 'Bearer realm="shareplatform"'},
+    )
+
+
+def _from_token() -> Response | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        return _unauthorised("Send a personal API token: 'Authorization: Bearer <token>'.")
+    p = platform()
+    try:
+        with p.db.transaction() as session:
+            found = token_service.authenticate(
+                session,
+                p.access,
+                raw.strip(),
+                rate_limit=int(current_app.config.get("API_RATE_LIMIT", 600)),
+                window_seconds=int(current_app.config.get("API_RATE_WINDOW", 60)),
+            )
+    except token_service.TokenRejected as rejected:
+        with p.db.transaction() as session:
+            token_service.audit_rejected(session, p.access, rejected)
+        return _unauthorised("The token is not valid: it may have expired or been revoked.")
+    except token_service.RateLimited as exc:
+        return problem(
+            429,
+            "Too Many Requests",
+            f"Rate limit reached; retry after {exc.retry_after} seconds.",
+            slug="rate-limited",
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+    if request.method not in SAFE_METHODS and found.scope is not token_service.Scope.READ_WRITE:
+        return problem(
+            403,
+            "Forbidden",
+            "This token is read-only: create a read-write token to make changes.",
+            slug="read-only-token",
+        )
+    g.api_auth = found
+    g.principal = Principal(found.user_id, True, "token")
+    return None

@@ -1,0 +1,199 @@
+"""Sign-in journey: password, second factor (or enrolment), sign out, sign out everywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import segno
+from flask import Blueprint, redirect, request, url_for
+from markupsafe import Markup
+
+from ..accounts import auth
+from ..accounts.models import User
+from ..web import db_session, platform
+from ..web.forms import ConfirmForm
+from ..web.permissions import Permission, public, requires
+from ..web.rendering import render
+from ..web.shell import end_cookie, safe_next, start_session
+from .forms import CodeForm, SignInForm
+from .identity import active, current_user, settings
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+
+def _address() -> str | None:
+    return request.remote_addr
+
+
+def _agent() -> str | None:
+    return request.headers.get("User-Agent")
+
+
+def _next_query() -> dict[str, Any]:
+    target = safe_next(request.args.get("next"))
+    return {"next": target} if target else {}
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public
+def sign_in():
+    act = active()
+    if act is not None and act.mfa_done:
+        return redirect(url_for("cases.home"))
+    form = SignInForm()
+    problem = ""
+    if form.validate_on_submit():
+        with platform().db.transaction() as session:
+            outcome = auth.password_step(
+                session,
+                platform().access,
+                settings(),
+                form.username.data or "",
+                form.password.data or "",
+                _address(),
+                _agent(),
+            )
+        if outcome.ok and outcome.token:
+            start_session(outcome.token)
+            step = "auth.enrol" if outcome.next_step == "enrol" else "auth.code"
+            return redirect(url_for(step, **_next_query()))
+        problem = outcome.message
+    reason = auth.SIGNED_OUT.get(request.args.get("reason", ""), "")
+    form.password.data = ""  # never echo a password back
+    return render(
+        "auth/sign_in.html",
+        form=form,
+        problem=problem,
+        reason=reason,
+        status=400 if problem or form.errors else 200,
+    )
+
+
+def _second_factor(
+    step: Callable[..., auth.Outcome], act: auth.ActiveSession, code: str
+) -> auth.Outcome:
+    """Check a code (sign-in or enrolment) in its own unit of work, committed before replying."""
+    with platform().db.transaction() as session:
+        return step(
+            session,
+            platform().access,
+            settings(),
+            platform().service_secrets,
+            act,
+            code,
+            _address(),
+            _agent(),
+        )
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@requires(Permission.PRE_MFA)
+def code():
+    act = active()
+    assert act is not None
+    if act.mfa_done:
+        return redirect(url_for("cases.home"))
+    with platform().db.transaction() as session:
+        if auth.needs_enrolment(session, act):
+            return redirect(url_for("auth.enrol", **_next_query()))
+    form = CodeForm()
+    problem = ""
+    if form.validate_on_submit():
+        outcome = _second_factor(auth.code_step, act, form.code.data or "")
+        if outcome.ok and outcome.token:
+            start_session(outcome.token)
+            return redirect(safe_next(request.args.get("next")) or url_for("cases.home"))
+        if outcome.next_step == "enrol":
+            return redirect(url_for("auth.enrol"))
+        problem = outcome.message
+        if "locked" in problem:
+            end_cookie()
+            return render(
+                "auth/sign_in.html",
+                form=SignInForm(formdata=None),
+                problem=problem,
+                reason="",
+                status=400,
+            )
+    form.code.data = ""
+    return render(
+        "auth/code.html", form=form, problem=problem, status=400 if problem or form.errors else 200
+    )
+
+
+@bp.route("/sign-in/enrol", methods=["GET", "POST"])
+@requires(Permission.PRE_MFA)
+def enrol():
+    act = active()
+    assert act is not None
+    if act.mfa_done:
+        return redirect(url_for("cases.home"))
+    form = CodeForm()
+    problem = ""
+    if form.validate_on_submit():
+        outcome = _second_factor(auth.finish_enrolment, act, form.code.data or "")
+        if outcome.ok and outcome.token:
+            start_session(outcome.token)
+            return redirect(safe_next(request.args.get("next")) or url_for("cases.home"))
+        if outcome.message == "Sign in again":
+            return redirect(url_for("auth.code"))
+        problem = outcome.message
+    with platform().db.transaction() as session:
+        if not auth.needs_enrolment(session, act):
+            return redirect(url_for("auth.code"))
+        # a fresh secret on each showing: only a code from the secret last shown completes enrolment
+        secret, uri = auth.begin_enrolment(session, platform().service_secrets, act)
+        username = session.get(User, act.user_id).username  # type: ignore[union-attr]
+    svg = segno.make(uri, error="m").svg_inline(
+        scale=4, title="QR code for your authenticator app", svgclass="app-qr"
+    )
+    form.code.data = ""
+    return render(
+        "auth/enrol.html",
+        form=form,
+        problem=problem,
+        qr=Markup(svg),  # noqa: S704 - segno's own SVG
+        secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        username=username,
+        status=400 if problem or form.errors else 200,
+    )
+
+
+@bp.route("/sign-out", methods=["POST"])
+@requires(Permission.PRE_MFA)
+def sign_out():
+    act = active()
+    assert act is not None
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        with platform().db.transaction() as session:
+            auth.sign_out(session, platform().access, act)
+        end_cookie()
+    return redirect(url_for("auth.sign_in", reason="signed-out"))
+
+
+@bp.route("/account")
+@requires(Permission.SIGNED_IN)
+def account():
+    user = current_user()
+    act = active()
+    assert user is not None and act is not None
+    sessions = auth.active_sessions(db_session(), user.id)
+    return render(
+        "auth/account.html", user=user, sessions=sessions, form=ConfirmForm(), current=act.id_hash
+    )
+
+
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
+@requires(Permission.SIGNED_IN)
+def sign_out_everywhere():
+    act = active()
+    assert act is not None
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        with platform().db.transaction() as session:
+            auth.sign_out(session, platform().access, act, everywhere=True)
+        end_cookie()
+        return redirect(url_for("auth.sign_in", reason="everywhere"))
+    return redirect(url_for("auth.account"))

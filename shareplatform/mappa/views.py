@@ -1,0 +1,477 @@
+"""MAPPA decision log pages: meetings, disclosures, decisions (check, then sign), actions, exports.
+
+Views parse the form, call one service and render; services decide, audit and validate.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, time
+
+from flask import Blueprint, Response, g, redirect, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from ..access.vocabulary import Act, Kind
+from ..cases.services import get_case
+from ..casework import OS, SECRET, case_facts
+from ..domain.errors import InvalidValue
+from ..domain.labels import Caveat, Classification
+from ..mappa import exports
+from ..mappa import services as mappa
+from ..web.forms import form_date
+from ..web.permissions import Permission, requires
+from ..web.rendering import render, rollback
+from ..web.request import ctx
+
+bp = Blueprint("mappa", __name__, template_folder="templates")
+MAX_ACTIONS = 3
+
+# The field each service error belongs to (InvalidValue.kind -> form field id).
+FIELDS = {
+    "meeting": "meeting_id",
+    "disclosures": "disclosures",
+    "decision": "decision",
+    "rationale": "rationale",
+    "options considered": "options",
+    "MAPPA level": "level",
+    "rationale for the MAPPA level": "level_rationale",
+    "label": "classification",
+    "caveats": "caveats",
+    "classification": "classification",
+    "reason for correction": "reason",
+    "confirmation": "decision",
+    "meeting type": "meeting_type",
+    "meeting date": "held_on-day",
+    "chair": "chair_id",
+    "co-chair": "co_chair_id",
+    "open-part minutes": "open_minutes",
+    "closed-part minutes": "closed_minutes",
+    "attendees": "attendees",
+    "originator": "originator",
+    "originator's reference": "originator_reference",
+    "person who received it": "received_by_id",
+    "date received": "received_on-day",
+    "action status": "status",
+    "note": "note",
+    "next review date": "next_review-day",
+}
+
+
+def _errors(exc: InvalidValue) -> list[dict[str, str]]:
+    kind = exc.kind
+    field = FIELDS.get(kind)
+    if field is None and kind.startswith("action "):
+        n = kind.split()[1]
+        rest = kind.split(" ", 2)[2] if len(kind.split(" ", 2)) > 2 else "description"
+        part = {
+            "description": "description",
+            "owner": "owner",
+            "due date": "due-day",
+            "break-out text": "breakout",
+            "break-out label": "breakout_label",
+            "break-out consent": "consent_from",
+        }.get(rest, "description")
+        field = f"action{n}_{part}"
+    message = str(exc).split(": ", 1)[-1] if ": " in str(exc) else str(exc)
+    why = getattr(exc, "why", "") or ""
+    if why:
+        message = f"{kind[:1].upper() + kind[1:]}: {why}"
+    return [{"text": message, "href": f"#{field or 'main-content'}"}]
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+# -- case overview ---------------------------------------------------------------------------------
+@bp.route("/cases/<case_id>/mappa")
+@requires(Permission.MEETING_READ)
+def case_page(case_id: str):
+    c = ctx()
+    case = get_case(c, case_id)
+    meetings = mappa.meetings_for_case(c, case.id)
+    corridor = c.access.decide(
+        c.session, c.subject, _facts(c, case, Kind.DECISION), Act.READ
+    ).allowed
+    decisions = mappa.decision_log(c, case.id) if corridor else []
+    disclosures = mappa.disclosures_for_case(c, case.id) if corridor else []
+    labels = [
+        "OFFICIAL-SENSITIVE" if meetings else None,
+        *[d.label.classification.marking for d in decisions],
+        *[d.label.classification.marking for d in disclosures],
+    ]
+    return render(
+        "mappa/case.html",
+        *labels,
+        case=case,
+        meetings=meetings,
+        decisions=decisions,
+        disclosures=disclosures,
+        corridor=corridor,
+        can_meet=c.access.decide(
+            c.session, c.subject, _facts(c, case, Kind.MEETING_OPEN), Act.WRITE
+        ).allowed,
+    )
+
+
+def _facts(c, case, kind: Kind, label: Classification = SECRET):
+    label = OS if kind is Kind.MEETING_OPEN else label
+    return case_facts(c, case, kind, label)
+
+
+# -- meetings --------------------------------------------------------------------------------------
+@bp.route("/cases/<case_id>/mappa/meetings/new", methods=["GET", "POST"])
+@requires(Permission.MEETING_WRITE)
+def new_meeting(case_id: str):
+    c = ctx()
+    case = get_case(c, case_id)
+    errors: list[dict[str, str]] = []
+    form = request.form
+    if request.method == "POST":
+        try:
+            attendees = [
+                mappa.Attendee(
+                    p.agency, p.role, user_id=p.id, closed_part=form.get(f"closed_{p.id}") == "y"
+                )
+                for p in mappa.people_of_case(c, case)
+                if form.get(f"attended_{p.id}") == "y"
+            ]
+            meeting = mappa.record_meeting(
+                c,
+                case.id,
+                mappa.NewMeeting(
+                    form.get("meeting_type", ""),
+                    form_date(form, "held_on", "held on"),
+                    _uuid(form.get("chair_id")),
+                    _uuid(form.get("co_chair_id")),
+                    attendees,
+                    form.get("open_minutes", ""),
+                    form.get("closed_minutes", ""),
+                    form_date(form, "next_review", "next review"),
+                ),
+            )
+        except InvalidValue as exc:
+            rollback()
+            errors = _errors(exc)
+        else:
+            return redirect(url_for("mappa.meeting", meeting_id=meeting.id))
+    people = mappa.people_of_case(c, case)
+    closed_ok = c.access.decide(
+        c.session, c.subject, _facts(c, case, Kind.MEETING_CLOSED), Act.WRITE
+    ).allowed
+    return render(
+        "mappa/meeting_form.html",
+        "SECRET" if form.get("closed_minutes") else "OFFICIAL-SENSITIVE",
+        case=case,
+        people=people,
+        errors=errors,
+        form=form,
+        types=list(mappa.MeetingType),
+        closed_ok=closed_ok,
+        status=400 if errors else 200,
+    )
+
+
+@bp.route("/mappa/meetings/<meeting_id>")
+@requires(Permission.MEETING_READ)
+def meeting(meeting_id: str):
+    c = ctx()
+    view = mappa.meeting_view(c, meeting_id)
+    case = get_case(c, view.case_id)
+    return render(
+        "mappa/meeting.html",
+        "OFFICIAL-SENSITIVE",
+        "SECRET" if view.closed_minutes else None,
+        case=case,
+        meeting=view,
+        caps=Classification.markings(),
+    )
+
+
+@bp.route("/mappa/meetings/<meeting_id>/minutes.<fmt>")
+@requires(Permission.MEETING_EXPORT)
+def minutes(meeting_id: str, fmt: str):
+    c = ctx()
+    if fmt not in ("html", "csv"):
+        from ..domain.errors import NotFound
+
+        raise NotFound()
+    doc = exports.minutes_document(c, meeting_id, request.args.get("cap", "OFFICIAL-SENSITIVE"))
+    if fmt == "csv":
+        return Response(
+            exports.to_csv(doc),
+            mimetype="text/csv",
+            headers={
+                "Content-Disposition": (
+                    f'attachment; filename="mappa-minutes-{doc.case_reference}.csv"'
+                )
+            },
+        )
+    return Response(exports.to_html(doc, nonce=g.get("csp_nonce", "")), mimetype="text/html")
+
+
+# -- disclosures -----------------------------------------------------------------------------------
+@bp.route("/cases/<case_id>/mappa/disclosures/new", methods=["GET", "POST"])
+@requires(Permission.DISCLOSURE_WRITE)
+def new_disclosure(case_id: str):
+    c = ctx()
+    case = get_case(c, case_id)
+    errors: list[dict[str, str]] = []
+    form = request.form
+    if request.method == "POST":
+        try:
+            received_on = form_date(form, "received_on", "received on")
+            received_at = datetime.combine(received_on, time(12, 0), UTC) if received_on else None
+            if received_on == c.today:
+                received_at = datetime.now(UTC)
+            row = mappa.record_disclosure(
+                c,
+                case.id,
+                mappa.NewDisclosure(
+                    form.get("originator", ""),
+                    form.get("originator_reference", ""),
+                    _uuid(form.get("received_by_id")),
+                    received_at,
+                    form.get("classification") or "SECRET",
+                    tuple(form.getlist("caveats")),
+                    form.get("handling", ""),
+                    form.get("summary", ""),
+                    form.get("originator_detail", ""),
+                    _uuid(form.get("meeting_id")),
+                ),
+            )
+        except InvalidValue as exc:
+            rollback()
+            errors = _errors(exc)
+        else:
+            return redirect(url_for("mappa.case_page", case_id=case.id, saved=row.id))
+    people = mappa.people_of_case(c, case)
+    meetings = mappa.meetings_for_case(c, case.id)
+    return render(
+        "mappa/disclosure_form.html",
+        "SECRET",
+        case=case,
+        people=people,
+        meetings=meetings,
+        form=form,
+        errors=errors,
+        originators=list(mappa.Originator),
+        caveats=[x.value for x in Caveat],
+        fresh=request.method == "GET",
+        status=400 if errors else 200,
+    )
+
+
+# -- decisions: fill in, check, sign ---------------------------------------------------------------
+def _decision_data(form: MultiDict[str, str]) -> mappa.NewDecision:
+    actions = []
+    for n in range(1, MAX_ACTIONS + 1):
+        desc = form.get(f"action{n}_description", "")
+        owner = form.get(f"action{n}_owner", "")
+        due = form_date(form, f"action{n}_due", f"action{n} due")
+        if not (desc.strip() or owner or due):
+            continue
+        breakout = None
+        if form.get(f"action{n}_breakout", "").strip():
+            breakout = mappa.NewBreakout(
+                form.get(f"action{n}_breakout", ""),
+                form.get(f"action{n}_breakout_label") or "OFFICIAL-SENSITIVE",
+                form.get(f"action{n}_consent_from", ""),
+                form.get(f"action{n}_consent_reference", ""),
+                form_date(form, f"action{n}_consent", f"action{n} consent"),
+            )
+        actions.append(mappa.NewAction(desc, _uuid(owner) if owner else None, due, breakout))
+    return mappa.NewDecision(
+        _uuid(form.get("meeting_id")),
+        [u for u in map(_uuid, form.getlist("disclosures")) if u],
+        form.get("decision", ""),
+        form.get("rationale", ""),
+        form.get("options", ""),
+        form.get("level") or None,
+        form.get("level_rationale", ""),
+        form.get("classification") or "SECRET",
+        tuple(form.getlist("caveats")),
+        actions,
+    )
+
+
+@bp.route("/cases/<case_id>/mappa/decisions/new", methods=["GET", "POST"])
+@requires(Permission.DECISION_WRITE)
+def new_decision(case_id: str):
+    c = ctx()
+    case = get_case(c, case_id)
+    return _decision_flow(c, case, None)
+
+
+@bp.route("/mappa/decisions/<decision_id>/correct", methods=["GET", "POST"])
+@requires(Permission.DECISION_WRITE)
+def correct_decision(decision_id: str):
+    c = ctx()
+    old, _chain = mappa.decision_page(c, decision_id)
+    case = get_case(c, old.case_id)
+    return _decision_flow(c, case, old)
+
+
+def _decision_flow(c, case, old):
+    form: MultiDict[str, str] = request.form if request.method == "POST" else _prefill(old)
+    step = form.get("step", "")
+    errors: list[dict[str, str]] = []
+    if request.method == "POST" and step in ("check", "record"):
+        try:
+            data = _decision_data(form)
+            reason = form.get("reason", "")
+            prepared = (
+                mappa.prepare_correction(c, old.id, data, reason)
+                if old is not None
+                else mappa.prepare_decision(c, case.id, data)
+            )
+            if step == "record":
+                row = mappa.commit(c, prepared, form.get("confirm", ""))
+                return redirect(url_for("mappa.decision", decision_id=row.id, saved="1"))
+            hidden = [
+                (k, v)
+                for k, v in form.items(multi=True)
+                if k not in ("csrf_token", "step", "confirm")
+            ]
+            return render(
+                "mappa/confirm.html",
+                prepared.label.classification.marking,
+                *[d.classification for d in prepared.disclosures],
+                case=case,
+                p=prepared,
+                hidden=hidden,
+                old=old,
+                action=request.path,
+            )
+        except InvalidValue as exc:
+            rollback()
+            errors = _errors(exc)
+        except mappa.SigningFailed as exc:
+            rollback()
+            errors = [{"text": str(exc), "href": "#decision"}]
+    meetings = mappa.meetings_for_case(c, case.id)
+    disclosures = mappa.disclosures_for_case(c, case.id)
+    people = mappa.people_of_case(c, case)
+    return render(
+        "mappa/decision_form.html",
+        "SECRET",
+        case=case,
+        form=form,
+        errors=errors,
+        meetings=meetings,
+        disclosures=disclosures,
+        people=people,
+        old=old,
+        n_actions=MAX_ACTIONS,
+        caveats=[x.value for x in Caveat],
+        action=request.path,
+        status=400 if errors else 200,
+    )
+
+
+def _prefill(old) -> MultiDict[str, str]:
+    if old is None:
+        return MultiDict({"classification": "SECRET", "caveats": "ORCON"})
+    data: MultiDict[str, str] = MultiDict(
+        {
+            "meeting_id": str(old.meeting_id),
+            "decision": old.decision,
+            "rationale": old.rationale,
+            "options": old.options,
+            "classification": old.label.classification.marking,
+            "level": str(old.level or ""),
+            "level_rationale": old.level_rationale,
+        }
+    )
+    for d in old.disclosures:
+        data.add("disclosures", str(d.id))
+    for cav in old.label.caveats:
+        data.add("caveats", cav.value)
+    for i, a in enumerate(old.actions[:MAX_ACTIONS], start=1):
+        data[f"action{i}_description"] = a.description or ""
+        data[f"action{i}_owner"] = str(a.owner_id)
+        for part, value in zip(
+            ("day", "month", "year"), (a.due_on.day, a.due_on.month, a.due_on.year), strict=True
+        ):
+            data[f"action{i}_due-{part}"] = str(value)
+    return data
+
+
+@bp.route("/mappa/decisions/<decision_id>")
+@requires(Permission.DECISION_READ_SECRET)
+def decision(decision_id: str):
+    c = ctx()
+    view, chain = mappa.decision_page(c, decision_id)
+    case = get_case(c, view.case_id)
+    return render(
+        "mappa/decision.html",
+        *[v.label.classification.marking for v in chain],
+        case=case,
+        d=view,
+        chain=chain,
+    )
+
+
+@bp.route("/cases/<case_id>/mappa/inspection.json")
+@requires(Permission.DECISION_EXPORT)
+def inspection(case_id: str):
+    c = ctx()
+    data = exports.inspection_export(c, case_id)
+    return Response(
+        json.dumps(data, indent=2),
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="mappa-decisions-{data["case"]}.json"'
+        },
+    )
+
+
+# -- actions ---------------------------------------------------------------------------------------
+@bp.route("/mappa/actions")
+@requires(Permission.SIGNED_IN)
+def actions():
+    c = ctx()
+    mine = mappa.my_actions(c)
+    chaired = mappa.chair_actions(c)
+    labels = [
+        (
+            i.action.breakout.label if i.from_breakout and i.action.breakout else i.action.label
+        ).classification.marking
+        for i in [*mine, *chaired]
+    ]
+    return render("mappa/actions.html", *labels, mine=mine, chaired=chaired, today=c.today)
+
+
+@bp.route("/mappa/actions/<action_id>", methods=["GET", "POST"])
+@requires(Permission.SIGNED_IN)
+def action(action_id: str):
+    c = ctx()
+    errors: list[dict[str, str]] = []
+    if request.method == "POST":
+        try:
+            mappa.update_action(
+                c, action_id, request.form.get("status", ""), request.form.get("note", "")
+            )
+        except InvalidValue as exc:
+            rollback()
+            errors = _errors(exc)
+        else:
+            return redirect(url_for("mappa.action", action_id=action_id, saved="1"))
+    view = mappa.action_page(c, action_id)
+    labels = [
+        view.label.classification.marking if view.description is not None else None,
+        view.breakout.label.classification.marking if view.breakout else None,
+        "OFFICIAL-SENSITIVE" if view.history else None,
+    ]
+    return render(
+        "mappa/action.html",
+        *labels,
+        a=view,
+        errors=errors,
+        today=c.today,
+        status=400 if errors else 200,
+    )
