@@ -27,7 +27,7 @@ from shareplatform.reports.standards import (
     evaluate,
     level3_review_anchor,
 )
-from tests.factories import ctx_for
+from tests.support.factories import Member, case, ctx_for, record, user
 
 TODAY = date(2025, 3, 3)
 WEEKLY, VISITS = DEFAULT_STANDARDS
@@ -95,28 +95,125 @@ def test_level3_clock_runs_from_release_or_the_last_level_decision() -> None:
     )
 
 
-# -- the demo data (SQLite copy) -------------------------------------------------------------------
+# -- figures over a small world of cases (each backend) --------------------------------------
+N_DUE, N_RECENT, N_CUSTODY, N_STEPPED = "RP-1001", "RP-1002", "RP-1003", "RP-1004"  # North
+L_DUE, L_SENTENCE_DUE = "RP-1005", "RP-1006"  # London: fewer than 5 cases
+NORTH_CASES, ALL_CASES = 4, 6
+
+
+@pytest.fixture
+def world(platform):  # type: ignore[no-untyped-def]
+    """Six cases. North: at Level 3 for 12 months since release (due a review), released 100 days
+    ago (not yet due), in custody (the clock has not started), stepped down to Level 2. London:
+    two due a review. Every panel: the unit's HoNSU, the LRO and the North SOL."""
+    today = date.today()
+    long_ago = today - timedelta(days=400)
+    with platform.transaction() as s:
+
+        def person(username: str, name: str, role: str, **traits: object):  # type: ignore[no-untyped-def]
+            return user(platform, s, username, name=name, role=role, **traits)
+
+        cole = person("com.cole", "Chris Cole", "COM", nsd_unit="North")
+        evans = person("com.evans", "Erin Evans", "COM", vetting="BPSS", nsd_unit="North")
+        expired = person(
+            "com.expired",
+            "Evan Expired",
+            "COM",
+            nsd_unit="North",
+            expires=today - timedelta(days=12),
+        )
+        lowry = person("com.lowry", "Lou Lowry", "COM", nsd_unit="London")
+        parker = person("pom.parker", "Priya Parker", "POM", vetting="CTC")
+        hughes = person("honsu.hughes", "Helen Hughes", "HONSU", vetting="DV", nsd_unit="North")
+        lambert = person("honsu.lambert", "Leo Lambert", "HONSU", nsd_unit="London")
+        lewis = person("lro.lewis", "Lewis Lowe", "LRO", vetting="DV", ct_unit="CTP North East")
+        santos = person("sol.santos", "Sofia Santos", "SOL", nsd_unit="North")
+        person("pct.palmer", "Piers Palmer", "PCT_LEAD")  # national statistics
+
+        def opened(ref: str, unit: str, honsu, team, levels=((3, long_ago),), **traits):  # type: ignore[no-untyped-def]
+            return case(
+                platform,
+                s,
+                ref,
+                nsd_unit=unit,
+                ct_unit="CTP North East" if unit == "North" else "CTP London",
+                team=team,
+                panel=[(honsu, "HONSU"), (lewis, "LRO"), (santos, "SOL")],
+                levels=[(lvl, since, f"Level {lvl} agreed.", honsu) for lvl, since in levels],
+                **traits,
+            )
+
+        opened(
+            N_DUE,
+            "North",
+            hughes,
+            [Member(cole, "COM", lead=True)],
+            release_date=today - timedelta(days=380),
+        )
+        recent = opened(
+            N_RECENT,
+            "North",
+            hughes,
+            [Member(evans, "COM", lead=True), (expired, "COM")],
+            release_date=today - timedelta(days=100),
+        )
+        for k in range(2):
+            record(platform, s, recent.id, evans, occurred_on=today - timedelta(days=20 + k))
+        opened(
+            N_CUSTODY,
+            "North",
+            hughes,
+            [Member(parker, "POM", lead=True), (cole, "COM", today - timedelta(days=60))],
+            phase="CUSTODY",
+            release_date=today + timedelta(days=60),
+        )
+        opened(
+            N_STEPPED,
+            "North",
+            hughes,
+            [Member(evans, "COM", lead=True)],
+            levels=((3, long_ago), (2, today - timedelta(days=20))),
+            phase="POST_SENTENCE",
+            release_date=today - timedelta(days=200),
+        )
+        opened(
+            L_DUE,
+            "London",
+            lambert,
+            [Member(lowry, "COM", lead=True)],
+            release_date=today - timedelta(days=500),
+        )
+        opened(
+            L_SENTENCE_DUE,
+            "London",
+            lambert,
+            [Member(lowry, "COM", lead=True)],
+            phase="POST_SENTENCE",
+            release_date=today - timedelta(days=450),
+        )
+    return platform
+
+
 def _refs(rows) -> list[str]:  # type: ignore[no-untyped-def]
     return sorted(r.reference for r in rows)
 
 
-def test_chairs_see_level3_reviews_due_only_for_cases_they_may_see(seeded) -> None:  # type: ignore[no-untyped-def]
-    with seeded.transaction() as s:
-        hughes = ctx_for(seeded, s, "honsu.hughes")
-        assert _refs(level3_reviews_due(hughes, scope_for(hughes))) == ["SP-1026"]  # North only
-        lambert = ctx_for(seeded, s, "honsu.lambert")
-        assert _refs(level3_reviews_due(lambert, scope_for(lambert))) == ["SP-1027", "SP-1030"]
-        expired = ctx_for(seeded, s, "com.expired")
+def test_chairs_see_level3_reviews_due_only_for_cases_they_may_see(world) -> None:  # type: ignore[no-untyped-def]
+    with world.transaction() as s:
+        hughes = ctx_for(world, s, "honsu.hughes")
+        assert _refs(level3_reviews_due(hughes, scope_for(hughes))) == [N_DUE]  # North only
+        lambert = ctx_for(world, s, "honsu.lambert")
+        assert _refs(level3_reviews_due(lambert, scope_for(lambert))) == [L_DUE, L_SENTENCE_DUE]
+        expired = ctx_for(world, s, "com.expired")
         assert level3_reviews_due(expired, scope_for(expired)) == []
         # custody cases at Level 3 are not due: the months run after release
-        due = level3_reviews_due(
-            ctx_for(seeded, s, "lro.lewis"), scope_for(ctx_for(seeded, s, "lro.lewis"))
-        )
+        lewis = ctx_for(world, s, "lro.lewis")
+        due = level3_reviews_due(lewis, scope_for(lewis))
         phases = {s.scalar(select(Case.phase).where(Case.id == r.case_id)) for r in due}
         assert "CUSTODY" not in phases and due
-    with seeded.transaction() as s:
-        hughes = ctx_for(seeded, s, "honsu.hughes")
-        case = s.scalar(select(Case).where(Case.reference == "SP-1026"))
+    with world.transaction() as s:
+        hughes = ctx_for(world, s, "honsu.hughes")
+        case = s.scalar(select(Case).where(Case.reference == N_DUE))
         with pytest.raises(InvalidValue):
             set_level(s, hughes.access, hughes.subject, case, 3, hughes.today, "  ")
         set_level(
@@ -128,41 +225,43 @@ def test_chairs_see_level3_reviews_due_only_for_cases_they_may_see(seeded) -> No
             hughes.today,
             "Reviewed: Level 3 still needed.",
         )
-    with seeded.transaction() as s:
-        hughes = ctx_for(seeded, s, "honsu.hughes")
+    with world.transaction() as s:
+        hughes = ctx_for(world, s, "honsu.hughes")
         assert level3_reviews_due(hughes, scope_for(hughes)) == []
 
 
-def test_dashboard_counts_only_what_the_viewer_may_see(seeded) -> None:  # type: ignore[no-untyped-def]
-    with seeded.transaction() as s:
-        cole = ctx_for(seeded, s, "com.cole")
+def test_dashboard_counts_only_what_the_viewer_may_see(world) -> None:  # type: ignore[no-untyped-def]
+    with world.transaction() as s:
+        cole = ctx_for(world, s, "com.cole")
         board = dashboard(cole)
-        assert board.figure("category").total == len(caseload(cole))
+        assert board.figure("category").total == len(caseload(cole)) == 2
         assert all(f.key != "secret" for f in board.figures)  # frontline: no SECRET-derived counts
         assert [w.name for w in board.workload] == ["Chris Cole"]  # only their own line
-        hughes = dashboard(ctx_for(seeded, s, "honsu.hughes"))
+        hughes = dashboard(ctx_for(world, s, "honsu.hughes"))
         assert {c.label for c in hughes.figure("nsd_unit").cells} == {"North"}
-        assert hughes.figure("category").total == 26
+        assert hughes.figure("category").total == NORTH_CASES
         assert hughes.figure("secret").label is Classification.SECRET
         assert len(hughes.workload) > 1
-        assert dashboard(ctx_for(seeded, s, "com.expired")).figure("category").total == 0
-        national = dashboard(ctx_for(seeded, s, "pct.palmer"))
-        assert national.scope.national and national.figure("category").total == 30
+        assert _refs(hughes.reviews) == [N_DUE]
+        assert hughes.standards[0].cases > 0
+        assert dashboard(ctx_for(world, s, "com.expired")).figure("category").total == 0
+        national = dashboard(ctx_for(world, s, "pct.palmer"))
+        assert national.scope.national and national.figure("category").total == ALL_CASES
         london = next(c for c in national.figure("nsd_unit").cells if c.label == "London")
-        assert (london.value, london.shown) == (4, "fewer than 5")
+        assert (london.value, london.shown) == (2, "fewer than 5")
         assert (
             national.reviews == [] and national.workload == []
         )  # no case or person lists nationally
 
 
-def test_each_dashboard_view_is_audited_once(seeded) -> None:  # type: ignore[no-untyped-def]
-    with seeded.transaction() as s:
+def test_each_dashboard_view_is_audited_once(world) -> None:  # type: ignore[no-untyped-def]
+    with world.transaction() as s:
         before = s.scalar(
             select(func.count())
             .select_from(AuditEntry)
             .where(AuditEntry.action == "reports.dashboard")
         )
-        dashboard(ctx_for(seeded, s, "sol.santos"))
+        dashboard(ctx_for(world, s, "sol.santos"))
         after = s.scalar(
             select(func.count())
             .select_from(AuditEntry)
@@ -171,13 +270,11 @@ def test_each_dashboard_view_is_audited_once(seeded) -> None:  # type: ignore[no
         assert after == before + 1
 
 
-def test_compliance_counts_only_readable_contacts(seeded) -> None:  # type: ignore[no-untyped-def]
+def test_compliance_counts_only_readable_contacts(world) -> None:  # type: ignore[no-untyped-def]
     today = date.today()
-    with seeded.transaction() as s:
-        case = s.scalar(
-            select(Case).where(Case.reference == "SP-1002")
-        )  # community, Level 3, North
-        hughes = ctx_for(seeded, s, "honsu.hughes")
+    with world.transaction() as s:
+        case = s.scalar(select(Case).where(Case.reference == N_RECENT))  # community, Level 3
+        hughes = ctx_for(world, s, "honsu.hughes")
         for k in range(3):
             post_record(
                 hughes,
@@ -191,46 +288,53 @@ def test_compliance_counts_only_readable_contacts(seeded) -> None:  # type: igno
                     "Seen under the sterile corridor.",
                 ),
             )
-    with seeded.transaction() as s:
-        _, mine = case_compliance(ctx_for(seeded, s, "honsu.hughes"), case.id)
-        _, theirs = case_compliance(ctx_for(seeded, s, "com.evans"), case.id)
+    with world.transaction() as s:
+        _, mine = case_compliance(ctx_for(world, s, "honsu.hughes"), case.id)
+        _, theirs = case_compliance(ctx_for(world, s, "com.evans"), case.id)
+        assert theirs[0].contacts == 2  # the COM's own office contacts
         assert mine[0].contacts == theirs[0].contacts + 3
 
 
-def test_chairing_hours_from_meetings(seeded) -> None:  # type: ignore[no-untyped-def]
+def test_chairing_hours_from_meetings(world) -> None:  # type: ignore[no-untyped-def]
     from shareplatform.accounts.models import User
 
     today = date.today()
 
+    def meet(meeting_type: str, reference: str, days_ago: int, **minutes: str) -> None:
+        with world.transaction() as s:
+            uid = dict(s.execute(select(User.username, User.id)).all())
+            hughes = ctx_for(world, s, "honsu.hughes")
+            case = s.scalar(select(Case).where(Case.reference == reference))
+            record_meeting(
+                hughes,
+                case.id,
+                NewMeeting(
+                    meeting_type,
+                    today - timedelta(days=days_ago),
+                    uid["honsu.hughes"],
+                    uid["lro.lewis"],
+                    [
+                        Attendee("NSD", "HONSU", user_id=uid["honsu.hughes"]),
+                        Attendee("CTNM", "LRO", user_id=uid["lro.lewis"]),
+                    ],
+                    minutes.get("open", "Level 3 review meeting."),
+                    minutes.get("closed", ""),
+                    next_review=today + timedelta(days=30),
+                ),
+            )
+
     def hours_now() -> dict[str, tuple[int, int, float]]:
-        with seeded.transaction() as s:
-            hughes = ctx_for(seeded, s, "honsu.hughes")
+        with world.transaction() as s:
+            hughes = ctx_for(world, s, "honsu.hughes")
             return {
                 c.name: (c.chaired, c.co_chaired, c.hours)
                 for c in chairing_hours(hughes, scope_for(hughes))
             }
 
-    before = hours_now()  # the demo data already holds a Reveal meeting they chaired
-    with seeded.transaction() as s:
-        uid = dict(s.execute(select(User.username, User.id)).all())
-        hughes = ctx_for(seeded, s, "honsu.hughes")
-        case = s.scalar(select(Case).where(Case.reference == "SP-1002"))
-        record_meeting(
-            hughes,
-            case.id,
-            NewMeeting(
-                "MAPPA_L3",
-                today - timedelta(days=5),
-                uid["honsu.hughes"],
-                uid["lro.lewis"],
-                [
-                    Attendee("NSD", "HONSU", user_id=uid["honsu.hughes"]),
-                    Attendee("CTNM", "LRO", user_id=uid["lro.lewis"]),
-                ],
-                "Level 3 review meeting.",
-                next_review=today + timedelta(days=30),
-            ),
-        )
+    meet("REVEAL", N_CUSTODY, 6, open="Release planning.", closed="Closed part: briefing.")
+    before = hours_now()  # a Reveal meeting they already chaired
+    assert before["Helen Hughes"] == (1, 0, 1.0)
+    meet("MAPPA_L3", N_RECENT, 5)
     after = hours_now()
     added = {
         name: tuple(
@@ -243,25 +347,6 @@ def test_chairing_hours_from_meetings(seeded) -> None:  # type: ignore[no-untype
         "Helen Hughes": (1, 0, 2.0),
         "Lewis Lowe": (0, 1, 2.0),
     }
-    with seeded.transaction() as s:
-        cole = ctx_for(seeded, s, "com.cole")
+    with world.transaction() as s:
+        cole = ctx_for(world, s, "com.cole")
         assert chairing_hours(cole, scope_for(cole)) == []  # per-person figures are for managers
-
-
-# -- PostgreSQL: the same figures (read-only: the session is rolled back) ----------------------
-@pytest.mark.postgres
-def test_dashboard_on_postgres_matches(seeded_pg) -> None:  # type: ignore[no-untyped-def]
-    with seeded_pg.db.sessions() as s:
-        try:
-            hughes = dashboard(ctx_for(seeded_pg, s, "honsu.hughes"))
-            assert hughes.figure("category").total == 26
-            assert _refs(hughes.reviews) == ["SP-1026"]
-            assert hughes.standards[0].cases > 0
-            national = dashboard(ctx_for(seeded_pg, s, "pct.palmer"))
-            assert (
-                next(c.shown for c in national.figure("nsd_unit").cells if c.label == "London")
-                == "fewer than 5"
-            )
-            assert dashboard(ctx_for(seeded_pg, s, "com.cole")).figure("category").total == 20
-        finally:
-            s.rollback()

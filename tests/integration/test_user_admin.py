@@ -12,29 +12,28 @@ from sqlalchemy import select
 from shareplatform.accounts import admin
 from shareplatform.accounts.models import User, UserSession
 from shareplatform.accounts.secrets import check_password
-from shareplatform.accounts.services import NewUser, create_user, set_totp
+from shareplatform.accounts.services import NewUser
 from shareplatform.audit.models import AuditEntry
 from shareplatform.domain.errors import InvalidValue, NotPermitted
 from shareplatform.platform import Platform
-from tests.factories import DEMO_TOTP, ctx_for
+from tests.support.factories import ctx_for, user
 
 TODAY = date.today()
 
 
 def _people(platform: Platform) -> None:
     with platform.transaction() as session:
-        create_user(
-            session,
-            NewUser("user.admin", "Uma", "USER_ADMIN", "BPSS", TODAY + timedelta(days=400)),
-            "x" * 12,
-        )
+        user(platform, session, "user.admin", role="USER_ADMIN", vetting="BPSS", name="Uma")
         for name, days in (("com.soon", 10), ("com.later", 200), ("com.gone", -3)):
-            u = create_user(
+            user(
+                platform,
                 session,
-                NewUser(name, name, "COM", "SC", TODAY + timedelta(days=days), nsd_unit="North"),
-                "a long password!",
+                name,
+                role="COM",
+                expires=TODAY + timedelta(days=days),
+                nsd_unit="North",
+                password="a long password!",
             )
-            set_totp(session, platform.service_secrets, u, DEMO_TOTP)
         later = session.scalar(select(User).where(User.username == "com.later"))
         assert later is not None
         for n in range(3):
@@ -170,11 +169,33 @@ def test_only_user_administrators_manage_users(platform: Platform) -> None:
     assert _open_sessions(platform, "com.later") == 3
 
 
-def test_user_admin_over_the_demo_data(seeded: Platform) -> None:
-    with seeded.transaction() as session:
-        ctx = ctx_for(seeded, session, "user.admin")
+def test_user_admin_lists_finds_and_reports_over_everyone(platform: Platform) -> None:
+    people = [
+        ("user.admin", "Uma Adler", "USER_ADMIN", "BPSS", {}),
+        ("policy.admin", "Pat Adeyemi", "POLICY_ADMIN", "SC", {}),
+        ("pom.parker", "Priya Parker", "POM", "CTC", {}),
+        ("pom.quinn", "Quentin Quinn", "POM", "BPSS", {}),
+        ("pp.price", "Paul Price", "PROBATION_PRACTITIONER", "BPSS", {"nsd_unit": "North"}),
+        ("honsu.hughes", "Helen Hughes", "HONSU", "DV", {"nsd_unit": "North"}),
+        ("nm.nash", "Nadia Nash", "NOMINAL_MANAGER", "SC", {"ct_unit": "CTP North East"}),
+        ("com.expired", "Evan Expired", "COM", "SC", {"nsd_unit": "North"}),
+    ]
+    with platform.transaction() as session:
+        for username, name, role, vetting, units in people:
+            user(
+                platform,
+                session,
+                username,
+                name=name,
+                role=role,
+                vetting=vetting,
+                expires=TODAY - timedelta(days=12) if username == "com.expired" else None,
+                **units,
+            )
+    with platform.transaction() as session:
+        ctx = ctx_for(platform, session, "user.admin")
         assert [r.username for r in admin.vetting_report(ctx).expired] == ["com.expired"]
-        assert len(admin.users(ctx)) == len(admin.users(ctx, "")) >= 29
+        assert len(admin.users(ctx)) == len(admin.users(ctx, "")) == len(people)
         assert [r.username for r in admin.users(ctx, "parker")] == ["pom.parker"]
         with pytest.raises(NotPermitted):
-            admin.users(ctx_for(seeded, session, "policy.admin"))
+            admin.users(ctx_for(platform, session, "policy.admin"))
