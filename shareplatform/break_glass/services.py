@@ -19,6 +19,7 @@ from ..access.vocabulary import Act, Kind
 from ..accounts.models import User
 from ..audit.log import Event
 from ..cases.models import Case
+from ..cases.services import find_case
 from ..context import Ctx
 from ..db import utcnow
 from ..domain.errors import InvalidValue, NotFound, NotPermitted
@@ -40,28 +41,8 @@ class PendingReview:
     expires_at: datetime
 
 
-def _case(ctx: Ctx, case_id: uuid.UUID | str):
-    try:
-        cid = case_id if isinstance(case_id, uuid.UUID) else uuid.UUID(str(case_id))
-    except ValueError:
-        raise NotFound("case") from None
-    case = ctx.session.get(Case, cid)
-    if case is None:
-        ctx.access.record(
-            ctx.session,
-            ctx.subject,
-            Event(
-                action="break_glass.take",
-                object_type="case",
-                outcome="deny",
-                label=Classification.OFFICIAL,
-                object_id=str(cid),
-                case_id=str(cid),
-                reason="no such case",
-            ),
-        )
-        raise NotFound("case")
-    return case
+def _case(ctx: Ctx, case_id: uuid.UUID | str) -> Case:
+    return find_case(ctx, case_id, "break_glass.take")
 
 
 def take_break_glass(ctx: Ctx, case_id: uuid.UUID | str, reason: str, hours: int = 4) -> BreakGlass:

@@ -477,36 +477,42 @@ def search_nominals(ctx: Ctx, query: str) -> list[tuple[CaseSummary, NominalDeta
     return out
 
 
-def get_case(ctx: Ctx, case_id: uuid.UUID | str) -> Case:
-    """The case, if it exists and I may open it; otherwise NotFound (identical either way)."""
+def find_case(ctx: Ctx, case_id: uuid.UUID | str, action: str) -> Case:
+    """The case row, without deciding anything yet; an unknown id is audited under `action` and
+    answered NotFound, worded exactly as a case the user may not open."""
     try:
         cid = case_id if isinstance(case_id, uuid.UUID) else uuid.UUID(str(case_id))
     except ValueError:
         raise NotFound("case") from None
     case = ctx.session.get(Case, cid)
-    event = Event(
-        action="case.view",
-        object_type="case",
-        outcome="allow",
-        label=Classification.OFFICIAL_SENSITIVE,
-        object_id=str(cid),
-        case_id=str(cid),
-    )
     if case is None:
         ctx.access.record(
             ctx.session,
             ctx.subject,
             Event(
-                action="case.view",
+                action=action,
                 object_type="case",
                 outcome="deny",
-                label=Classification.OFFICIAL,
                 object_id=str(cid),
                 case_id=str(cid),
                 reason="no such case",
             ),
         )
         raise NotFound("case")
+    return case
+
+
+def get_case(ctx: Ctx, case_id: uuid.UUID | str) -> Case:
+    """The case, if it exists and I may open it; otherwise NotFound (identical either way)."""
+    case = find_case(ctx, case_id, "case.view")
+    event = Event(
+        action="case.view",
+        object_type="case",
+        outcome="allow",
+        label=Classification.OFFICIAL_SENSITIVE,
+        object_id=str(case.id),
+        case_id=str(case.id),
+    )
     ctx.access.require(ctx.session, ctx.subject, _case_facts(ctx, case), Act.READ, event)
     return case
 
