@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rest = [m for m in only if m != "dashboard"] if only else list(MEASURES)
         results = run(root, sizes, rest, args.seed)
-        if not only or "dashboard" in only:  # issue 9's dashboard builds its own database
+        if not only or "dashboard" in only:  # the dashboard benchmark builds its own database
             from .dashboard import measure
 
             results += measure(root / "dash", args.quick)

@@ -1,4 +1,4 @@
-"""Issue 8's figures: import throughput against plain bulk inserts of the same rows, and the API's
+"""Import figures: import throughput against plain bulk inserts of the same rows, and the API's
 case-records endpoint against the web case page (both in-process, through the real app)."""
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from ..domain.labels import Classification
 from ..platform import Platform
 from ..records.models import Record, RecordAttendee
 
-# (username, name, role, vetting, nsd unit, ct unit): every role of DOMAIN.md,
+# (username, name, role, vetting, nsd unit, ct unit): every role of docs/domain.md,
 # corridor and frontline.
 DEMO_USERS = [
     ("pom.parker", "Priya Parker", "POM", "CTC", None, None),

@@ -1,4 +1,4 @@
-"""Agencies, roles and the sterile corridor (DOMAIN.md, "Agencies and roles")."""
+"""Agencies, roles and the sterile corridor (docs/domain.md, "Agencies and roles")."""
 
 from __future__ import annotations
 

@@ -254,5 +254,5 @@ def dashboard(ctx: Ctx, settings: ReportSettings = DEFAULT_REPORT_SETTINGS) -> D
     )
     # open actions and checklists come from their own services (each audits its own reading)
     board.actions = {"mine": my_actions(ctx), "chaired": chair_actions(ctx)}
-    board.checklists = outstanding_checklists(ctx)  # the lifecycle package's (issue 9, part 1)
+    board.checklists = outstanding_checklists(ctx)  # from the lifecycle feature
     return board

@@ -1,4 +1,4 @@
-"""Case lifecycle (issue 9, part 1) at service level on SQLite and PostgreSQL: transition
+"""Case lifecycle at service level on SQLite and PostgreSQL: transition
 checklists (rec 12/13), risk management plans (rec 13/18), stages and outstanding items, and
 ERG/PGF sharing with POMs under handling rules and policy (rec 7/17)."""
 

@@ -1,4 +1,4 @@
-"""Management information (issue 9, part 2): plain rules; figures over what each viewer may see."""
+"""Management information: plain rules; figures over what each viewer may see."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""An independent oracle for the access rules of DOMAIN.md ("Access rules", "Vetting", roles).
+"""An independent oracle for the access rules of docs/domain.md ("Access rules", "Vetting", roles).
 
 Plain Python on purpose: it imports nothing from shareplatform, so a mistake in the policy files
 or the access kernel cannot leak into the expected answers. Role tiers, agencies and oversight are
-transcribed from DOMAIN.md's table and the default policy's documented intent:
+transcribed from docs/domain.md's table and the default policy's documented intent:
 
 - platform roles (policy/user administrators, auditors) read and write no case content;
 - clearance must dominate the label: BPSS and CTC reach OFFICIAL-SENSITIVE, SC and DV reach

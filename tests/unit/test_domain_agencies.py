@@ -1,5 +1,5 @@
 """Agencies, roles, tiers and oversight (shareplatform/domain/agencies.py), checked against an
-independent transcription of DOMAIN.md's "Agencies and roles" table."""
+independent transcription of docs/domain.md's "Agencies and roles" table."""
 
 from __future__ import annotations
 
@@ -113,6 +113,6 @@ def test_agencies_parse_and_have_titles() -> None:
 
 
 def test_units_five_nsd_and_nine_ct() -> None:
-    # DOMAIN.md: the NSD has five units, CTNM nine regional CT units.
+    # docs/domain.md: the NSD has five units, CTNM nine regional CT units.
     assert len(NSD_UNITS) == len(set(NSD_UNITS)) == 5
     assert len(CT_UNITS) == len(set(CT_UNITS)) == 9

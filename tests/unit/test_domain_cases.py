@@ -63,7 +63,7 @@ def test_unknown_case_category_names_its_kind() -> None:
     assert err.value.kind == "case category"
 
 
-# DOMAIN.md: 1 registered sexual offenders; 2 violent; 3 other dangerous; 4 terrorist.
+# docs/domain.md: 1 registered sexual offenders; 2 violent; 3 other dangerous; 4 terrorist.
 @pytest.mark.parametrize(
     ("text", "category"),
     [
@@ -107,7 +107,7 @@ def test_mappa_levels_are_ordered() -> None:
     assert MappaLevel.ORDINARY < MappaLevel.ACTIVE_MULTI_AGENCY < MappaLevel.SENIOR_MULTI_AGENCY
 
 
-# The family of each record type, as DOMAIN.md groups them ("Cases and records").
+# The family of each record type, as docs/domain.md groups them ("Cases and records").
 FAMILIES = {
     "CONTACT_OFFICE": "contact",
     "CONTACT_HOME_VISIT": "contact",

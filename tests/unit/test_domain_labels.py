@@ -9,7 +9,7 @@ import pytest
 from shareplatform.domain.errors import InvalidValue
 from shareplatform.domain.labels import Caveat, Classification, Label, dominates, highest
 
-# DOMAIN.md, "Labels": OFFICIAL < OFFICIAL-SENSITIVE < SECRET; TOP SECRET is not held.
+# docs/domain.md, "Labels": OFFICIAL < OFFICIAL-SENSITIVE < SECRET; TOP SECRET is not held.
 LADDER = ["OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET"]
 
 

@@ -53,7 +53,7 @@ def test_complete_once_every_enquiry_is_recorded() -> None:
 
 
 def test_transitions_of_the_domain() -> None:
-    # DOMAIN.md rec 12/13: release, leaving approved premises, transfer, sentence end
+    # docs/domain.md rec 12/13: release, leaving approved premises, transfer, sentence end
     assert {t.value for t in Transition} == {"RELEASE", "LEAVING_AP", "TRANSFER", "SENTENCE_END"}
     assert Transition.parse("leaving ap") is Transition.LEAVING_AP
     assert Transition.LEAVING_AP.title == "Leaving approved premises"

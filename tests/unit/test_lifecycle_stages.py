@@ -33,7 +33,7 @@ from shareplatform.lifecycle.stages import (
     validate_step_value,
 )
 
-# DOMAIN.md's workflow order, with supervision <-> review, exit from either, re-triage from any
+# docs/domain.md's workflow order, with supervision <-> review, exit from either, re-triage from any
 # later stage, and community cases skipping Pathfinder.
 MOVES = {
     "IDENTIFY": {"PATHFINDER", "TRIAGE"},
