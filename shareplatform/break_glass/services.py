@@ -1,4 +1,5 @@
-"""Emergency ("break-glass") access for someone not on a case's team (docs/domain.md, "Access rules").
+"""Emergency ("break-glass") access for someone not on a case's team (docs/domain.md, "Access
+rules").
 
 OFFICIAL-SENSITIVE at most (the policy's break-glass lines stop there and the ORCON deny still
 applies), with a written reason, time-limited, audited as "break_glass.take", and listed for

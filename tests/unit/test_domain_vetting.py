@@ -13,8 +13,8 @@ from shareplatform.domain.vetting import Vetting, VettingStatus
 TODAY = date(2026, 6, 1)
 C = Classification
 
-# docs/domain.md, "Vetting": BPSS reaches OFFICIAL-SENSITIVE, CTC grants nothing beyond BPSS, SC reaches
-# SECRET, DV would reach TOP SECRET, which is not held here, so SECRET.
+# docs/domain.md, "Vetting": BPSS reaches OFFICIAL-SENSITIVE, CTC grants nothing beyond BPSS,
+# SC reaches SECRET, DV would reach TOP SECRET, which is not held here, so SECRET.
 CLEARS = {"NONE": None, "BPSS": C.OFFICIAL_SENSITIVE, "CTC": C.OFFICIAL_SENSITIVE}
 CLEARS |= {"SC": C.SECRET, "DV": C.SECRET}
 

@@ -36,7 +36,8 @@ def test_no_alert_without_a_plan() -> None:
 
 
 def test_the_four_headings_and_a_contingency_plan() -> None:
-    # docs/domain.md: supervision; monitoring and control; interventions and treatment; victim safety
+    # docs/domain.md: supervision; monitoring and control; interventions and treatment; victim
+    # safety
     assert set(PLAN_HEADINGS) | {"contingency"} == set(HEADINGS)
     assert HEADINGS["monitoring"] == "Monitoring and control"
     assert HEADINGS["interventions"] == "Interventions and treatment"
