@@ -195,10 +195,6 @@ class KeyAdmin:
                 f"stopped one's report expires within {wait} s. Try again then."
             )
 
-    def unfinished_retirements(self) -> list[tuple[str, int]]:
-        with self._transaction() as session:
-            return [(r.level, r.version) for r in keyring.unfinished_retirements(session)]
-
     # -- shredding ------------------------------------------------------------------------------
     def shred(self, session: Session, data_key_id: object, event: Event) -> None:
         """Destroy one data key in the caller's transaction, with the caller's audit event."""

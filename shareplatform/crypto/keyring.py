@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -323,12 +322,6 @@ def mark(session: Session, row: KekVersion, state: KekState) -> None:
     if state == KekState.RETIRED:
         row.retired_at = utcnow()
     session.flush()
-
-
-def unfinished_retirements(session: Session) -> Iterable[KekVersion]:
-    return session.scalars(
-        select(KekVersion).where(KekVersion.state == KekState.RETIRING.value)
-    ).all()
 
 
 # -- shredding ------------------------------------------------------------------------------------
