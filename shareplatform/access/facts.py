@@ -119,6 +119,10 @@ class Facts:
             case_id=rel.case_id,
         )
 
+    @property
+    def relation(self) -> Relation:
+        return Relation(self.case_id, self.team, self.panel, self.oversight, self.break_glass)
+
 
 @dataclass(frozen=True)
 class SubjectFacts:
