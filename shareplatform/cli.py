@@ -25,7 +25,7 @@ def _fail(message: str) -> NoReturn:
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 keys_cli = AppGroup("keys", help="Key-encryption keys: status, rotation, retirement, shredding.")
-audit_cli = AppGroup("audit", help="The audit log: verification.")
+audit_cli = AppGroup("audit", help="The audit log: verification and inclusion proofs.")
 
 
 @db_cli.command("upgrade")
@@ -41,6 +41,10 @@ def db_upgrade(revision: str) -> None:
     migrate.upgrade(url, revision)
     platform.bind()
     click.echo(f"Database at {revision}; keys checked in {platform.config.KEYS_DIR}")
+    with platform.transaction() as session:  # rows from before facts were attested: once only
+        adopted = platform.system_writer.adopt_facts(session)
+    if adopted:
+        click.echo(f"Stamped the authorisation facts of {adopted} existing rows")
     # first set-up: the default policy from policies/, so the instance is usable at once
     from .policy_admin.cli import import_policy
 
@@ -135,20 +139,80 @@ def keys_shred(record_id: str, reason: str) -> None:
 
 
 # -- audit ----------------------------------------------------------------------------------------
+def _witness_path(option: str | None) -> str | None:
+    """The witness file to check against: the option, else the configured file (syslog: none)."""
+    from .audit.witness import SYSLOG
+
+    setting = option or _platform().config.AUDIT_WITNESS
+    return None if not setting or setting.startswith(SYSLOG) else setting
+
+
 @audit_cli.command("verify")
-def audit_verify() -> None:
-    """Check the whole hash chain and the checkpoint signatures; name the first broken entry."""
+@click.option(
+    "--from",
+    "from_size",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Start from the stored checkpoint at this size (verified by an earlier run).",
+)
+@click.option(
+    "--witness",
+    "witness",
+    type=click.Path(dir_okay=False),
+    help="A witness file (or a copy of the syslog lines) instead of the configured one.",
+)
+def audit_verify(from_size: int, witness: str | None) -> None:
+    """Recompute the Merkle tree; check every checkpoint, the head, the columns and the witness."""
+    import base64
+
     from .audit.verify import verify
 
     platform = _platform()
+    path = _witness_path(witness)
     with platform.transaction() as session:
-        result = verify(session, platform.signer.public_key)
+        result = verify(session, platform.signer.public_key, witness_path=path, from_size=from_size)
+    for note in result.notes:
+        click.echo(f"note: {note}")
     if result.ok:
+        seen = f", the witness saw {result.witnessed}" if path else ""
         click.echo(
-            f"audit chain intact: {result.entries} entries, {result.checkpoints} signed checkpoints"
+            f"audit chain intact: {result.entries} entries verified"
+            + (f" from the checkpoint at {from_size}" if from_size else "")
+            + f", {result.checkpoints} signed checkpoints; tree size {result.size}, "
+            f"root {base64.b64encode(result.root).decode()}{seen}"
         )
         return
-    _fail(f"audit chain broken at entry {result.first_broken}: {result.problem}")
+    for problem in result.problems[1:]:
+        click.echo(f"also: {problem}", err=True)
+    _fail(f"audit log broken at entry {result.first_broken}: {result.problem}")
+
+
+@audit_cli.command("prove")
+@click.argument("seq", type=click.IntRange(min=1))
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to a file.")
+def audit_prove(seq: int, output: str | None) -> None:
+    """Print a JSON inclusion proof of entry SEQ under the newest signed checkpoint."""
+    import json
+
+    from .audit.proofs import covering, inclusion_proofs
+
+    platform = _platform()
+    with platform.transaction() as session:
+        checkpoint = covering(session, seq)
+        if checkpoint is None:  # sign the tree as it stands (witnessed once this commits)
+            checkpoint = platform.access.audit.checkpoint(session)
+        if seq > checkpoint.size:
+            _fail(f"there is no audit entry {seq}: the log holds {checkpoint.size}")
+        try:
+            proof = inclusion_proofs(session, platform.signer.public_key, [seq], checkpoint)[seq]
+        except ValueError as exc:
+            _fail(str(exc))
+    text = json.dumps(proof, indent=2, sort_keys=True)
+    if output:
+        Path(output).write_text(text + "\n")
+        click.echo(f"proof of entry {seq} under the checkpoint at {checkpoint.size}: {output}")
+    else:
+        click.echo(text)
 
 
 def init_app(app: Flask) -> None:

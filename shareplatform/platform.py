@@ -18,8 +18,11 @@ from .access.keys import KeyAdmin
 from .access.sealing import Sealer
 from .access.system import SystemWriter
 from .audit.log import AuditLog, Signer
+from .audit.witness import witness_for
 from .config import Config
 from .crypto import keyring
+from .crypto.attested import INFO_KEY as ATTESTOR
+from .crypto.attested import Attestor
 from .crypto.blind_index import BlindIndexer
 from .crypto.keys import FileKeyProvider, KeyProblem, KeyProvider
 from .crypto.keywatch import KeyWatch
@@ -61,6 +64,9 @@ class Platform:
         self._system_writer: SystemWriter | None = None
         self._service_secrets: ServiceSecrets | None = None
         self._indexer: BlindIndexer | None = None
+        self._attestor: Attestor | None = None
+        # every session made here can stamp and check authorisation facts
+        self.db.sessions.configure(info={ATTESTOR: self.attestor})
         self.key_watch = KeyWatch(
             self.db.transaction,
             self.provider,
@@ -91,7 +97,10 @@ class Platform:
                 raise KeyProblem("signing key missing")
             signer = Signer(seed)
             audit = AuditLog(
-                signer, self.config.AUDIT_CHECKPOINT_EVERY, self.config.AUDIT_CHECKPOINT_SECONDS
+                signer,
+                self.config.AUDIT_CHECKPOINT_EVERY,
+                self.config.AUDIT_CHECKPOINT_SECONDS,
+                witness_for(self.config.AUDIT_WITNESS),
             )
             sealer = Sealer(vault)  # the vault's one grant minter, shared by the two below
             self._access = AccessLayer(sealer, audit, load_subject)
@@ -125,6 +134,16 @@ class Platform:
         self.bind()
         assert self._indexer is not None
         return self._indexer
+
+    def attestor(self) -> Attestor:
+        """The fact-stamping key (shareplatform/crypto/attested.py), derived from the signing
+        secret; read from the provider without touching the database."""
+        if self._attestor is None:
+            seed = self.provider.secret("signing")
+            if seed is None:
+                raise KeyProblem("signing key missing")
+            self._attestor = Attestor.from_signing_seed(seed)
+        return self._attestor
 
     @property
     def signer(self) -> Signer:

@@ -25,7 +25,12 @@ DEMO_TOTP = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # 160 bits, base32
 
 
 def make_config(db_url: str, keys_dir: Path) -> TestConfig:
-    return TestConfig(DATABASE_URL=db_url, KEYS_DIR=str(keys_dir), WTF_CSRF_ENABLED=True)
+    return TestConfig(
+        DATABASE_URL=db_url,
+        KEYS_DIR=str(keys_dir),
+        WTF_CSRF_ENABLED=True,
+        AUDIT_WITNESS=str(Path(keys_dir).parent / "audit-witness.jsonl"),
+    )
 
 
 def fresh_platform(db_url: str, keys_dir: Path, *, policy: bool = True) -> Platform:

@@ -1,16 +1,16 @@
-"""Canonical encoding and hashing of audit entries.
+"""Canonical encoding of audit entries and the signed text of a checkpoint.
 
-Pure functions, shared by writer and verifier.
+Pure functions, shared by writer and verifier. An entry is stored as these bytes (`body`); the
+Merkle tree (`merkle.py`) hashes them.
 """
 
 from __future__ import annotations
 
-import hashlib
+import base64
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
-GENESIS = b"\x00" * 32
 FIELDS = (
     "seq",
     "at",
@@ -25,6 +25,7 @@ FIELDS = (
     "reason",
     "detail",
 )
+ORIGIN = "shareplatform audit"
 
 
 def canonical_detail(detail: dict[str, object]) -> str:
@@ -32,6 +33,9 @@ def canonical_detail(detail: dict[str, object]) -> str:
 
 
 def timestamp(at: datetime) -> str:
+    """UTC, whatever zone the database handed the value back in."""
+    if at.tzinfo is not None and at.utcoffset():
+        at = at.astimezone(UTC)
     return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -44,9 +48,22 @@ def encode(values: Sequence[object]) -> bytes:
     return bytes(out)
 
 
-def link(prev_hash: bytes, encoded: bytes) -> bytes:
-    return hashlib.sha256(prev_hash + encoded).digest()
+def decode(body: bytes) -> dict[str, str]:
+    """The fields of an encoded entry, by name, as the strings that were encoded."""
+    out: dict[str, str] = {}
+    pos = 0
+    for name in FIELDS:
+        size = int.from_bytes(body[pos : pos + 4], "big")
+        raw = body[pos + 4 : pos + 4 + size]
+        if len(raw) != size:
+            raise ValueError("truncated audit entry body")
+        out[name] = raw.decode()
+        pos += 4 + size
+    if pos != len(body):
+        raise ValueError("trailing bytes after an audit entry body")
+    return out
 
 
-def checkpoint_message(seq: int, entry_hash: bytes) -> bytes:
-    return b"shareplatform-audit-checkpoint|" + str(seq).encode() + b"|" + entry_hash
+def checkpoint_note(size: int, root: bytes, at: str) -> bytes:
+    """The text a checkpoint signs, in the manner of Go's checksum database notes."""
+    return f"{ORIGIN}\n{size}\n{base64.b64encode(root).decode()}\n{at}\n".encode()

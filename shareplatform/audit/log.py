@@ -1,22 +1,43 @@
-"""Appending to the audit log, in the caller's transaction, without forking the chain."""
+"""Appending to the audit log, in the caller's transaction, without forking the tree; signing a
+checkpoint when one is due at commit, and handing it to the witness once the commit is done."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Table, bindparam, event, insert, update
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..domain.labels import Classification
-from . import chain
-from .models import AuditCheckpoint, AuditEntry, AuditHead
+from . import chain, merkle
+from .checkpoints import Checkpoint, key_id
+from .models import AuditCheckpoint, AuditEntry, AuditHead, AuditView
+from .witness import Witness
+
+# Changes to who may do what: the transaction that makes one commits with a signed checkpoint.
+PRIVILEGED = (
+    "policy.",
+    "user.",
+    "users.",
+    "keys.",
+    "key.",
+    "token.",
+    "approval.",
+    "admin.",
+    "team.",
+    "break_glass.take",
+    "record.shred",
+)
+
+
+def is_privileged(action: str) -> bool:
+    return action.startswith(PRIVILEGED)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,6 +58,18 @@ class Event:
             raise TypeError(f"an audit event's label is a Classification, not {self.label!r}")
 
 
+def shown_objects(event: Event) -> list[str]:
+    """The objects an allowed read showed: a listing's `shown` ids, or a single read's object."""
+    if event.outcome != "allow":
+        return []
+    shown = event.detail.get("shown")
+    if isinstance(shown, list):
+        return list(dict.fromkeys(str(x) for x in shown))
+    if event.action.endswith(".read") and event.object_id:
+        return [event.object_id]
+    return []
+
+
 class Signer:
     """Ed25519 signing with the platform key held by the key provider."""
 
@@ -44,7 +77,7 @@ class Signer:
         self._key = Ed25519PrivateKey.from_private_bytes(seed[:32])
         public = self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         self.public_key = public
-        self.key_id = hashlib.sha256(public).hexdigest()[:16]
+        self.key_id = key_id(public)
 
     def sign(self, message: bytes) -> bytes:
         return self._key.sign(message)
@@ -53,7 +86,7 @@ class Signer:
 @dataclass(frozen=True, slots=True)
 class Appended:
     seq: int
-    hash: bytes
+    hash: bytes  # the entry's Merkle leaf hash
 
 
 _head = cast(Table, AuditHead.__table__)
@@ -61,23 +94,46 @@ _ADVANCE = (
     update(_head)
     .where(_head.c.id == 1)
     .values(seq=_head.c.seq + 1)
-    .returning(_head.c.seq, _head.c.hash, _head.c.checkpoint_seq, _head.c.checkpoint_at)
+    .returning(_head.c.seq, _head.c.frontier)
 )
-_HEAD = update(_head).where(_head.c.id == 1).values(hash=bindparam("h"))
-_HEAD_WITH_CHECKPOINT = (
+_LOCK_HEAD = (
     update(_head)
     .where(_head.c.id == 1)
-    .values(hash=bindparam("h"), checkpoint_seq=bindparam("cs"), checkpoint_at=bindparam("ca"))
+    .values(seq=_head.c.seq)
+    .returning(_head.c.seq, _head.c.frontier, _head.c.checkpoint_seq, _head.c.checkpoint_at)
+)
+_HEAD = update(_head).where(_head.c.id == 1).values(frontier=bindparam("f"))
+_HEAD_CHECKPOINT = (
+    update(_head)
+    .where(_head.c.id == 1)
+    .values(checkpoint_seq=bindparam("cs"), checkpoint_at=bindparam("ca"))
 )
 _INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__))
+_INSERT_VIEW = insert(cast(Table, AuditView.__table__))
 _INSERT_CHECKPOINT = insert(cast(Table, AuditCheckpoint.__table__))
+
+_PENDING = "shareplatform.audit.pending"  # session.info: the log appended to, and why
+_SIGNED = "shareplatform.audit.signed"  # session.info: checkpoints to witness after commit
+
+
+@dataclass
+class _Pending:
+    log: AuditLog
+    privileged: bool = False
 
 
 class AuditLog:
-    def __init__(self, signer: Signer, every: int = 1000, seconds: int = 300) -> None:
+    def __init__(
+        self,
+        signer: Signer,
+        every: int = 1000,
+        seconds: float = 5,
+        witness: Witness | None = None,
+    ) -> None:
         self.signer = signer
         self.every = every
         self.interval = timedelta(seconds=seconds)
+        self.witness = witness
 
     def append(
         self,
@@ -88,61 +144,134 @@ class AuditLog:
         at: datetime | None = None,
     ) -> Appended:
         # Taking the head row's write lock first serialises concurrent writers on both backends.
-        seq, prev_hash, cp_seq, cp_at = session.execute(_ADVANCE).one()
+        seq, packed = session.execute(_ADVANCE).one()
         at = at or utcnow()
         detail = chain.canonical_detail(event.detail)
-        values = (
-            seq,
-            chain.timestamp(at),
-            actor_id or "",
-            actor,
-            event.action,
-            event.object_type,
-            event.object_id,
-            event.case_id,
-            event.label.marking,
-            event.outcome,
-            event.reason,
-            detail,
-        )
-        entry_hash = chain.link(prev_hash, chain.encode(values))
-        row = dict(
-            seq=seq,
-            at=at,
-            actor_id=actor_id,
-            actor=actor,
-            action=event.action,
-            object_type=event.object_type,
-            object_id=event.object_id,
-            case_id=event.case_id,
-            label=event.label.marking,
-            outcome=event.outcome,
-            reason=event.reason,
-            detail=detail,
-            prev_hash=prev_hash,
-            hash=entry_hash,
-        )
-        # prebuilt statements with bound parameters: building SQL per entry cost more than the work
-        session.execute(_INSERT_ENTRY, row)
-        if seq - cp_seq >= self.every or cp_at is None or at - _aware(cp_at) >= self.interval:
-            cp = self._checkpoint(seq, entry_hash, at)
-            session.execute(
-                _INSERT_CHECKPOINT,
-                dict(seq=cp.seq, at=cp.at, hash=cp.hash, signature=cp.signature, key_id=cp.key_id),
+        body = chain.encode(
+            (
+                seq,
+                chain.timestamp(at),
+                actor_id or "",
+                actor,
+                event.action,
+                event.object_type,
+                event.object_id,
+                event.case_id,
+                event.label.marking,
+                event.outcome,
+                event.reason,
+                detail,
             )
-            session.execute(_HEAD_WITH_CHECKPOINT, {"h": entry_hash, "cs": seq, "ca": at})
-        else:
-            session.execute(_HEAD, {"h": entry_hash})
-        return Appended(seq, entry_hash)
-
-    def _checkpoint(self, seq: int, entry_hash: bytes, at: datetime) -> AuditCheckpoint:
-        signature = self.signer.sign(chain.checkpoint_message(seq, entry_hash))
-        return AuditCheckpoint(
-            seq=seq, at=at, hash=entry_hash, signature=signature, key_id=self.signer.key_id
         )
+        leaf = merkle.leaf_hash(body)
+        frontier = merkle.unpack(packed)
+        merkle.frontier_append(frontier, seq - 1, leaf)
+        # prebuilt statements with bound parameters: building SQL per entry cost more than the work
+        session.execute(
+            _INSERT_ENTRY,
+            dict(
+                seq=seq,
+                at=at,
+                actor_id=actor_id,
+                actor=actor,
+                action=event.action,
+                object_type=event.object_type,
+                object_id=event.object_id,
+                case_id=event.case_id,
+                label=event.label.marking,
+                outcome=event.outcome,
+                reason=event.reason,
+                detail=detail,
+                body=body,
+            ),
+        )
+        shown = shown_objects(event)
+        if shown:
+            session.execute(
+                _INSERT_VIEW,
+                [dict(object_id=o, seq=seq, actor_id=actor_id, at=at) for o in shown],
+            )
+        session.execute(_HEAD, {"f": merkle.pack(frontier)})
+        pending = session.info.get(_PENDING)
+        if pending is None or pending.log is not self:
+            pending = session.info[_PENDING] = _Pending(self)
+        pending.privileged = pending.privileged or is_privileged(event.action)
+        return Appended(seq, leaf)
+
+    def checkpoint(self, session: Session) -> Checkpoint:
+        """Sign the tree as it stands in this transaction (witnessed once the commit is done)."""
+        size, packed, cp_seq, _ = session.execute(_LOCK_HEAD).one()
+        if size == cp_seq and size > 0:
+            row = session.get(AuditCheckpoint, size)
+            if row is not None:
+                return as_checkpoint(row)
+        return self._sign(session, size, packed)
+
+    def _at_commit(self, session: Session, pending: _Pending) -> None:
+        size, packed, cp_seq, cp_at = session.execute(_LOCK_HEAD).one()
+        if size <= cp_seq:
+            return
+        due = (
+            pending.privileged
+            or size - cp_seq >= self.every
+            or cp_at is None
+            or utcnow() - _aware(cp_at) >= self.interval
+        )
+        if due:
+            self._sign(session, size, packed)
+
+    def _sign(self, session: Session, size: int, packed: bytes) -> Checkpoint:
+        now = utcnow()
+        root = merkle.frontier_root(merkle.unpack(packed))
+        at = chain.timestamp(now)
+        signature = self.signer.sign(chain.checkpoint_note(size, root, at))
+        cp = Checkpoint(size, root, at, self.signer.key_id, signature)
+        session.execute(
+            _INSERT_CHECKPOINT,
+            dict(
+                seq=size,
+                at=now,
+                root=root,
+                signature=signature,
+                key_id=cp.key_id,
+                frontier=packed,
+            ),
+        )
+        session.execute(_HEAD_CHECKPOINT, {"cs": size, "ca": now})
+        session.info.setdefault(_SIGNED, []).append((self, cp))
+        return cp
+
+
+def as_checkpoint(row: AuditCheckpoint) -> Checkpoint:
+    return Checkpoint(row.seq, row.root, chain.timestamp(row.at), row.key_id, row.signature)
 
 
 def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# -- the commit hooks, one set for every Session: each session names the log it appended to ------
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint: the outer commit decides
+        return
+    pending = session.info.pop(_PENDING, None)
+    if pending is not None:
+        pending.log._at_commit(session, pending)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    # only now is the checkpoint durable: a rolled-back one must never reach the witness
+    for log, cp in session.info.pop(_SIGNED, ()):
+        if log.witness is not None:
+            log.witness.append(cp)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: object) -> None:
+    if getattr(transaction, "parent", None) is None:  # the outer transaction ended either way
+        session.info.pop(_PENDING, None)
+        session.info.pop(_SIGNED, None)

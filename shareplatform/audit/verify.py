@@ -1,107 +1,299 @@
-"""Verification of the whole chain and its signed checkpoints. Reports the first broken entry."""
+"""Verification of the audit log: the Merkle tree recomputed over every entry's body, every
+signed checkpoint, the head, the display columns, and the witness held outside the database.
+
+Consecutive checkpoints are consistent because each root is recomputed from the same sequence of
+bodies: the tree at a later size extends the tree at an earlier one (RFC 9162 2.1.4). Incremental
+verification (`from_size`) starts from a stored checkpoint's frontier, once it hashes to the
+checkpoint's signed root; what lies before it was verified by an earlier run.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from . import chain
+from . import chain, merkle, witness
+from .checkpoints import Checkpoint
+from .log import as_checkpoint
 from .models import AuditCheckpoint, AuditEntry, AuditHead
 
 
 @dataclass(frozen=True)
 class VerifyResult:
     ok: bool
-    entries: int
-    checkpoints: int
+    entries: int  # entries hashed by this run
+    checkpoints: int  # signed checkpoints checked
     first_broken: int | None = None
-    problem: str = ""
+    problem: str = ""  # the first problem; `problems` has them all, in order of entry
+    problems: tuple[str, ...] = ()
+    size: int = 0  # the tree's size
+    root: bytes = merkle.EMPTY_ROOT
+    witnessed: int = 0  # the largest size the witness saw (0: no witness, or none yet)
+    notes: tuple[str, ...] = ()
 
 
-def verify(session: Session, public_key: bytes, batch: int = 5000) -> VerifyResult:
-    checkpoints = {c.seq: c for c in session.scalars(select(AuditCheckpoint))}
-    verifier = Ed25519PublicKey.from_public_bytes(public_key)
-    expected_seq, prev, count = 1, chain.GENESIS, 0
-    encode, link = chain.encode, chain.link
-    stmt = select(
-        AuditEntry.seq,
-        AuditEntry.at,
-        AuditEntry.actor_id,
-        AuditEntry.actor,
-        AuditEntry.action,
-        AuditEntry.object_type,
-        AuditEntry.object_id,
-        AuditEntry.case_id,
-        AuditEntry.label,
-        AuditEntry.outcome,
-        AuditEntry.reason,
-        AuditEntry.detail,
-        AuditEntry.prev_hash,
-        AuditEntry.hash,
-    ).order_by(AuditEntry.seq)
-    # a server-side cursor on PostgreSQL: `with` closes it also when returning at a broken entry
-    with session.execute(stmt.execution_options(yield_per=batch)) as rows:
-        for row in rows:
-            seq = row[0]
-            if seq != expected_seq:
-                return VerifyResult(
-                    False,
-                    count,
-                    len(checkpoints),
-                    expected_seq,
-                    f"entry {expected_seq} is missing (next present is {seq})",
-                )
-            values = (seq, chain.timestamp(row[1]), row[2] or "", *row[3:12])
-            if row[12] != prev:
-                return VerifyResult(
-                    False,
-                    count,
-                    len(checkpoints),
-                    seq,
-                    f"entry {seq} does not follow entry {seq - 1}",
-                )
-            digest = link(prev, encode(values))
-            if digest != row[13]:
-                return VerifyResult(
-                    False, count, len(checkpoints), seq, f"entry {seq} has been altered"
-                )
-            cp = checkpoints.get(seq)
-            if cp is not None:
-                problem = _check_checkpoint(verifier, cp, digest)
-                if problem:
-                    return VerifyResult(False, count, len(checkpoints), seq, problem)
-            prev, expected_seq, count = digest, seq + 1, count + 1
-    head = session.get(AuditHead, 1)
-    last = expected_seq - 1
-    if head is not None and (head.seq != last or head.hash != prev):
-        return VerifyResult(
-            False,
-            count,
-            len(checkpoints),
-            last + 1 if head.seq > last else last,
-            f"the chain ends at {last} but its head records {head.seq}",
+@dataclass
+class _Findings:
+    found: list[tuple[int, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, seq: int, problem: str) -> None:
+        self.found.append((seq, problem))
+
+
+_COLUMNS = (
+    AuditEntry.at,
+    AuditEntry.actor_id,
+    AuditEntry.actor,
+    AuditEntry.action,
+    AuditEntry.object_type,
+    AuditEntry.object_id,
+    AuditEntry.case_id,
+    AuditEntry.label,
+    AuditEntry.outcome,
+    AuditEntry.reason,
+    AuditEntry.detail,
+)
+
+
+def verify(
+    session: Session,
+    public_key: bytes,
+    batch: int = 5000,
+    *,
+    witness_path: str | Path | None = None,
+    from_size: int = 0,
+    columns: bool = True,
+) -> VerifyResult:
+    f = _Findings()
+    rows = session.scalars(
+        select(AuditCheckpoint)
+        .where(AuditCheckpoint.seq >= from_size)
+        .order_by(AuditCheckpoint.seq)
+    ).all()
+    stored = {row.seq: row for row in rows}
+    witnessed = _read_witness(witness_path, public_key, f)
+    frontier: list[bytes] = []
+    if from_size:
+        start = stored.get(from_size)
+        if start is None:
+            return _result(f, 0, 0, 0, [], 0, f"there is no stored checkpoint at {from_size}")
+        frontier = _starting_frontier(start, public_key, f)
+        if f.found:
+            return _result(f, 0, 0, 0, [], 0)
+    tree = _Tree(from_size, frontier, stored)
+    # the sizes at which a root is needed: every stored and every witnessed checkpoint
+    tree.wanted = {s for s in stored if s > from_size} | {
+        c.size for c in witnessed if c.size > from_size
+    }
+    stmt = select(AuditEntry.seq, AuditEntry.body, *(_COLUMNS if columns else ()))
+    stmt = stmt.where(AuditEntry.seq > from_size).order_by(AuditEntry.seq)
+    # a server-side cursor on PostgreSQL: `with` closes it also when stopping at a gap
+    with session.execute(stmt.execution_options(yield_per=batch)) as result:
+        gap = tree.hash_entries(result, columns, f)
+    size = tree.size
+    checked = _check_stored(stored, public_key, from_size, None if gap else size, f)
+    if not gap:
+        _check_head(session, size, tree.frontier, f)
+        _check_witnessed(witnessed, stored, tree.roots, size, from_size, f)
+    witnessed_size = max((c.size for c in witnessed), default=0)
+    return _result(f, size - from_size, checked, size, tree.frontier, witnessed_size)
+
+
+def _starting_frontier(start: AuditCheckpoint, public_key: bytes, f: _Findings) -> list[bytes]:
+    frontier = merkle.unpack(start.frontier)
+    if not as_checkpoint(start).signed_by(public_key):
+        f.add(start.seq, f"checkpoint at {start.seq} has an invalid signature")
+    elif not merkle.frontier_fits(frontier, start.seq) or (
+        merkle.frontier_root(frontier) != start.root
+    ):
+        f.add(start.seq, f"checkpoint at {start.seq}: its frontier does not hash to its root")
+    return frontier
+
+
+@dataclass
+class _Tree:
+    size: int
+    frontier: list[bytes]
+    stored: dict[int, AuditCheckpoint]
+    wanted: set[int] = field(default_factory=set)
+    roots: dict[int, bytes] = field(default_factory=dict)
+
+    def hash_entries(self, rows: Iterable[Row], columns: bool, f: _Findings) -> bool:
+        """Extend the tree by every row in order; True if it stopped at a missing entry."""
+        size, frontier, wanted = self.size, self.frontier, self.wanted
+        leaf_hash, append, encode, timestamp = (
+            merkle.leaf_hash,
+            merkle.frontier_append,
+            chain.encode,
+            chain.timestamp,
         )
-    for seq in checkpoints:
-        if seq > last:
-            return VerifyResult(
-                False,
-                count,
-                len(checkpoints),
-                last + 1,
-                f"checkpoint {seq} covers entries that are missing",
+        last_good = size  # the last checkpoint the entries matched: locates a rewrite
+        for row in rows:
+            seq, body = row[0], row[1]
+            if seq != size + 1:
+                f.add(size + 1, f"entry {size + 1} is missing (next present is {seq})")
+                self.size = size
+                return True
+            if columns and encode((seq, timestamp(row[2]), row[3] or "", *row[4:13])) != body:
+                f.add(seq, _altered_columns(seq, body, row))
+            append(frontier, size, leaf_hash(body))
+            size = seq
+            if size in wanted:
+                self.size = size
+                last_good = self._at_checkpoint(last_good, f)
+        self.size = size
+        return False
+
+    def _at_checkpoint(self, last_good: int, f: _Findings) -> int:
+        size = self.size
+        root = self.roots[size] = merkle.frontier_root(self.frontier)
+        cp = self.stored.get(size)
+        if cp is None:
+            return last_good
+        if cp.root != root:
+            f.add(
+                last_good + 1,
+                f"entries {last_good + 1}-{size} do not match the signed checkpoint "
+                f"at {size}: an entry among them has been altered",
             )
-    return VerifyResult(True, count, len(checkpoints))
+        elif cp.frontier != merkle.pack(self.frontier):
+            f.add(size, f"checkpoint at {size}: its stored frontier is wrong")
+        else:
+            return size
+        return last_good
 
 
-def _check_checkpoint(verifier: Ed25519PublicKey, cp: AuditCheckpoint, digest: bytes) -> str:
-    if cp.hash != digest:
-        return f"checkpoint at {cp.seq} does not match the chain"
+def _check_stored(
+    stored: dict[int, AuditCheckpoint],
+    public_key: bytes,
+    from_size: int,
+    size: int | None,
+    f: _Findings,
+) -> int:
+    """Every stored checkpoint's signature, and none past the end (`size`: None after a gap)."""
+    checked = 0
+    for cp in stored.values():
+        if cp.seq <= from_size:
+            continue
+        checked += 1
+        if not as_checkpoint(cp).signed_by(public_key):
+            f.add(cp.seq, f"checkpoint at {cp.seq} has an invalid signature")
+        elif size is not None and cp.seq > size:
+            f.add(
+                size + 1,
+                f"the log has been truncated: the checkpoint at {cp.seq} covers entries "
+                f"the database no longer holds (it holds {size})",
+            )
+    return checked
+
+
+def _altered_columns(seq: int, body: bytes, row: object) -> str:
     try:
-        verifier.verify(cp.signature, chain.checkpoint_message(cp.seq, cp.hash))
-    except InvalidSignature:
-        return f"checkpoint at {cp.seq} has an invalid signature"
-    return ""
+        signed = chain.decode(body)
+    except (ValueError, UnicodeDecodeError):
+        return f"entry {seq} has been altered (its body is not a valid entry)"
+    values = row[2:]  # type: ignore[index]
+    shown = [chain.timestamp(values[0]), str(values[1] or ""), *(str(v) for v in values[2:])]
+    names = chain.FIELDS[1:]
+    changed = [n for n, v in zip(names, shown, strict=True) if signed[n] != v]
+    if signed["seq"] != str(seq):
+        changed.insert(0, "seq")
+    what = ", ".join(changed) or "body"
+    return f"entry {seq} has been altered: its {what} no longer matches the entry's hashed body"
+
+
+def _check_head(session: Session, size: int, frontier: list[bytes], f: _Findings) -> None:
+    head = session.get(AuditHead, 1)
+    if head is None:
+        f.add(size + 1, "the log's head row is missing")
+    elif head.seq != size:
+        f.add(
+            min(head.seq, size) + 1,
+            f"the log holds {size} entries but its head records {head.seq}",
+        )
+    elif head.frontier != merkle.pack(frontier):
+        f.add(size, f"the head's tree frontier does not match the {size} entries")
+
+
+def _read_witness(path: str | Path | None, public_key: bytes, f: _Findings) -> list[Checkpoint]:
+    if path is None:
+        f.notes.append("no witness configured: truncation after the last checkpoint can go unseen")
+        return []
+    lines = witness.read(path)
+    good = []
+    for line in lines:
+        if line.checkpoint is None:
+            f.add(0, line.problem)
+        elif not line.checkpoint.signed_by(public_key):
+            f.add(
+                line.checkpoint.size,
+                f"witness line {line.number}: the checkpoint at {line.checkpoint.size} "
+                "has an invalid signature (forged)",
+            )
+        else:
+            good.append(line.checkpoint)
+    if not lines:
+        f.notes.append(f"the witness at {path} holds no checkpoints yet")
+    return good
+
+
+def _check_witnessed(
+    witnessed: list[Checkpoint],
+    stored: dict[int, AuditCheckpoint],
+    roots: dict[int, bytes],
+    size: int,
+    from_size: int,
+    f: _Findings,
+) -> None:
+    if not witnessed:
+        return
+    latest = max(witnessed, key=lambda c: c.size)
+    if latest.size > size:
+        f.add(
+            size + 1,
+            f"the log has been truncated: the witness saw {latest.size} entries, "
+            f"the database holds {size}",
+        )
+    for cp in witnessed:
+        row = stored.get(cp.size)
+        if row is None:
+            if cp.size >= from_size:
+                f.add(cp.size, f"checkpoint at {cp.size} was deleted (the witness holds it)")
+        elif row.root != cp.root:
+            f.add(cp.size, f"checkpoint at {cp.size} differs from the one the witness holds")
+        if from_size < cp.size <= size and roots.get(cp.size) != cp.root:
+            f.add(
+                cp.size,
+                f"the entries up to {cp.size} have been rewritten: their root differs from the "
+                "checkpoint the witness holds",
+            )
+
+
+def _result(
+    f: _Findings,
+    entries: int,
+    checked: int,
+    size: int,
+    frontier: list[bytes],
+    witnessed: int,
+    problem: str = "",
+) -> VerifyResult:
+    found = sorted(f.found, key=lambda p: p[0])
+    messages = tuple(m for _, m in found) + ((problem,) if problem else ())
+    return VerifyResult(
+        ok=not messages,
+        entries=entries,
+        checkpoints=checked,
+        first_broken=found[0][0] if found else None,
+        problem=messages[0] if messages else "",
+        problems=messages,
+        size=size,
+        root=merkle.frontier_root(frontier),
+        witnessed=witnessed,
+        notes=tuple(f.notes),
+    )

@@ -23,6 +23,7 @@ from ..access.vocabulary import Act, Kind
 from ..audit.log import Event
 from ..audit.models import AuditEntry
 from ..audit.verify import VerifyResult, verify
+from ..audit.witness import FileWitness
 from ..cases.models import Case
 from ..context import Ctx
 from ..domain.errors import InvalidValue
@@ -221,7 +222,12 @@ def export_csv(ctx: Ctx, f: Filters) -> tuple[str, Classification, int]:
 
 def chain_status(ctx: Ctx) -> VerifyResult:
     _require(ctx, "verify", "audit.verify")
-    return verify(ctx.session, ctx.access.audit.signer.public_key)
+    witness = ctx.access.audit.witness
+    return verify(
+        ctx.session,
+        ctx.access.audit.signer.public_key,
+        witness_path=witness.path if isinstance(witness, FileWitness) else None,
+    )
 
 
 def detail_of(row: Row) -> dict[str, object]:

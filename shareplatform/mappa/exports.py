@@ -10,19 +10,16 @@ import base64
 import csv
 import hashlib
 import io
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from markupsafe import escape
-from sqlalchemy import select
 
 from ..access.vocabulary import Act, Kind
-from ..audit import chain
+from ..audit import proofs
 from ..audit.log import Event
-from ..audit.models import AuditCheckpoint
 from ..cases.services import get_case
 from ..context import Ctx
 from ..db import utcnow
@@ -32,7 +29,7 @@ from .common import OS, demand, may
 from .meetings import _meeting_and_case, meeting_view
 from .reading import DecisionView, decision_log
 
-FORMAT = "shareplatform-mappa-inspection/1"
+FORMAT = "shareplatform-mappa-inspection/2"  # 2: audit entries as inclusion proofs
 
 
 @dataclass(frozen=True)
@@ -270,16 +267,18 @@ def inspection_export(ctx: Ctx, case_id: uuid.UUID | str) -> dict[str, object]:
         message="Only corridor managers on this case's MAPPA panel may export its decision record.",
     )
     signer = ctx.access.audit.signer
+    views = sorted(decision_log(ctx, case.id), key=lambda v: v.created_at)
+    # each decision's audit entry, proved into one signed checkpoint (signed now if none covers
+    # them all yet, and witnessed when this export's transaction commits)
+    newest = max((d.audit_seq for d in views), default=0)
+    checkpoint = proofs.covering(ctx.session, newest) or ctx.access.audit.checkpoint(ctx.session)
+    proved = proofs.inclusion_proofs(
+        ctx.session, signer.public_key, [d.audit_seq for d in views], checkpoint
+    )
     decisions = []
     top = Classification.OFFICIAL
-    for d in sorted(decision_log(ctx, case.id), key=lambda v: v.created_at):
+    for d in views:
         top = max(top, d.label.classification)
-        checkpoint = ctx.session.scalar(
-            select(AuditCheckpoint)
-            .where(AuditCheckpoint.seq >= d.audit_seq)
-            .order_by(AuditCheckpoint.seq)
-            .limit(1)
-        )
         decisions.append(
             {
                 "id": str(d.id),
@@ -292,17 +291,7 @@ def inspection_export(ctx: Ctx, case_id: uuid.UUID | str) -> dict[str, object]:
                 "content_hash": d.content_hash,
                 "signature": d.signature,
                 "key_id": d.key_id,
-                "audit": {
-                    "seq": d.audit_seq,
-                    "checkpoint": None
-                    if checkpoint is None
-                    else {
-                        "seq": checkpoint.seq,
-                        "hash": checkpoint.hash.hex(),
-                        "signature": checkpoint.signature.hex(),
-                        "key_id": checkpoint.key_id,
-                    },
-                },
+                "audit": {"seq": d.audit_seq, "proof": proved[d.audit_seq]},
                 "actions": [
                     {
                         "id": str(a.id),
@@ -358,9 +347,12 @@ class ExportCheck:
 
 
 def verify_export(data: dict) -> ExportCheck:
-    """Check an inspection export offline: hashes recomputed, signatures checked (embedded key)."""
+    """Check an inspection export, or an audit inclusion proof (`audit prove`), offline: hashes
+    recomputed, signatures checked (embedded key), audit entries proved into a signed tree."""
     lines: list[str] = []
     bad = 0
+    if data.get("format") == proofs.FORMAT:
+        return _verify_proof(data)
     try:
         if data.get("format") != FORMAT:
             return ExportCheck(False, [f"not an inspection export ({data.get('format')!r})"])
@@ -373,11 +365,6 @@ def verify_export(data: dict) -> ExportCheck:
             problems = _check_decision(public, d)
             bad += bool(problems)
             lines.append(f"decision {d['id']}: " + ("; ".join(problems) if problems else "intact"))
-            if d["audit"]["checkpoint"] is None:
-                lines.append(
-                    f"  note: audit entry {d['audit']['seq']} is not yet under a signed checkpoint "
-                    "(run `audit verify` on the platform)"
-                )
     except (KeyError, TypeError, ValueError) as exc:
         return ExportCheck(False, [*lines, f"malformed export: {exc!r}"])
     return ExportCheck(bad == 0, lines)
@@ -414,15 +401,39 @@ def _check_decision(public: bytes, d: dict) -> list[str]:
                 problems.append(f"break-out {bo['id']}: {p}")
     if set(listed) != {a["id"] for a in d["actions"]}:
         problems.append("the exported actions differ from those the decision signed")
-    cp = d["audit"]["checkpoint"]
-    if cp is not None:
-        try:
-            Ed25519PublicKey.from_public_bytes(public).verify(
-                bytes.fromhex(cp["signature"]),
-                chain.checkpoint_message(cp["seq"], bytes.fromhex(cp["hash"])),
-            )
-        except InvalidSignature:
-            problems.append(f"audit checkpoint {cp['seq']}: signature does not verify")
-        if cp["seq"] < d["audit"]["seq"]:
-            problems.append("the audit checkpoint does not cover the decision's audit entry")
+    problems += _check_audit_entry(public, d)
     return problems
+
+
+def _check_audit_entry(public: bytes, d: dict) -> list[str]:
+    """The decision's signing is entry `seq` of the audit log, under a signed checkpoint."""
+    seq, proof = d["audit"]["seq"], d["audit"]["proof"]
+    problems = [f"audit entry {seq}: {p}" for p in proofs.check_inclusion(proof, public)]
+    if problems:
+        return problems
+    fields = proof["entry"]["fields"]
+    detail = json.loads(fields["detail"])
+    if (
+        proof["entry"]["seq"] != seq
+        or fields["object_id"] != d["id"]
+        or fields["action"] != "mappa.decision.sign"
+        or detail.get("content_hash") != d["content_hash"]
+    ):
+        problems.append(f"audit entry {seq} does not record the signing of this decision")
+    return problems
+
+
+def _verify_proof(data: dict) -> ExportCheck:
+    problems = proofs.check_inclusion(data)
+    if problems:
+        return ExportCheck(False, problems)
+    entry = data["entry"]["fields"]
+    return ExportCheck(
+        True,
+        [
+            f"signing key {data['key_id']} (compare with the platform's published key id)",
+            f"audit entry {data['entry']['seq']} ({entry['action']} by {entry['actor']} at "
+            f"{entry['at']}) is in the signed tree of {data['tree_size']} entries, "
+            f"checkpoint signed at {data['checkpoint']['at']}",
+        ],
+    )
