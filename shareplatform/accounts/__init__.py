@@ -27,3 +27,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(cli.tokens_cli)
     app.cli.add_command(cli.users_cli)
     add_nav(app, "Users", "users.users", Permission.USER_MANAGE, order=50)
+    add_nav(app, "Approvals", "users.approvals_page", Permission.USER_MANAGE, order=51)

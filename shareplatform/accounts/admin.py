@@ -1,73 +1,63 @@
-"""User administration: create, change, disable and enable users; reset passwords and second
-factors; vetting due to expire. Permission: USER_ADMIN (policy kind `user`, action `manage`).
+"""User administration: create, change, disable and enable users; reset a user's sign-in (a
+one-time recovery code) or second factor; vetting due to expire. Permission: USER_ADMIN (policy
+kind `user`, action `manage`).
 
-Disabling and resets end every session of the user at once (user_sessions.ended_at), so the change
-takes effect on their next request. Expired vetting needs no action here: the kernel already denies
-everything to a user whose vetting has expired; the report lists them so they can be re-vetted.
+Separation of duties (shareplatform/accounts/duties.py): nobody administers their own account;
+a change that widens what an account reaches, or the recovery of a privileged account, becomes a
+request that a second administrator approves (shareplatform/accounts/approvals.py).
+
+Disabling and resets end every session and revoke every API token of the user at once, so the
+change takes effect on their next request. Expired vetting needs no action here: the kernel already
+denies everything to a user whose vetting has expired; the report lists them so they can be
+re-vetted.
 """
 
 from __future__ import annotations
 
-import secrets as pysecrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..access.facts import Facts
 from ..access.vocabulary import Act, Kind
-from ..audit.log import Event
 from ..context import Ctx
 from ..db import utcnow
 from ..domain.errors import InvalidValue, NotFound
-from ..domain.labels import Classification
 from ..domain.vetting import Vetting, VettingStatus
-from . import secrets
-from .models import User, UserSession
+from . import approvals, auth, recovery
+from .approvals import audit_done, require_manage
+from .duties import DutyRefused, Profile, privileged, refuse_self, why_two_administrators
+from .models import User, UserChangeRequest, UserSession
 from .services import NewUser, create_user, validate_user
 
-MIN_PASSWORD = 12
+MIN_PASSWORD = recovery.MIN_PASSWORD
 EXPIRY_WARNING_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an administrator's action did: applied now, or waiting for a second administrator."""
+
+    applied: bool
+    message: str
+    code: str = ""  # a recovery code to pass on out of band: shown once, stored only as a hash
+    request_id: uuid.UUID | None = None
+    user: User | None = None
 
 
 def _require(
     ctx: Ctx, action: str, object_id: str = "", detail: dict[str, object] | None = None
 ) -> None:
-    ctx.access.require(
-        ctx.session,
-        ctx.subject,
-        Facts(Kind.USER, Classification.OFFICIAL),
-        Act.MANAGE,
-        Event(
-            action=action,
-            object_type="user",
-            outcome="allow",
-            label=Classification.OFFICIAL,
-            object_id=object_id,
-            detail=detail or {},
-        ),
-        hide=False,
-    )
+    require_manage(ctx, action, object_id, detail)
 
 
 def _done(
     ctx: Ctx, action: str, user: User, reason: str = "", detail: dict[str, object] | None = None
 ) -> None:
-    ctx.access.record(
-        ctx.session,
-        ctx.subject,
-        Event(
-            action=action,
-            object_type="user",
-            outcome="done",
-            label=Classification.OFFICIAL,
-            object_id=str(user.id),
-            reason=reason,
-            detail={"username": user.username, **(detail or {})},
-        ),
-    )
+    audit_done(ctx, action, str(user.id), reason, {"username": user.username, **(detail or {})})
 
 
 def get_user(session: Session, username: str) -> User:
@@ -77,34 +67,139 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
-def end_sessions(session: Session, user_id: uuid.UUID) -> int:
-    result = session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow())
+def _profile(user: User) -> Profile:
+    return Profile(user.role, user.vetting, user.vetting_expires, user.nsd_unit, user.ct_unit)
+
+
+def _data_profile(data: NewUser) -> Profile:
+    return Profile(data.role, data.vetting, data.vetting_expires, data.nsd_unit, data.ct_unit)
+
+
+def _by(ctx: Ctx, row: UserChangeRequest) -> dict[str, object]:
+    """Who asked and who approved, for the audit entry of an applied request."""
+    requester = ctx.session.get(User, row.requested_by)
+    return {"request": str(row.id), "requested_by": requester.username if requester else ""}
+
+
+# -- the last policy administrator ----------------------------------------------------------------
+def _administers_policy(ctx: Ctx, user_id: uuid.UUID) -> bool:
+    subject = ctx.access.subject(ctx.session, user_id, ctx.today)
+    return ctx.access.can(ctx.session, subject, Kind.POLICY, Act.EDIT)
+
+
+def _keep_a_policy_administrator(ctx: Ctx, could_before: bool) -> None:
+    """Refuse a change that leaves no active user able to administer the access policy."""
+    if not could_before:
+        return
+    ctx.session.flush()
+    for uid in ctx.session.scalars(select(User.id).where(User.disabled_at.is_(None))):
+        if _administers_policy(ctx, uid):
+            return
+    raise DutyRefused(
+        "This would leave nobody able to administer the access policy: "
+        "give another user that role first."
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise InvalidValue("password", "", why=f"use at least {MIN_PASSWORD} characters")
 
 
 # -- use cases ----------------------------------------------------------------------------------
-def add_user(ctx: Ctx, data: NewUser, password: str | None = None) -> tuple[User, str]:
-    """Create a user who must enrol a second factor. Returns the user and a one-time password."""
+def add_user(
+    ctx: Ctx, data: NewUser, reason: str = "", hours: int = recovery.DEFAULT_HOURS
+) -> Outcome:
+    """Create a user with no password: they sign in first with a one-time recovery code (shown
+    once, to pass on), choose their own password and enrol their second factor. A privileged
+    account, or one cleared for SECRET, waits for a second administrator."""
     _require(ctx, "user.create")
-    password = password or pysecrets.token_urlsafe(12)
-    _check_password(password)
-    user = create_user(ctx.session, data, password)
+    validate_user(data)
+    if ctx.session.scalar(select(User.id).where(User.username == data.username.strip())):
+        raise InvalidValue("username", data.username, why="that username is already taken")
+    code = recovery.new_code()
+    why = why_two_administrators(None, _data_profile(data), ctx.today)
+    if why:
+        payload = {
+            "summary": f"new {data.role} {data.vetting}: " + "; ".join(why),
+            "user": _new_user_json(data),
+            "code_hash": recovery.code_hash(code),
+            "hours": hours,
+        }
+        row = approvals.submit(ctx, "create", None, data.username.strip(), payload, reason)
+        return Outcome(
+            False,
+            "A second administrator must approve this account ("
+            + "; ".join(why)
+            + "). The code below works only once it is approved.",
+            code=code,
+            request_id=row.id,
+        )
+    user = _create(ctx, data, recovery.code_hash(code), hours, issued_by=ctx.subject.user_id)
+    return Outcome(True, "Account created.", code=code, user=user)
+
+
+def _new_user_json(data: NewUser) -> dict[str, Any]:
+    return {
+        "username": data.username.strip(),
+        "display_name": data.display_name,
+        "role": data.role,
+        "vetting": data.vetting,
+        "vetting_expires": data.vetting_expires.isoformat() if data.vetting_expires else None,
+        "agency": data.agency,
+        "nsd_unit": data.nsd_unit,
+        "ct_unit": data.ct_unit,
+    }
+
+
+def _new_user_of(j: dict[str, Any]) -> NewUser:
+    expires = j.get("vetting_expires")
+    return NewUser(
+        j["username"],
+        j["display_name"],
+        j["role"],
+        j["vetting"],
+        date.fromisoformat(expires) if expires else None,
+        j.get("agency"),
+        j.get("nsd_unit"),
+        j.get("ct_unit"),
+    )
+
+
+def _create(
+    ctx: Ctx,
+    data: NewUser,
+    hashed: str,
+    hours: int,
+    *,
+    issued_by: uuid.UUID,
+    detail: dict[str, object] | None = None,
+) -> User:
+    user = create_user(ctx.session, data)
+    recovery.reset_sign_in(
+        ctx.session, user, hashed, issued_by=issued_by, approved_by=None, hours=hours
+    )
     _done(
         ctx,
         "user.create",
         user,
-        detail={"role": user.role, "agency": user.agency, "vetting": user.vetting},
+        detail={
+            "role": user.role,
+            "agency": user.agency,
+            "vetting": user.vetting,
+            "code_hours": hours,
+            **(detail or {}),
+        },
     )
-    return user, password
+    return user
+
+
+def _apply_create(ctx: Ctx, row: UserChangeRequest, payload: dict[str, Any]) -> str:
+    data = _new_user_of(payload["user"])
+    _create(
+        ctx,
+        data,
+        payload["code_hash"],
+        int(payload["hours"]),
+        issued_by=row.requested_by,
+        detail=_by(ctx, row),
+    )
+    return f"Account {data.username} created; the code its requester holds now works."
 
 
 @dataclass(frozen=True)
@@ -119,10 +214,14 @@ class Changes:
     clear_expiry: bool = False
 
 
-def update_user(ctx: Ctx, username: str, changes: Changes) -> User:
-    """Set agency, role, unit, vetting level and expiry; validated together as a whole user."""
+def update_user(ctx: Ctx, username: str, changes: Changes, reason: str = "") -> Outcome:
+    """Set agency, role, unit, vetting level and expiry; validated together as a whole user.
+
+    Never your own account; a change that widens what the account reaches waits for a second
+    administrator (applied only when approved)."""
     _require(ctx, "user.update", username)
     user = get_user(ctx.session, username)
+    refuse_self(ctx.subject.user_id, user.id, "change role, vetting or unit")
     pick = lambda new, old: old if new is None else new  # noqa: E731
     data = NewUser(
         user.username,
@@ -134,50 +233,103 @@ def update_user(ctx: Ctx, username: str, changes: Changes) -> User:
         pick(changes.nsd_unit, user.nsd_unit) or None,
         pick(changes.ct_unit, user.ct_unit) or None,
     )
+    validate_user(data)
+    why = why_two_administrators(_profile(user), _data_profile(data), ctx.today)
+    if why:
+        changed = _changed(_fields(user), _fields_of(data))
+        payload = {
+            "summary": "; ".join(f"{k}: {a} to {b}" for k, (a, b) in changed.items())
+            + " ("
+            + "; ".join(why)
+            + ")",
+            "user": _new_user_json(data),
+        }
+        row = approvals.submit(ctx, "update", user, user.username, payload, reason)
+        return Outcome(
+            False,
+            "A second administrator must approve this change (" + "; ".join(why) + ").",
+            request_id=row.id,
+            user=user,
+        )
+    _apply_update(ctx, user, data)
+    return Outcome(True, "Changes saved.", user=user)
+
+
+def _fields(user: User) -> dict[str, object]:
+    return {
+        "role": user.role,
+        "agency": user.agency,
+        "vetting": user.vetting,
+        "vetting_expires": str(user.vetting_expires),
+        "nsd_unit": user.nsd_unit,
+        "ct_unit": user.ct_unit,
+    }
+
+
+def _fields_of(data: NewUser) -> dict[str, object]:
     role, agency, vetting = validate_user(data)
-    before = {
-        "role": user.role,
-        "agency": user.agency,
-        "vetting": user.vetting,
-        "vetting_expires": str(user.vetting_expires),
-        "nsd_unit": user.nsd_unit,
-        "ct_unit": user.ct_unit,
+    return {
+        "role": role.value,
+        "agency": agency.value,
+        "vetting": vetting.value,
+        "vetting_expires": str(data.vetting_expires),
+        "nsd_unit": data.nsd_unit,
+        "ct_unit": data.ct_unit,
     }
-    user.display_name = data.display_name.strip()
-    user.role, user.agency, user.vetting = role.value, agency.value, vetting.value
-    user.vetting_expires, user.nsd_unit, user.ct_unit = (
-        data.vetting_expires,
-        data.nsd_unit,
-        data.ct_unit,
-    )
-    after = {
-        "role": user.role,
-        "agency": user.agency,
-        "vetting": user.vetting,
-        "vetting_expires": str(user.vetting_expires),
-        "nsd_unit": user.nsd_unit,
-        "ct_unit": user.ct_unit,
-    }
-    changed = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+
+
+def _changed(before: dict[str, object], after: dict[str, object]) -> dict[str, list[object]]:
+    return {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+
+
+def _apply_update(
+    ctx: Ctx, user: User, data: NewUser, detail: dict[str, object] | None = None
+) -> None:
+    role, agency, vetting = validate_user(data)
+    could = _administers_policy(ctx, user.id)
+    before = _fields(user)
+    with ctx.session.begin_nested():  # a refused change leaves nothing behind
+        user.display_name = data.display_name.strip()
+        user.role, user.agency, user.vetting = role.value, agency.value, vetting.value
+        user.vetting_expires, user.nsd_unit, user.ct_unit = (
+            data.vetting_expires,
+            data.nsd_unit,
+            data.ct_unit,
+        )
+        _keep_a_policy_administrator(ctx, could)
+    changed = _changed(before, _fields(user))
+    ended: dict[str, int] = {}
     if changed.keys() & {"role", "agency", "nsd_unit", "ct_unit"}:
-        end_sessions(ctx.session, user.id)  # a new role means a new sign-in with the new rights
-    _done(ctx, "user.update", user, detail={"changed": changed})
-    return user
+        # a new role means a new sign-in with the new rights
+        ended = {"sessions_ended": auth.end_all_sessions(ctx.session, user.id)}
+    _done(ctx, "user.update", user, detail={"changed": changed, **ended, **(detail or {})})
+
+
+def _apply_update_request(ctx: Ctx, row: UserChangeRequest, payload: dict[str, Any]) -> str:
+    user = ctx.session.get(User, row.target_user_id)
+    if user is None:
+        raise NotFound("user")
+    _apply_update(ctx, user, _new_user_of(payload["user"]), _by(ctx, row))
+    return f"Changes to {user.username} applied."
 
 
 def disable_user(ctx: Ctx, username: str, reason: str) -> int:
-    """Disable an account and end all its sessions at once. Returns the number of sessions ended."""
+    """Disable an account; end all its sessions and revoke its API tokens at once. Returns the
+    number of sessions ended."""
     _require(ctx, "user.disable", username)
     if not reason.strip():
         raise InvalidValue("reason", reason, why="give the reason for disabling the account")
     user = get_user(ctx.session, username)
     if user.id == ctx.subject.user_id:
         raise InvalidValue("user", username, why="you cannot disable your own account")
-    if user.disabled_at is None:
-        user.disabled_at = utcnow()
-    ended = end_sessions(ctx.session, user.id)
-    _done(ctx, "user.disable", user, reason.strip(), {"sessions_ended": ended})
-    return ended
+    could = _administers_policy(ctx, user.id)
+    with ctx.session.begin_nested():  # a refused change leaves nothing behind
+        if user.disabled_at is None:
+            user.disabled_at = utcnow()
+        _keep_a_policy_administrator(ctx, could)
+    ended = auth.revoke_credentials(ctx.session, user.id)
+    _done(ctx, "user.disable", user, reason.strip(), ended)  # type: ignore[arg-type]
+    return ended["sessions_ended"]
 
 
 def enable_user(ctx: Ctx, username: str, reason: str) -> None:
@@ -185,22 +337,87 @@ def enable_user(ctx: Ctx, username: str, reason: str) -> None:
     if not reason.strip():
         raise InvalidValue("reason", reason, why="give the reason for enabling the account")
     user = get_user(ctx.session, username)
+    refuse_self(ctx.subject.user_id, user.id, "enable")
     user.disabled_at = None
     user.failed_logins, user.locked_until = 0, None
     _done(ctx, "user.enable", user, reason.strip())
 
 
-def reset_password(ctx: Ctx, username: str, password: str | None = None) -> str:
-    """Set a new password (generated unless given); ends the user's sessions. Returns it, once."""
-    _require(ctx, "user.reset_password", username)
+def reset_sign_in(
+    ctx: Ctx, username: str, reason: str = "", hours: int = recovery.DEFAULT_HOURS
+) -> Outcome:
+    """Account recovery: the user's password, second factor, sessions and API tokens stop
+    working, and a one-time code (shown once, here) lets the user choose a new password and
+    enrol a new second factor themselves. A privileged account waits for a second
+    administrator: the code works only once that approval is given."""
+    _require(ctx, "user.reset_sign_in", username)
     user = get_user(ctx.session, username)
-    password = password or pysecrets.token_urlsafe(12)
-    _check_password(password)
-    user.password_hash = secrets.hash_password(password)
-    user.failed_logins, user.locked_until = 0, None
-    ended = end_sessions(ctx.session, user.id)
-    _done(ctx, "user.reset_password", user, detail={"sessions_ended": ended})
-    return password
+    refuse_self(ctx.subject.user_id, user.id, "reset sign-in")
+    code = recovery.new_code()
+    hashed = recovery.code_hash(code)
+    if privileged(user.role):
+        payload = {
+            "summary": f"reset sign-in of {user.role} {user.username}",
+            "code_hash": hashed,
+            "hours": hours,
+        }
+        row = approvals.submit(ctx, "recovery", user, user.username, payload, reason)
+        return Outcome(
+            False,
+            f"A second administrator must approve the recovery of this {user.role} account. "
+            "Nothing changes until then; the code below works only once it is approved.",
+            code=code,
+            request_id=row.id,
+            user=user,
+        )
+    _reset(ctx, user, hashed, hours, issued_by=ctx.subject.user_id, reason=reason)
+    return Outcome(
+        True,
+        f"Sign-in reset. Give the user this one-time code, out of band; it works once, "
+        f"for {hours} hours.",
+        code=code,
+        user=user,
+    )
+
+
+def _reset(
+    ctx: Ctx,
+    user: User,
+    hashed: str,
+    hours: int,
+    *,
+    issued_by: uuid.UUID,
+    reason: str = "",
+    approved_by: uuid.UUID | None = None,
+    detail: dict[str, object] | None = None,
+) -> None:
+    ended = recovery.reset_sign_in(
+        ctx.session, user, hashed, issued_by=issued_by, approved_by=approved_by, hours=hours
+    )
+    _done(
+        ctx,
+        "user.reset_sign_in",
+        user,
+        reason.strip(),
+        {**ended, "code_hours": hours, **(detail or {})},
+    )
+
+
+def _apply_recovery(ctx: Ctx, row: UserChangeRequest, payload: dict[str, Any]) -> str:
+    user = ctx.session.get(User, row.target_user_id)
+    if user is None:
+        raise NotFound("user")
+    _reset(
+        ctx,
+        user,
+        payload["code_hash"],
+        int(payload["hours"]),
+        issued_by=row.requested_by,
+        approved_by=ctx.subject.user_id,
+        reason=row.reason,
+        detail=_by(ctx, row),
+    )
+    return f"Sign-in of {user.username} reset; the code its requester holds now works."
 
 
 def unlock_user(ctx: Ctx, username: str) -> bool:
@@ -219,14 +436,52 @@ def _locked_until(user: User) -> datetime | None:
     return until if until is not None and until > utcnow() else None
 
 
-def reset_second_factor(ctx: Ctx, username: str) -> int:
-    """Clear the second factor: the user must enrol again at next sign-in; sessions end now."""
+def reset_second_factor(ctx: Ctx, username: str, reason: str = "") -> Outcome:
+    """Clear the second factor (a lost phone): the user enrols again at next sign-in, with their
+    own password; sessions and API tokens end now. A privileged account waits for a second
+    administrator."""
     _require(ctx, "user.reset_mfa", username)
     user = get_user(ctx.session, username)
+    refuse_self(ctx.subject.user_id, user.id, "reset the second factor")
+    if privileged(user.role):
+        payload = {"summary": f"reset the second factor of {user.role} {user.username}"}
+        row = approvals.submit(ctx, "reset_mfa", user, user.username, payload, reason)
+        return Outcome(
+            False,
+            f"A second administrator must approve resetting this {user.role} account's "
+            "second factor.",
+            request_id=row.id,
+            user=user,
+        )
+    _clear_second_factor(ctx, user, reason)
+    return Outcome(
+        True,
+        "Second factor cleared: the user must enrol again at next sign-in; "
+        "their sessions ended and their API tokens were revoked.",
+        user=user,
+    )
+
+
+def _clear_second_factor(
+    ctx: Ctx, user: User, reason: str = "", detail: dict[str, object] | None = None
+) -> None:
     user.totp_secret_sealed, user.totp_last_step, user.must_enrol = None, None, True
-    ended = end_sessions(ctx.session, user.id)
-    _done(ctx, "user.reset_mfa", user, detail={"sessions_ended": ended})
-    return ended
+    ended = auth.revoke_credentials(ctx.session, user.id)
+    _done(ctx, "user.reset_mfa", user, reason.strip(), {**ended, **(detail or {})})
+
+
+def _apply_reset_mfa(ctx: Ctx, row: UserChangeRequest, payload: dict[str, Any]) -> str:
+    user = ctx.session.get(User, row.target_user_id)
+    if user is None:
+        raise NotFound("user")
+    _clear_second_factor(ctx, user, row.reason, _by(ctx, row))
+    return f"Second factor of {user.username} cleared."
+
+
+approvals.register_kind("create", _apply_create)
+approvals.register_kind("update", _apply_update_request)
+approvals.register_kind("recovery", _apply_recovery)
+approvals.register_kind("reset_mfa", _apply_reset_mfa)
 
 
 # -- listings -----------------------------------------------------------------------------------

@@ -433,6 +433,12 @@ def needs_enrolment(session: Session, active: ActiveSession) -> bool:
     return user is not None and (user.must_enrol or user.totp_secret_sealed is None)
 
 
+def needs_new_password(session: Session, active: ActiveSession) -> bool:
+    """A session opened with a recovery code: a new password comes before anything else."""
+    user = _pending_user(session, active)
+    return user is not None and user.must_change_password
+
+
 def begin_enrolment(
     session: Session, sealer: ServiceSecrets, active: ActiveSession
 ) -> tuple[str, str]:
@@ -440,6 +446,8 @@ def begin_enrolment(
     user = _pending_user(session, active)
     if user is None or not (user.must_enrol or user.totp_secret_sealed is None):
         raise PermissionError("this account already has a second factor")
+    if user.must_change_password:  # a recovered account chooses its password first
+        raise PermissionError("choose a new password first")
     secret = pyotp.random_base32()
     user.totp_secret_sealed = sealer.seal_totp(user.id, secret)
     user.totp_last_step = None
@@ -465,6 +473,8 @@ def finish_enrolment(
     user = _pending_user(session, active)
     if user is None or not (user.must_enrol or user.totp_secret_sealed is None):
         return Outcome(False, "Sign in again")
+    if user.must_change_password:
+        return Outcome(False, "Choose a new password first", next_step="password")
     from .services import totp_secret
 
     secret = totp_secret(sealer, user)
@@ -504,8 +514,8 @@ def load_session(
     now = now or utcnow()
     today = today or now.date()
     row = session.get(UserSession, token_hash(token))
-    if row is None or row.ended_at is not None:
-        return None
+    if row is None or row.ended_at is not None or not row.facts_intact:
+        return None  # a session row forged in the database signs nobody in
     user = session.get(User, row.user_id)
     reason = ""
     if user is None or user.disabled_at is not None:
@@ -545,11 +555,31 @@ def end_all_sessions(session: Session, user_id: uuid.UUID, now: datetime | None 
     ).rowcount  # type: ignore[attr-defined]
 
 
+def revoke_credentials(
+    session: Session, user_id: uuid.UUID, now: datetime | None = None, keep: str | None = None
+) -> dict[str, int]:
+    """End every session of a user (but the one whose id hash is `keep`) and revoke every API
+    token: what a reset, disabling or "sign out everywhere" must kill. The caller audits it."""
+    from .tokens import revoke_all
+
+    now = now or utcnow()
+    ending = update(UserSession).where(
+        UserSession.user_id == user_id, UserSession.ended_at.is_(None)
+    )
+    if keep is not None:
+        ending = ending.where(UserSession.id_hash != keep)
+    sessions = session.execute(ending.values(ended_at=now)).rowcount  # type: ignore[attr-defined]
+    tokens = revoke_all(session, user_id, now)
+    return {"sessions_ended": int(sessions or 0), "tokens_revoked": tokens}
+
+
 def sign_out(
     session: Session, access: AccessLayer, active: ActiveSession, everywhere: bool = False
 ) -> int:
-    if everywhere:
-        count = end_all_sessions(session, active.user_id)
+    tokens = 0
+    if everywhere:  # a stolen session may have minted a token: those end too
+        ended = revoke_credentials(session, active.user_id)
+        count, tokens = ended["sessions_ended"], ended["tokens_revoked"]
     else:
         end_session(session, active.id_hash)
         count = 1
@@ -562,7 +592,7 @@ def sign_out(
             outcome="done",
             label=Classification.OFFICIAL,
             object_id=str(active.user_id),
-            detail={"everywhere": everywhere, "sessions": count},
+            detail={"everywhere": everywhere, "sessions": count, "tokens_revoked": tokens},
         ),
     )
     return count

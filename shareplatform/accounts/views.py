@@ -1,4 +1,5 @@
-"""Sign-in journey: password, second factor (or enrolment), sign out, sign out everywhere."""
+"""Sign-in journey: password, second factor (or enrolment), recovery with a one-time code (new
+password, then a new second factor), changing your password, sign out, sign out everywhere."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ import segno
 from flask import Blueprint, redirect, request, url_for
 from markupsafe import Markup
 
-from ..accounts import auth
+from ..accounts import auth, recovery
 from ..accounts.models import User
+from ..domain.errors import InvalidValue
 from ..web import db_session, platform
 from ..web.forms import ConfirmForm
 from ..web.permissions import Permission, public, requires
-from ..web.rendering import render
+from ..web.rendering import render, rollback
 from ..web.shell import end_cookie, safe_next, start_session
-from .forms import CodeForm, SignInForm
+from .forms import ChangePasswordForm, CodeForm, NewPasswordForm, RecoverForm, SignInForm
 from .identity import active, current_user, settings
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -129,6 +131,9 @@ def enrol():
     assert act is not None
     if act.mfa_done:
         return redirect(url_for("cases.home"))
+    with platform().db.transaction() as session:
+        if auth.needs_new_password(session, act):
+            return redirect(url_for("auth.new_password"))
     form = CodeForm()
     problem = ""
     if form.validate_on_submit():
@@ -158,6 +163,103 @@ def enrol():
         username=username,
         status=400 if problem or form.errors else 200,
     )
+
+
+@bp.route("/sign-in/recover", methods=["GET", "POST"])
+@public
+def recover():
+    """Sign in with a one-time recovery code from a user administrator."""
+    act = active()
+    if act is not None and act.mfa_done:
+        return redirect(url_for("cases.home"))
+    form = RecoverForm()
+    problem = ""
+    if form.validate_on_submit():
+        with platform().db.transaction() as session:
+            outcome = recovery.redeem(
+                session,
+                platform().access,
+                settings(),
+                form.username.data or "",
+                form.code.data or "",
+                _address(),
+                _agent(),
+            )
+        if outcome.ok and outcome.token:
+            start_session(outcome.token)
+            return redirect(url_for("auth.new_password"))
+        problem = outcome.message
+    form.code.data = ""  # a code is never echoed back
+    return render(
+        "auth/recover.html",
+        form=form,
+        problem=problem,
+        status=400 if problem or form.errors else 200,
+    )
+
+
+@bp.route("/sign-in/new-password", methods=["GET", "POST"])
+@requires(Permission.PRE_MFA)
+def new_password():
+    """After a recovery code: the user's own new password, then a new second factor."""
+    act = active()
+    assert act is not None
+    with platform().db.transaction() as session:
+        if act.mfa_done or not auth.needs_new_password(session, act):
+            return redirect(url_for("auth.code"))
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            with platform().db.transaction() as session:
+                recovery.choose_password(
+                    session,
+                    platform().access,
+                    act,
+                    form.password.data or "",
+                    form.confirm.data or "",
+                )
+        except InvalidValue as exc:
+            _field_error(form, exc)
+        else:
+            return redirect(url_for("auth.enrol"))
+    form.password.data = form.confirm.data = ""
+    return render("auth/new_password.html", form=form, status=400 if form.errors else 200)
+
+
+def _field_error(form: Any, exc: InvalidValue) -> None:
+    """A service's refusal shown on the field it is about, GOV.UK style."""
+    field = getattr(form, exc.kind, None) or form.password
+    why = exc.why or str(exc)
+    field.errors = [*field.errors, why[:1].upper() + why[1:]]
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires(Permission.SIGNED_IN)
+def change_password():
+    act = active()
+    assert act is not None
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            ended = recovery.change_password(
+                db_session(),
+                platform().access,
+                settings(),
+                act,
+                form.current.data or "",
+                form.password.data or "",
+                form.confirm.data or "",
+                _address(),
+            )
+        except recovery.WrongPassword as exc:  # kept: the failed attempt counts
+            _field_error(form, exc)
+        except InvalidValue as exc:
+            rollback()
+            _field_error(form, exc)
+        else:
+            return render("auth/password_changed.html", ended=ended)
+    form.current.data = form.password.data = form.confirm.data = ""
+    return render("auth/change_password.html", form=form, status=400 if form.errors else 200)
 
 
 @bp.route("/sign-out", methods=["POST"])

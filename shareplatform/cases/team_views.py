@@ -1,4 +1,5 @@
-"""Case teams: who holds each case in each agency, and POM-to-COM handover."""
+"""Case teams: who holds each case in each agency, and POM-to-COM handover. A MAPPA panel place
+is requested here and written when a second administrator approves it (Approvals page)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import date
 from flask import Blueprint, request
 
 from ..domain.agencies import Role
-from ..domain.errors import InvalidValue, NotFound
+from ..domain.errors import InvalidValue, NotFound, NotPermitted
 from ..domain.labels import Classification
 from ..web.forms import form_day, form_field, posted
 from ..web.permissions import Permission, requires
@@ -40,6 +41,19 @@ def team():
                     confirm=confirm,
                 )
                 message = "Membership ended."
+            elif form_field("panel") == "yes":
+                teams.request_panel_place(
+                    c,
+                    reference,
+                    form_field("username"),
+                    form_field("capacity"),
+                    form_day("start") or date.today(),
+                    reason=form_field("request_reason"),
+                    end=form_day("end", required=False),
+                )
+                message = (
+                    "Panel place requested: it starts when a second administrator approves it."
+                )
             else:
                 teams.allocate(
                     c,
@@ -47,7 +61,6 @@ def team():
                     form_field("username"),
                     form_field("capacity"),
                     form_day("start") or date.today(),
-                    panel=form_field("panel") == "yes",
                     lead=form_field("lead") == "yes",
                     end=form_day("end", required=False),
                     confirm=confirm,
@@ -56,7 +69,7 @@ def team():
         except teams.NeedsConfirmation as exc:
             rollback()
             warnings, confirm_form = exc.warnings, dict(request.form)
-        except InvalidValue as exc:
+        except (InvalidValue, NotPermitted) as exc:
             rollback()
             error = str(exc)
     view = None

@@ -2,6 +2,10 @@
 handover). Every change is audited; a change that would leave a case without a lead for its current
 phase (custody: a POM lead; community and post-sentence: a COM lead) is held back with a warning
 until the administrator confirms it.
+
+Separation of duties (shareplatform/accounts/duties.py): nobody allocates or ends their own
+places, and a MAPPA panel place (panel members reach SECRET) is a request that a second
+administrator approves (shareplatform/accounts/approvals.py) before it is written.
 """
 
 from __future__ import annotations
@@ -9,13 +13,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..access.facts import Facts
 from ..access.vocabulary import Act, Kind
-from ..accounts.models import User
+from ..accounts import approvals
+from ..accounts.duties import DutyRefused, refuse_self
+from ..accounts.models import User, UserChangeRequest
 from ..audit.log import Event
 from ..context import Ctx
 from ..domain.agencies import Role
@@ -178,6 +185,49 @@ def team(ctx: Ctx, reference: str) -> CaseTeam:
     )
 
 
+def _member(ctx: Ctx, username: str) -> User:
+    user = ctx.session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        raise InvalidValue("user", username, why="no such user")
+    if user.disabled_at is not None:
+        raise InvalidValue("user", username, why="the account is disabled")
+    refuse_self(ctx.subject.user_id, user.id, "change team or panel places")
+    return user
+
+
+def _check_place(
+    session: Session,
+    case: Case,
+    user: User,
+    start: date,
+    end: date | None,
+    panel: bool,
+    lead: bool,
+) -> list[TeamMembership]:
+    if end is not None and end < start:
+        raise InvalidValue(
+            "end date", end.isoformat(), why="the end date must be on or after the start date"
+        )
+    if lead and panel:
+        raise InvalidValue(
+            "lead", "panel", why="a case lead holds the case on its team, not its panel"
+        )
+    existing = _memberships(session, case)
+    for m in existing:
+        if (
+            m.user_id == user.id
+            and m.panel == panel
+            and (m.end_date is None or m.end_date >= start)
+            and (end is None or m.start_date <= end)
+        ):
+            raise InvalidValue(
+                "dates",
+                start.isoformat(),
+                why=f"{user.username} already holds this case in those dates",
+            )
+    return existing
+
+
 def allocate(
     ctx: Ctx,
     reference: str,
@@ -190,34 +240,33 @@ def allocate(
     end: date | None = None,
     confirm: bool = False,
 ) -> tuple[TeamMembership, list[str]]:
-    """Put a user on a case's team (or panel) from `start`, optionally to `end`."""
+    """Put a user on a case's team from `start`, optionally to `end`. A panel place is not
+    allocated here: request it (request_panel_place) for a second administrator to approve."""
+    if panel:
+        raise DutyRefused(
+            "A MAPPA panel place needs a second administrator's approval: request it instead."
+        )
+    return _place(ctx, reference, username, capacity, start, lead=lead, end=end, confirm=confirm)
+
+
+def _place(
+    ctx: Ctx,
+    reference: str,
+    username: str,
+    capacity: str,
+    start: date,
+    *,
+    panel: bool = False,
+    lead: bool = False,
+    end: date | None = None,
+    confirm: bool = False,
+    detail: dict[str, object] | None = None,
+) -> tuple[TeamMembership, list[str]]:
     case = case_by_reference(ctx.session, reference)
     _require(ctx, "team.allocate", case)
-    user = ctx.session.scalar(select(User).where(User.username == username.strip()))
-    if user is None:
-        raise InvalidValue("user", username, why="no such user")
-    if user.disabled_at is not None:
-        raise InvalidValue("user", username, why="the account is disabled")
+    user = _member(ctx, username)
     cap = Role.parse(capacity)
-    if end is not None and end < start:
-        raise InvalidValue(
-            "end date", end.isoformat(), why="the end date must be on or after the start date"
-        )
-    if lead and panel:
-        raise InvalidValue(
-            "lead", "panel", why="a case lead holds the case on its team, not its panel"
-        )
-    existing = _memberships(ctx.session, case)
-    for m in existing:
-        if (
-            m.user_id == user.id
-            and m.panel == panel
-            and (m.end_date is None or m.end_date >= start)
-            and (end is None or m.start_date <= end)
-        ):
-            raise InvalidValue(
-                "dates", start.isoformat(), why=f"{username} already holds this case in those dates"
-            )
+    existing = _check_place(ctx.session, case, user, start, end, panel, lead)
     before = list(_spans(existing).values())
     warnings = _check(
         case, ctx.today, before, [*before, _Span(cap.value, panel, lead, start, end)], confirm
@@ -251,10 +300,60 @@ def allocate(
                 "start": start.isoformat(),
                 "end": end.isoformat() if end else None,
                 "warnings": warnings,
+                **(detail or {}),
             },
         ),
     )
     return member, warnings
+
+
+def request_panel_place(
+    ctx: Ctx,
+    reference: str,
+    username: str,
+    capacity: str,
+    start: date,
+    *,
+    reason: str,
+    end: date | None = None,
+) -> UserChangeRequest:
+    """Ask for a MAPPA panel place; a second administrator's approval writes it."""
+    case = case_by_reference(ctx.session, reference)
+    _require(ctx, "team.request_panel", case)
+    user = _member(ctx, username)
+    cap = Role.parse(capacity)
+    _check_place(ctx.session, case, user, start, end, True, False)
+    payload = {
+        "summary": f"MAPPA panel of {case.reference} as {cap.value} from {start:%d %B %Y}"
+        + (f" to {end:%d %B %Y}" if end else ""),
+        "reference": case.reference,
+        "username": user.username,
+        "capacity": cap.value,
+        "start": start.isoformat(),
+        "end": end.isoformat() if end else None,
+    }
+    return approvals.submit(ctx, "panel", user, user.username, payload, reason)
+
+
+def _apply_panel(ctx: Ctx, row: UserChangeRequest, payload: dict[str, Any]) -> str:
+    requester = ctx.session.get(User, row.requested_by)
+    _place(
+        ctx,
+        payload["reference"],
+        payload["username"],
+        payload["capacity"],
+        date.fromisoformat(payload["start"]),
+        panel=True,
+        end=date.fromisoformat(payload["end"]) if payload.get("end") else None,
+        detail={
+            "request": str(row.id),
+            "requested_by": requester.username if requester else "",
+        },
+    )
+    return f"{payload['username']} is on the MAPPA panel of {payload['reference']}."
+
+
+approvals.register_kind("panel", _apply_panel)
 
 
 def end_membership(
@@ -270,6 +369,7 @@ def end_membership(
     case = ctx.session.get(Case, member.case_id)
     assert case is not None
     _require(ctx, "team.end", case)
+    refuse_self(ctx.subject.user_id, member.user_id, "change team or panel places")
     if not reason.strip():
         raise InvalidValue("reason", reason, why="give the reason for ending the membership")
     if end < member.start_date - timedelta(days=1):
@@ -316,7 +416,7 @@ def handover(
     with (
         ctx.session.begin_nested()
     ):  # both halves or neither, even when the caller catches a warning
-        member, warnings = allocate(
+        member, warnings = _place(
             ctx, reference, to_username, capacity, on, lead=True, confirm=True
         )
         warnings += end_membership(

@@ -7,9 +7,10 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import select
 
-from shareplatform.accounts import admin as users_admin
-from tests.factories import DEMO_PASSWORD, app_for, ctx_for
+from shareplatform.accounts.models import User
+from tests.factories import DEMO_PASSWORD, app_for
 from tests.functional.test_web_pages import case_id
 from tests.support.browser import (
     LiveServer,
@@ -62,9 +63,9 @@ def test_two_administrators_apply_a_flagged_change_then_roll_it_back(live, seede
     with (
         seeded.transaction() as session
     ):  # a POM who holds SC vetting: only policy keeps SECRET from them
-        users_admin.update_user(
-            ctx_for(seeded, session, "user.admin"), "pom.parker", users_admin.Changes(vetting="SC")
-        )
+        # raising clearance waits for a second administrator (the seed's policy.admin cannot)
+        pom_parker = session.scalars(select(User).where(User.username == "pom.parker")).one()
+        pom_parker.vetting = "SC"
     case_url = f"{url}/cases/{case_id(seeded, 'SP-1001')}"
     pom = signed_in(browser, url, seeded, "pom.parker")
     pom.goto(case_url)

@@ -96,27 +96,30 @@ def test_reset_second_factor_forces_re_enrolment_and_ends_sessions(platform: Pla
     assert _open_sessions(platform, "com.later") == 0
 
 
-def test_reset_password(platform: Platform) -> None:
+def test_reset_sign_in_kills_the_password_and_sets_none(platform: Platform) -> None:
+    """The administrator gets a one-time code, never a password (tests/integration/
+    test_account_recovery.py follows the code through)."""
     _people(platform)
     with platform.transaction() as session:
-        ctx = ctx_for(platform, session, "user.admin")
-        with pytest.raises(InvalidValue, match="at least"):
-            admin.reset_password(ctx, "com.soon", "short")
-        new = admin.reset_password(ctx, "com.soon")
+        done = admin.reset_sign_in(ctx_for(platform, session, "user.admin"), "com.soon")
+    assert done.applied and done.code
     with platform.transaction() as session:
         user = session.scalar(select(User).where(User.username == "com.soon"))
-        assert user is not None and check_password(user.password_hash, new)
+        assert user is not None and user.password_hash is None
         assert not check_password(user.password_hash, "a long password!")
+        assert not check_password(user.password_hash, done.code)
 
 
 def test_create_and_update_user(platform: Platform) -> None:
     _people(platform)
     with platform.transaction() as session:
         ctx = ctx_for(platform, session, "user.admin")
-        user, password = admin.add_user(
+        made = admin.add_user(
             ctx, NewUser("pom.new", "Pat New", "POM", "BPSS", TODAY + timedelta(days=90))
         )
-        assert user.must_enrol and len(password) >= 12 and user.agency == "PRISON"
+        user = made.user
+        assert made.applied and user is not None and len(made.code) >= 26
+        assert user.must_enrol and user.password_hash is None and user.agency == "PRISON"
         with pytest.raises(InvalidValue, match="already taken"):
             admin.add_user(ctx, NewUser("pom.new", "Again", "POM", "BPSS", None))
         admin.update_user(
@@ -124,7 +127,7 @@ def test_create_and_update_user(platform: Platform) -> None:
             "pom.new",
             admin.Changes(
                 role="COM",
-                vetting="SC",
+                vetting="CTC",
                 nsd_unit="North",
                 vetting_expires=TODAY + timedelta(days=20),
             ),
@@ -136,7 +139,7 @@ def test_create_and_update_user(platform: Platform) -> None:
         assert found is not None and (found.role, found.agency, found.vetting, found.nsd_unit) == (
             "COM",
             "NSD",
-            "SC",
+            "CTC",
             "North",
         )
         changed = json.loads(

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from shareplatform.accounts import approvals
 from shareplatform.accounts.services import NewUser, create_user
 from shareplatform.audit.models import AuditEntry
 from shareplatform.cases import teams
@@ -23,6 +24,7 @@ def _setup(platform: Platform, phase: str = "CUSTODY", release: date | None = No
     with platform.transaction() as session:
         exp = TODAY + timedelta(days=400)
         create_user(session, NewUser("user.admin", "Uma", "USER_ADMIN", "BPSS", exp))
+        create_user(session, NewUser("user.admin2", "Una", "USER_ADMIN", "BPSS", exp))
         create_user(session, NewUser("pom.p", "Pom", "POM", "BPSS", exp))
         create_user(session, NewUser("com.c", "Com", "COM", "SC", exp, nsd_unit="North"))
         create_user(session, NewUser("honsu.h", "Honsu", "HONSU", "SC", exp, nsd_unit="North"))
@@ -51,7 +53,11 @@ def test_allocation_is_audited_and_gives_need_to_know(platform: Platform) -> Non
             ctx, "SP-9100", "pom.p", "POM", TODAY - timedelta(days=5), lead=True, confirm=True
         )
         assert warnings == []
-        teams.allocate(ctx, "sp-9100", "honsu.h", "HONSU", TODAY, panel=True)
+        # a panel place reaches SECRET: a second administrator's approval writes it
+        asked = teams.request_panel_place(
+            ctx, "sp-9100", "honsu.h", "HONSU", TODAY, reason="chairs the panel"
+        )
+        approvals.approve(ctx_for(platform, session, "user.admin2"), asked.id)
         with pytest.raises(InvalidValue, match="already holds"):
             teams.allocate(ctx, "SP-9100", "pom.p", "POM", TODAY)
     with platform.transaction() as session:
@@ -63,7 +69,8 @@ def test_allocation_is_audited_and_gives_need_to_know(platform: Platform) -> Non
             )
         ).all()
         assert [json.loads(e.detail)["user"] for e in entries] == ["pom.p", "honsu.h"]
-        assert all(e.case_id == str(member.case_id) and e.actor == "user.admin" for e in entries)
+        assert all(e.case_id == str(member.case_id) for e in entries)
+        assert [e.actor for e in entries] == ["user.admin", "user.admin2"]
         view = teams.team(ctx_for(platform, session, "user.admin"), "SP-9100")
         assert [(m.username, m.lead, m.panel) for m in view.members] == [
             ("pom.p", True, False),
