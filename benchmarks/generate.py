@@ -132,6 +132,7 @@ def generate(
             session.execute(insert(_core(DataKey)), keys)
             session.execute(insert(_core(Nominal)), nom_rows)
             session.execute(insert(_core(NominalIndex)), index_rows)
+            writer.stamp_bulk(session, Case, case_rows)
             session.execute(insert(_core(Case)), case_rows)
         say(f"  nominals: {start + n}/{nominals}")
     types = [t.value for t in RecordType if t is not RecordType.SANITISED_ACTION]

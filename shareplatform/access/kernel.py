@@ -8,6 +8,7 @@ operation decides, writes its audit entry in the caller's transaction, and only 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -22,15 +23,17 @@ from ..audit.log import AuditLog, Event
 from ..crypto.sealed import Sealed
 from ..db import utcnow
 from ..domain.agencies import Agency, Role
-from ..domain.errors import NotFound, NotPermitted
+from ..domain.errors import IntegrityFailure, NotFound, NotPermitted
 from ..domain.labels import Classification, Label, dominates, highest
 from ..domain.vetting import Vetting, VettingStatus
 from .enforcer import PolicyEngine, Verdict
 from .facts import Facts, Relation, Subject, SubjectFacts
 from .sealing import Plain, Sealer, StoredKey
-from .store import current_version, load_rules
+from .store import current_version, verified_rules
 from .subjects import SubjectLoader
 from .vocabulary import Act, ObjectKind
+
+log = logging.getLogger("shareplatform.integrity")
 
 RELOAD_CHECK_SECONDS = 1.0  # a policy change reaches every worker within about a second
 
@@ -68,6 +71,8 @@ class Opened:
     )  # withheld, with a "further information" marker
     hidden: int = 0  # withheld with no trace (never shown to the user; audited)
     highest: Classification = Classification.OFFICIAL
+    # rows whose facts or content failed their integrity check: withheld with a marker
+    failed: list[Sealed] = field(default_factory=list)
 
 
 class AccessLayer:
@@ -90,7 +95,7 @@ class AccessLayer:
         if engine is None or engine.version != version:
             with self._lock:
                 if self._engine is None or self._engine.version != version:
-                    self._engine = PolicyEngine(load_rules(session), version)
+                    self._engine = PolicyEngine(verified_rules(session), version)
                 engine = self._engine
         self._checked_at = now
         return engine
@@ -184,9 +189,16 @@ class AccessLayer:
         event: Event,
         act: Act = Act.READ,
     ) -> Opened:
-        """Decide each row (cached per fact class), audit once for the request, then decrypt."""
+        """Decide each row (cached per fact class), audit once for the request, then decrypt.
+
+        A row whose facts fail their check is never decided on (its facts are not to be believed):
+        it is withheld with an integrity marker, and the failure audited and alerted."""
         result = Opened()
         allowed: list[Sealed] = []
+        result.failed = [r for r in rows if not r.facts_intact]
+        if result.failed:
+            self.integrity_failures(session, subject, result.failed, event)
+            rows = [r for r in rows if r.facts_intact]
         for row in rows:
             facts = facts_of(row)
             if self._verdict(session, subject, facts, act).allowed:
@@ -218,10 +230,36 @@ class AccessLayer:
             subject,
             _with(event, outcome, "", Classification.parse(touched.marking), detail),
         )
-        result.rows = list(
-            zip(allowed, self._open(subject, session, allowed, seq, keys), strict=True)
-        )
+        opened = self._open(subject, session, allowed, seq, keys)
+        broken = [row for row, plain in zip(allowed, opened, strict=True) if plain is None]
+        if broken:  # content that does not open under its binding: tampered ciphertext or label
+            self.integrity_failures(session, subject, broken, event)
+            result.failed += broken
+        result.rows = [
+            (row, plain) for row, plain in zip(allowed, opened, strict=True) if plain is not None
+        ]
         return result
+
+    def integrity_failures(
+        self, session: Session, subject: Subject | None, rows: Sequence[Sealed], event: Event
+    ) -> None:
+        """Audit (and log as an alert) rows withheld because they failed their integrity check."""
+        ids = [str(r.id) for r in rows]
+        log.error("integrity check failed for %s %s", rows[0].__tablename__, ", ".join(ids))  # type: ignore[attr-defined]
+        self.record(
+            session,
+            subject,
+            Event(
+                action="integrity.fail",
+                object_type=event.object_type,
+                outcome="fail",
+                label=highest(Classification.parse(r.classification) for r in rows),
+                object_id=ids[0] if len(ids) == 1 else "",
+                case_id=event.case_id,
+                reason="authorisation facts or content do not match their stamp",
+                detail={"table": rows[0].__tablename__, "ids": ids},  # type: ignore[attr-defined]
+            ),
+        )
 
     def read_one(
         self,
@@ -234,8 +272,12 @@ class AccessLayer:
     ) -> dict[str, str | None]:
         """One row: allowed -> plaintext; denied -> NotPermitted or NotFound.
 
-        NotPermitted when the user may know the row exists, else NotFound.
+        NotPermitted when the user may know the row exists, else NotFound; IntegrityFailure when
+        its facts or content fail their check.
         """
+        if not row.facts_intact:
+            self.integrity_failures(session, subject, [row], event)
+            raise IntegrityFailure(row.__tablename__, str(row.id))  # type: ignore[attr-defined]
         verdict = self._verdict(session, subject, facts, act)
         if not verdict.allowed:
             explanation = self.explain(subject, facts, act, verdict)
@@ -246,8 +288,16 @@ class AccessLayer:
                     "Speak to your manager if you need it."
                 )
             raise NotFound(event.object_type or "page")  # worded exactly as for an absent one
+        keys = self._sealer.data_keys(session, {row.data_key_id})
+        if keys[row.data_key_id].wrapped is None:  # crypto-shredded: gone for good, not tampered
+            self.record(session, subject, _with(event, "deny", "shredded", facts.label))
+            raise NotFound(event.object_type or "page")
         seq = self.record(session, subject, _with(event, "allow", "", facts.label))
-        return self._open(subject, session, [row], seq)[0]
+        plain = self._open(subject, session, [row], seq, keys)[0]
+        if plain is None:
+            self.integrity_failures(session, subject, [row], event)
+            raise IntegrityFailure(row.__tablename__, str(row.id))  # type: ignore[attr-defined]
+        return plain
 
     def _open(
         self,
@@ -256,7 +306,7 @@ class AccessLayer:
         rows: Sequence[Sealed],
         seq: int,
         keys: dict[uuid.UUID, StoredKey] | None = None,
-    ) -> list[Plain]:
+    ) -> list[Plain | None]:
         for row in rows:  # kernel floor, independent of policy
             if not _cleared(subject, row.classification):
                 raise NotPermitted("clearance does not cover this material")

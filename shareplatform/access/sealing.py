@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..crypto import keyring
-from ..crypto.envelope import Binding
+from ..crypto.envelope import Binding, IntegrityError
 from ..crypto.models import DataKey
 from ..crypto.sealed import Sealed, plain_name
 from ..crypto.vault import Grant, SealedField, Vault
@@ -62,15 +62,16 @@ class Sealer:
         rows: Sequence[Sealed],
         seq: int,
         keys: dict[uuid.UUID, StoredKey] | None = None,
-    ) -> list[Plain]:
-        """Plaintext of every sealed field of `rows`, under one grant for audit entry `seq`."""
+    ) -> list[Plain | None]:
+        """Plaintext of every sealed field of `rows`, under one grant for audit entry `seq`;
+        None for a row whose content does not open under its binding (tampered)."""
         if not rows:
             return []
         if keys is None:
             keys = self.data_keys(session, {r.data_key_id for r in rows})
         scope = frozenset((r.__tablename__, str(r.id)) for r in rows)  # type: ignore[attr-defined]
         grant = self._minter.mint(actor, "read", scope, seq)
-        out = []
+        out: list[Plain | None] = []
         for row in rows:
             key = keys[row.data_key_id]
             label = row.label.canonical()
@@ -87,7 +88,12 @@ class Sealer:
                 if getattr(row, column) is not None
             ]
             if items:  # one unwrap per row, however many sealed fields it has
-                for item, text in zip(items, self._vault.open_row(grant, items), strict=True):
+                try:
+                    texts = self._vault.open_row(grant, items)
+                except IntegrityError:
+                    out.append(None)
+                    continue
+                for item, text in zip(items, texts, strict=True):
                     plain[plain_name(item.binding.column)] = text
             out.append(plain)
         return out
@@ -115,6 +121,7 @@ class Sealer:
             key = DataKey(**key_row)
             session.add(key)
             row.data_key = key
+            row.data_key_id = key.id  # now, not at flush: the row's fact stamp covers it
             for column, value in sealed.items():
                 setattr(row, column, value)
             session.add(row)

@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 
 from ..audit.log import AuditLog, Event
+from ..audit.models import AuditEntry
+from ..crypto.attested import attested_columns, attested_models, attestor_of
 from ..crypto.sealed import Sealed
 from .sealing import Plain, Sealer
 
@@ -55,7 +58,47 @@ class SystemWriter:
         Fills each row's sealed columns and data_key_id; returns the data key rows to insert first.
         """
         seq = self.record(session, _counted(event, len(rows)))
-        return self._sealer.seal_bulk(session, "system", model, rows, plaintexts, seq)
+        keys = self._sealer.seal_bulk(session, "system", model, rows, plaintexts, seq)
+        attestor = attestor_of(session)
+        for row in rows:
+            attestor.stamp(model, row)
+        return keys
+
+    def stamp_bulk(self, session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
+        """Stamp the facts of row dicts for a Core bulk insert of an unsealed attested table."""
+        attestor = attestor_of(session)
+        for row in rows:
+            attestor.stamp(model, row)
+
+    def adopt_facts(self, session: Session) -> int | None:
+        """Stamp every row written before facts were attested, once in the life of the database
+        (the audit entry `facts.adopt` is the record that it happened; later runs do nothing, so
+        rows whose stamp was removed are never re-stamped). Returns the rows stamped, or None."""
+        done = select(AuditEntry.seq).where(AuditEntry.action == "facts.adopt").limit(1)
+        if session.scalar(done) is not None:
+            return None
+        attestor = attestor_of(session)
+        counts: dict[str, int] = {}
+        for model in attested_models():
+            table = model.__table__
+            key = [table.c[c.key] for c in inspect(model).primary_key]
+            rows = session.execute(
+                select(*(table.c[name] for name in attested_columns(model))).where(
+                    table.c.facts_mac.is_(None)
+                )
+            ).mappings()
+            for row in list(rows):
+                session.execute(
+                    update(table)
+                    .where(*(col == row[col.key] for col in key))
+                    .values(facts_mac=attestor.mac(model, row))
+                )
+                counts[table.name] = counts.get(table.name, 0) + 1
+        self.record(
+            session,
+            Event(action="facts.adopt", object_type="facts", outcome="done", detail={**counts}),
+        )
+        return sum(counts.values())
 
 
 def _counted(event: Event, count: int) -> Event:

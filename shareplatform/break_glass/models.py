@@ -8,13 +8,15 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..crypto.attested import Attested
 from ..db import Base, new_id, utcnow
 
 
-class BreakGlass(Base):
+class BreakGlass(Attested, Base):
     """Emergency access to one case's OFFICIAL-SENSITIVE records, time-limited and reviewed."""
 
     __tablename__ = "break_glass"
+    __facts__ = ("user_id", "case_id", "started_at", "expires_at")
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)

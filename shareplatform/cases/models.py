@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..crypto.attested import Attested
 from ..crypto.sealed import Sealed
 from ..db import Base, new_id, utcnow
 
@@ -38,8 +39,9 @@ class NominalIndex(Base):
     __table_args__ = (Index("ix_nominal_index_digest", "digest"),)
 
 
-class Case(Base):
+class Case(Attested, Base):
     __tablename__ = "cases"
+    __facts__ = ("reference", "nominal_id", "lead_agency", "nsd_unit", "ct_unit", "phase")
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     reference: Mapped[str] = mapped_column(String(24), unique=True)
     nominal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("nominals.id"), index=True)
@@ -72,13 +74,14 @@ class MappaLevelChange(Sealed, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class TeamMembership(Base):
+class TeamMembership(Attested, Base):
     """Who holds a case, in which capacity, from when to when.
 
     Panel members sit on its MAPPA panel.
     """
 
     __tablename__ = "team_memberships"
+    __facts__ = ("case_id", "user_id", "capacity", "panel", "lead", "start_date", "end_date")
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)

@@ -19,7 +19,7 @@ from ..context import Ctx
 from ..crypto.blind_index import BlindIndexer
 from ..domain.agencies import Role
 from ..domain.cases import CaseCategory, MappaCategory, MappaLevel, Phase
-from ..domain.errors import InvalidValue, NotFound
+from ..domain.errors import IntegrityFailure, InvalidValue, NotFound
 from ..domain.labels import Classification, highest
 from .models import Case, MappaLevelChange, Nominal, NominalIndex, TeamMembership
 
@@ -92,6 +92,9 @@ class CaseView:
 
 
 def case_ref(case: Case) -> CaseRef:
+    """What access decisions read of a case; refused when its facts fail their check."""
+    if not case.facts_intact:
+        raise IntegrityFailure("cases", str(case.id))
     return CaseRef(case.id, case.nsd_unit, case.ct_unit)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from ..domain.labels import Classification, Label
+from .attested import Attested
 from .models import DataKey
 
 
@@ -28,8 +29,38 @@ class Marking(TypeDecorator[str]):
         return None if value is None else Classification.parse(value).marking
 
 
-class Sealed:
+class Sealed(Attested):
     __sealed__: ClassVar[tuple[str, ...]] = ()
+    # The facts access decisions read, wherever a sealed table has them (stamped and checked by
+    # shareplatform/crypto/attested.py; a table lacking a column simply has no such fact).
+    __facts__ = (
+        "classification",
+        "caveats",
+        "data_key_id",
+        "case_id",
+        "meeting_id",
+        "decision_id",
+        "action_id",
+        "record_type",
+        "originating_agency",
+        "author_id",
+        "owner_agency",
+        "owner_id",
+        "released_at",
+        "supersedes_id",
+        "source_id",
+        "meeting_type",
+        "held_on",
+        "chair_id",
+        "decided_by_id",
+        "received_by_id",
+        "approved_by_id",
+        "orcon_consent",
+        "status",
+        "position",
+        "by_id",
+        "audit_seq",
+    )
 
     id: Mapped[uuid.UUID]
     classification: Mapped[str] = mapped_column(Marking())

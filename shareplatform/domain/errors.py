@@ -33,3 +33,15 @@ class NotFound(DomainError):
 
     def __init__(self, what: str = "page") -> None:
         super().__init__(f"{what.capitalize()} not found")
+
+
+class IntegrityFailure(Exception):
+    """Stored facts or content failed their integrity check: the object is withheld, the failure
+    audited and alerted. Not a DomainError: nobody's input caused it."""
+
+    def __init__(self, what: str, object_id: str = "", detail: str = "") -> None:
+        self.what = what
+        self.object_id = object_id
+        super().__init__(
+            detail or f"This {what.rstrip('s').replace('_', ' ')} failed its integrity check"
+        )

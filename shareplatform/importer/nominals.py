@@ -414,6 +414,7 @@ def _write(
                     **case,
                 }
             )
+        writer.stamp_bulk(session, Case, case_rows)
         session.execute(insert(Case), case_rows)
         writer.record(
             session,

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from ..crypto.attested import Attested
 from ..crypto.sealed import Sealed
 from ..db import Base, new_id, utcnow
 from ..domain.errors import NotPermitted
@@ -46,10 +47,11 @@ class LifecycleStep(Sealed, Base):
     note_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
-class TransitionChecklist(Base):
+class TransitionChecklist(Attested, Base):
     """DA and safeguarding enquiries due at one transition (release, leaving AP, transfer, end)."""
 
     __tablename__ = "transition_checklists"
+    __facts__ = ("case_id", "owner_id")
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
     transition: Mapped[str] = mapped_column(String(24))

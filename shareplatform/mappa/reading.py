@@ -18,7 +18,7 @@ from ..cases.models import Case
 from ..cases.services import get_case
 from ..context import Ctx
 from ..crypto.sealed import Sealed
-from ..domain.errors import NotFound, NotPermitted
+from ..domain.errors import NotFound
 from ..domain.labels import Classification, Label
 from . import signing
 from .common import OS, SECRET, case_facts, demand, names, parse_id
@@ -36,6 +36,7 @@ from .models import (
 from .vocab import DUE_SOON_DAYS, ActionState, MeetingType
 
 UNOPENABLE = "its stored content cannot be opened: it fails its integrity check"
+FACTS_FORGED = "its authorisation facts do not match their stamp: it fails its integrity check"
 NO_DECISIONS = (
     "Only senior managers in the sterile corridor who sit on this case's MAPPA panel "
     "may read its decisions."
@@ -137,28 +138,17 @@ def read_checked(
     facts_of: Callable[[Sealed], Facts],
     event: Event,
 ) -> tuple[list[tuple[Sealed, dict[str, str | None] | None]], dict[uuid.UUID, str]]:
-    """Open what the reader may see; a ciphertext failing its check is reported, not fatal."""
+    """Open what the reader may see; a row failing its integrity check (facts or ciphertext) is
+    reported, not fatal: the access layer has withheld and audited it."""
     if not rows:
         return [], {}
-    try:
-        opened = ctx.access.read(ctx.session, ctx.subject, rows, facts_of, event)
-        return [(r, p) for r, p in opened.rows], {}
-    except (NotPermitted, NotFound):
-        raise
-    except Exception:
-        out: list[tuple[Sealed, dict[str, str | None] | None]] = []
-        problems: dict[uuid.UUID, str] = {}
-        for row in rows:
-            try:
-                out.append(
-                    (row, ctx.access.read_one(ctx.session, ctx.subject, row, facts_of(row), event))
-                )
-            except (NotPermitted, NotFound):
-                continue
-            except Exception:
-                problems[row.id] = UNOPENABLE
-                out.append((row, None))
-        return out, problems
+    opened = ctx.access.read(ctx.session, ctx.subject, rows, facts_of, event)
+    out: list[tuple[Sealed, dict[str, str | None] | None]] = [(r, p) for r, p in opened.rows]
+    problems: dict[uuid.UUID, str] = {}
+    for row in opened.failed:
+        problems[row.id] = UNOPENABLE if row.facts_intact else FACTS_FORGED
+        out.append((row, None))
+    return out, problems
 
 
 def _verify(
@@ -394,6 +384,9 @@ def decision_views(ctx: Ctx, case: Case, rows: list[MappaDecision]) -> list[Deci
             if a.breakout and a.breakout.integrity
         ]
         meeting = meetings.get(d.meeting_id)
+        if meeting is not None and not meeting.facts_intact:  # its type or date behind the decision
+            problems_of.append(f"meeting: {FACTS_FORGED}")
+            meeting = None
         out.append(
             DecisionView(
                 d.id,
@@ -483,7 +476,11 @@ def action_views(ctx: Ctx, case: Case, rows: list[MappaAction]) -> list[ActionVi
         )
     )
     states: dict[uuid.UUID, ActionState] = {}
+    forged_status: set[uuid.UUID] = set()
     for s in status_rows:
+        if not s.facts_intact:  # a status not written by the service never counts
+            forged_status.add(s.action_id)
+            continue
         states[s.action_id] = ActionState(s.status)  # positions ascend: the last one wins
     got_status, _ = read_checked(
         ctx,
@@ -565,6 +562,8 @@ def action_views(ctx: Ctx, case: Case, rows: list[MappaAction]) -> list[ActionVi
             integrity = problems[a.id]
         elif acontent is not None:
             integrity = _verify(ctx, "action", acontent, a.content_hash, None)
+        if not integrity and a.id in forged_status:
+            integrity = f"a status change {FACTS_FORGED}"
         if plain is None and a.id not in problems and a.id not in breakouts:
             continue  # neither the action nor a break-out is this reader's to see
         out.append(

@@ -50,12 +50,14 @@ def _item(item: RecordView | Notice) -> dict[str, Any]:
     if isinstance(item, Notice):
         return {
             "withheld": True,
+            "integrity_failure": item.integrity_failure,
             "occurred_on": item.occurred_on,
             "notice": item.text,
             "record": None,
         }
     return {
         "withheld": False,
+        "integrity_failure": False,
         "occurred_on": item.occurred_on,
         "notice": None,
         "record": _record(item),

@@ -33,6 +33,10 @@ class TimelineItemSchema(Schema):
     withheld = fields.Boolean(
         required=True, metadata={"description": "True: further information is held"}
     )
+    integrity_failure = fields.Boolean(
+        required=True,
+        metadata={"description": "True: withheld because it failed its integrity check"},
+    )
     occurred_on = fields.Date(required=True)
     notice = fields.String(allow_none=True, required=True)
     record = fields.Nested(RecordSchema, allow_none=True, required=True)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ..access.facts import Facts, Relation, relation
 from ..access.vocabulary import Act, Kind, record_kind
 from ..audit.log import Event
-from ..audit.models import AuditEntry
+from ..audit.models import AuditEntry, AuditView
 from ..cases.models import Case
 from ..cases.services import case_ref, get_case
 from ..context import Ctx
@@ -58,6 +58,13 @@ class Notice:
 
     occurred_on: date
     text: str = "Further information is held. Speak to your manager if you need it."
+    integrity_failure: bool = False
+
+
+INTEGRITY_NOTICE = (
+    "This item failed its integrity check, so it is withheld. The failure has been recorded and "
+    "the service team alerted."
+)
 
 
 @dataclass
@@ -345,6 +352,8 @@ def timeline(
     )
     views = _views(ctx, opened.rows)
     notices = {r.id: Notice(r.occurred_on) for r in opened.notices}  # type: ignore[attr-defined]
+    for r in opened.failed:  # the rest of the timeline stands; this one item is marked
+        notices[r.id] = Notice(r.occurred_on, INTEGRITY_NOTICE, integrity_failure=True)  # type: ignore[attr-defined]
     items: list[RecordView | Notice] = []
     for row in rows:
         if row.id in views:
@@ -485,40 +494,19 @@ def who_has_seen(ctx: Ctx, record_id: uuid.UUID | str) -> list[Viewing]:
         ),
     )
     rid = str(record.id)
-    rows = ctx.session.execute(
-        select(
-            AuditEntry.at,
-            AuditEntry.actor,
-            AuditEntry.action,
-            AuditEntry.outcome,
-            AuditEntry.object_id,
-            AuditEntry.detail,
-        )
-        .where(
-            AuditEntry.case_id == str(case.id),
-            AuditEntry.action.in_(("record.read", "case.timeline", "record.history")),
-        )
-        .order_by(AuditEntry.seq.desc())
-        .limit(2000)
-    ).all()
-    out = []
-    for at, actor, action, outcome, object_id, detail in rows:
-        if (
-            object_id == rid
-            and action == "record.read"
-            or (action != "record.read" and f'"{rid}"' in detail and _shown(detail, rid))
-        ):
-            out.append(Viewing(at, actor, action, outcome if action == "record.read" else "allow"))
-    return out
-
-
-def _shown(detail: str, rid: str) -> bool:
-    import json
-
-    try:
-        return rid in json.loads(detail).get("shown", [])
-    except ValueError:
-        return False
+    # every allowed read that showed it (indexed, written with each entry), and refused attempts
+    # to read it alone: both complete however long the case's log grows
+    columns = (AuditEntry.seq, AuditEntry.at, AuditEntry.actor, AuditEntry.action)
+    shown = select(*columns).join(AuditView, AuditView.seq == AuditEntry.seq)
+    refused = select(*columns).where(
+        AuditEntry.object_id == rid,
+        AuditEntry.action == "record.read",
+        AuditEntry.outcome != "allow",
+    )
+    rows = [(*r, "allow") for r in ctx.session.execute(shown.where(AuditView.object_id == rid))]
+    rows += [(*r, "deny") for r in ctx.session.execute(refused)]
+    rows.sort(key=lambda r: r[0], reverse=True)  # newest first
+    return [Viewing(at, actor, action, outcome) for _, at, actor, action, outcome in rows]
 
 
 def count_visible(ctx: Ctx, case_id: uuid.UUID | str) -> int:

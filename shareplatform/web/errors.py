@@ -13,7 +13,7 @@ from flask import Flask, Response
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ..domain.errors import Conflict, InvalidValue, NotFound, NotPermitted
+from ..domain.errors import Conflict, IntegrityFailure, InvalidValue, NotFound, NotPermitted
 from .rendering import render, rollback
 
 log = logging.getLogger(__name__)
@@ -31,12 +31,12 @@ TITLES = {
 }
 
 
-def error_page(status: int, message: str = "") -> tuple[str, int]:
+def error_page(status: int, message: str = "", title: str = "") -> tuple[str, int]:
     return render(
         "errors/error.html",
         status=status,
         code=status,
-        title=TITLES.get(status, "Sorry, there is a problem"),
+        title=title or TITLES.get(status, "Sorry, there is a problem"),
         message=message,
     )
 
@@ -65,6 +65,35 @@ def unavailable() -> Response:
     return Response(body, status=status, headers={"Retry-After": "5"})
 
 
+def integrity_failure(exc: IntegrityFailure) -> Response | tuple[str, int]:
+    """One object failed its integrity check: withheld, audited, alerted; the rest works."""
+    log.error("integrity failure answered: %s %s", exc.what, exc.object_id)
+    rollback()  # the request's work does not stand; its failure is recorded on its own
+    from ..audit.log import Event
+    from . import platform
+    from .request import is_api, principal
+
+    who = principal()
+    with platform().db.transaction() as session:
+        platform().access.audit.append(
+            session,
+            who.user_id if who else None,
+            str(who.user_id) if who else "anonymous",
+            Event(
+                action="integrity.fail",
+                object_type=exc.what,
+                object_id=exc.object_id,
+                outcome="fail",
+                reason=str(exc),
+            ),
+        )
+    if is_api():
+        from .problems import problem
+
+        return problem(500, "Integrity check failed", str(exc), slug="integrity-failure")
+    return error_page(500, str(exc), "This item failed its integrity check")
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound):
@@ -80,6 +109,8 @@ def init_app(app: Flask) -> None:
     def _not_permitted(exc: NotPermitted):
         _keep_audit()
         return error_page(403, str(exc))
+
+    app.register_error_handler(IntegrityFailure, integrity_failure)
 
     @app.errorhandler(InvalidValue)
     def _invalid(exc: InvalidValue):

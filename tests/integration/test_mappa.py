@@ -388,9 +388,9 @@ def _problems(world, dec) -> list[str]:  # type: ignore[no-untyped-def]
             "UPDATE mappa_decisions SET level = 1",
             "decision: content does not match its recorded hash",
         ),
-        (
+        (  # who decided is an authorisation fact: its stamp fails before the content is read
             "UPDATE mappa_decisions SET decided_by_id = agreed_by_id",
-            "decision: content does not match",
+            "decision: its authorisation facts do not match",
         ),
         ("UPDATE mappa_decisions SET content_hash = signature", "decision: content does not match"),
         ("DELETE FROM mappa_decision_disclosures", "decision: content does not match"),
@@ -401,11 +401,20 @@ def _problems(world, dec) -> list[str]:  # type: ignore[no-untyped-def]
         (
             "UPDATE mappa_breakouts SET approved_by_id = "
             "(SELECT id FROM users WHERE username = 'sol')",
-            "action 1 break-out: content does not match",
+            "action 1 break-out: its authorisation facts do not match",
         ),
+        (  # who owns an action decides who reads it
+            "UPDATE mappa_actions SET owner_id = (SELECT id FROM users WHERE username = 'sol')",
+            "action 1: its authorisation facts do not match",
+        ),
+        (  # the meeting behind a signed decision
+            "UPDATE mappa_meetings SET held_on = '2020-01-01'",
+            "meeting: its authorisation facts do not match",
+        ),
+        ("UPDATE mappa_meetings SET meeting_type = 'CORE_GROUP'", "meeting: its authorisation"),
         (
             "UPDATE mappa_decisions SET classification = 'OFFICIAL-SENSITIVE'",
-            "decision: its stored content cannot be opened",
+            "decision: its authorisation facts do not match",
         ),
     ],
 )

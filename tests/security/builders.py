@@ -17,6 +17,7 @@ from shareplatform.accounts.services import NewUser, create_user
 from shareplatform.audit.log import Event
 from shareplatform.cases.models import Case, TeamMembership
 from shareplatform.cases.services import add_nominal, open_case
+from shareplatform.crypto.attested import attestor_of
 from shareplatform.crypto.models import DataKey
 from shareplatform.db import utcnow
 from shareplatform.domain.labels import Classification
@@ -98,17 +99,21 @@ def case(
 def members(session: Session, rows: list[dict[str, object]]) -> None:
     """rows: case_id, user_id, capacity, panel, start_date, end_date."""
     if rows:
+        stamp = attestor_of(session).stamp  # as the membership service writes them
         session.execute(
             insert(TeamMembership),
             [
-                {
-                    "id": uuid.uuid4(),
-                    "lead": False,
-                    "created_at": utcnow(),
-                    "end_date": None,
-                    "panel": False,
-                    **r,
-                }
+                stamp(
+                    TeamMembership,
+                    {
+                        "id": uuid.uuid4(),
+                        "lead": False,
+                        "created_at": utcnow(),
+                        "end_date": None,
+                        "panel": False,
+                        **r,
+                    },
+                )
                 for r in rows
             ],
         )

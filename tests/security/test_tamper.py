@@ -9,11 +9,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import LargeBinary, Uuid, bindparam, text
+from sqlalchemy import LargeBinary, Uuid, bindparam, select, text
 
+from shareplatform.audit.models import AuditEntry
 from shareplatform.cases.models import Case
-from shareplatform.crypto.envelope import IntegrityError
 from shareplatform.crypto.models import DataKey
+from shareplatform.domain.errors import IntegrityFailure
 from shareplatform.domain.labels import Classification
 from shareplatform.records.models import Record
 from shareplatform.records.services import record_facts, record_page, timeline
@@ -71,7 +72,7 @@ def read_via_service(platform, username: str, record_id: uuid.UUID):  # type: ig
 
 
 def assert_integrity_failure(fn, *args) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(IntegrityError) as info:
+    with pytest.raises(IntegrityFailure) as info:
         fn(*args)
     assert "SECRET-ONLY-TEXT" not in str(info.value)
     assert "office contact" not in str(info.value).lower()
@@ -174,15 +175,20 @@ def test_edited_wrapped_key_fails(platform, small) -> None:  # type: ignore[no-u
     assert_integrity_failure(read_via_service, platform, small.honsu, rid)
 
 
-def test_tampered_row_in_a_timeline_fails_the_page(platform, small) -> None:  # type: ignore[no-untyped-def]
-    """A listing never silently drops or garbles a tampered row: the whole read fails."""
-    sql(
-        platform,
-        "UPDATE records SET classification = 'OFFICIAL' WHERE id = :id",
-        ID,
-        id=small.secret_ids[0],
-    )
+def test_tampered_row_in_a_timeline_is_marked_and_the_rest_stands(platform, small) -> None:  # type: ignore[no-untyped-def]
+    """One tampered row neither garbles nor takes down the listing: it alone is withheld with an
+    integrity marker, the failure is audited, and every other row still reads."""
+    bad = small.secret_ids[0]
+    sql(platform, "UPDATE records SET classification = 'OFFICIAL' WHERE id = :id", ID, id=bad)
     with platform.transaction() as session:
         ctx = ctx_for(platform, session, small.honsu)
-        with pytest.raises(IntegrityError):
-            timeline(ctx, small.case_id)
+        items = timeline(ctx, small.case_id).items
+    marked = [i for i in items if getattr(i, "integrity_failure", False)]
+    assert len(marked) == 1 and "failed its integrity check" in marked[0].text
+    shown = {i.id for i in items if hasattr(i, "id")}
+    assert bad not in shown and set(small.secret_ids[1:]) <= shown
+    with platform.transaction() as session:
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "integrity.fail")
+        ).one()
+    assert str(bad) in entry.detail and entry.outcome == "fail"

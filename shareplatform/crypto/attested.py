@@ -1,0 +1,222 @@
+"""Authorisation facts bound by a key the database does not hold.
+
+Every column an access decision reads (a user's role and clearance, a membership, a record's case
+and type, an action's owner, the live policy's version...) is listed in its model's `__facts__`.
+When the owning service writes the row through the ORM, the unit of work stamps `facts_mac`: an
+HMAC-SHA256, under a key derived from the key provider's signing secret, of the table, the row's
+primary key and those values. Every ORM load checks it. Someone who edits the database without
+the key cannot make a stamp verify, so a forged fact fails closed for that one object: it is
+marked (`facts_intact` False) and the access layer (shareplatform/access/kernel.py) withholds it
+with an integrity marker, audits and alerts. Core inserts stamp each row with `stamp`; Core
+selects of facts check each row with `intact`.
+
+The key reaches sessions through `session.info` (set by shareplatform/platform.py): a session
+without it cannot write a fact at all.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import logging
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import LargeBinary, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from ..db import Base
+from ..domain.errors import IntegrityFailure
+
+log = logging.getLogger("shareplatform.integrity")
+
+INFO_KEY = "attestor"
+FAILURES = "integrity_failures"
+_INTACT = "_facts_intact"
+
+
+class Attested:
+    """A row whose authorisation facts carry a MAC. Subclasses list them in `__facts__`."""
+
+    __facts__: ClassVar[tuple[str, ...]] = ()
+    facts_mac: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+
+    @property
+    def facts_intact(self) -> bool:
+        """False when the row's facts did not match their MAC when it was loaded."""
+        return bool(self.__dict__.get(_INTACT, True))
+
+
+def _canon(value: object) -> bytes:
+    if value is None:
+        return b"\x00"
+    if isinstance(value, bool):
+        return b"1" if value else b"0"
+    marking = getattr(value, "marking", None)  # a Classification is stored as its marking
+    if isinstance(marking, str):
+        return marking.encode()
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f").encode()
+    if isinstance(value, date):
+        return value.isoformat().encode()
+    if isinstance(value, bytes):
+        return value.hex().encode()
+    if isinstance(value, uuid.UUID):
+        return str(value).encode()
+    return str(value).encode()
+
+
+def _columns(model: type[Any]) -> tuple[str, ...]:
+    """Primary key first (a stamp cannot be moved to another row), then the facts."""
+    cached: tuple[str, ...] | None = model.__dict__.get("_attested_columns")
+    if cached is None:
+        mapper = inspect(model)
+        keys = tuple(c.key for c in mapper.primary_key)
+        cached = keys + tuple(f for f in model.__facts__ if f in mapper.columns)
+        model._attested_columns = cached
+    return cached
+
+
+def attested_columns(model: type[Any]) -> tuple[str, ...]:
+    return _columns(model)
+
+
+def attested_models() -> list[type[Any]]:
+    """Every mapped model with attested facts, in table-name order."""
+    found = [m.class_ for m in Base.registry.mappers if issubclass(m.class_, Attested)]
+    return sorted(found, key=lambda m: m.__tablename__)
+
+
+class Attestor:
+    """Makes and checks fact stamps. The key never leaves this object."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    @classmethod
+    def from_signing_seed(cls, seed: bytes) -> Attestor:
+        """A key of its own, derived from the provider's signing secret (so an HSM holds it)."""
+        return cls(hmac.new(seed, b"shareplatform-facts-v1", hashlib.sha256).digest())
+
+    def __repr__(self) -> str:
+        return "Attestor(<hidden>)"
+
+    def mac(self, model: type[Any], values: Mapping[Any, Any]) -> bytes:
+        digest = hmac.new(self._key, model.__tablename__.encode(), hashlib.sha256)
+        for name in _columns(model):
+            raw = _canon(values.get(name))
+            digest.update(len(raw).to_bytes(4, "big") + raw)
+        return digest.digest()
+
+    def stamp(self, model: type[Any], row: dict[str, Any]) -> dict[str, Any]:
+        """Stamp a row dict for a Core insert, filling the defaults of facts it leaves out (in
+        place; returned for convenience)."""
+        for name in _columns(model):
+            if name not in row:
+                row[name] = _default(model, name)
+        row["facts_mac"] = self.mac(model, row)
+        return row
+
+    def intact(self, model: type[Any], row: Mapping[Any, Any]) -> bool:
+        """Does a row (mapping of column values, including facts_mac) match its stamp?"""
+        stored = row.get("facts_mac")
+        return isinstance(stored, bytes) and hmac.compare_digest(stored, self.mac(model, row))
+
+    def stamp_object(self, obj: Attested) -> None:
+        obj.facts_mac = self.mac(type(obj), _values(obj))
+
+    def check_object(self, obj: Attested) -> bool:
+        return self.intact(type(obj), {**_values(obj), "facts_mac": obj.facts_mac})
+
+
+def _values(obj: Attested) -> dict[str, object]:
+    return {name: getattr(obj, name) for name in _columns(type(obj))}
+
+
+def attestor_of(session: Session) -> Attestor:
+    """The session's attestor (session.info holds a function returning it, so the key is read
+    from the provider only when first needed)."""
+    source = session.info.get(INFO_KEY)
+    if source is None:
+        raise IntegrityFailure(
+            "facts", "", "this session holds no fact key: facts are written only by the platform"
+        )
+    return source()
+
+
+def failed(session: Session, obj: Attested) -> None:
+    """Remember and log a row whose facts did not verify (audited by the access layer)."""
+    table = type(obj).__tablename__  # type: ignore[attr-defined]
+    key = "/".join(str(getattr(obj, c)) for c in _columns(type(obj))[:1])
+    session.info.setdefault(FAILURES, set()).add((table, key))
+    log.error(
+        "integrity check failed: %s %s (its authorisation facts do not match their stamp)",
+        table,
+        key,
+    )
+
+
+def _check(obj: Attested, session: Session | None) -> None:
+    source = session.info.get(INFO_KEY) if session is not None else None
+    ok = source is not None and source().check_object(obj)
+    obj.__dict__[_INTACT] = ok
+    if not ok and session is not None:
+        failed(session, obj)
+
+
+@event.listens_for(Base, "load", propagate=True)
+def _on_load(target: object, context: Any) -> None:
+    if isinstance(target, Attested):
+        _check(target, context.session)
+
+
+@event.listens_for(Base, "refresh", propagate=True)
+def _on_refresh(target: object, context: Any, attrs: Any) -> None:
+    if isinstance(target, Attested) and (
+        attrs is None or not set(attrs).isdisjoint(_columns(type(target)) + ("facts_mac",))
+    ):
+        _check(target, context.session)
+
+
+def _default(model: type[Any], name: str) -> object:
+    """The Python-side default a column takes when an insert leaves it out (None if none)."""
+    default = getattr(inspect(model).columns.get(name), "default", None)
+    if default is None or not (default.is_scalar or default.is_callable):
+        return None
+    return default.arg(None) if default.is_callable else default.arg
+
+
+def _apply_defaults(obj: Attested) -> None:
+    """Fill Python-side column defaults now, so the stamp covers the values the row will hold."""
+    for name in _columns(type(obj)):
+        if getattr(obj, name) is None:
+            value = _default(type(obj), name)
+            if value is not None:
+                setattr(obj, name, value)
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_before_flush(session: Session, _context: object, _instances: object) -> None:
+    pending = [o for o in session.new if isinstance(o, Attested)]
+    for obj in session.dirty:
+        if isinstance(obj, Attested) and _facts_changed(obj):
+            if not obj.facts_intact:  # never re-stamp (launder) facts that failed their check
+                raise IntegrityFailure(type(obj).__tablename__, str(_values(obj).get("id", "")))  # type: ignore[attr-defined]
+            pending.append(obj)
+    if not pending:
+        return
+    attestor = attestor_of(session)
+    for obj in pending:
+        _apply_defaults(obj)
+        attestor.stamp_object(obj)
+
+
+def _facts_changed(obj: Attested) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in _columns(type(obj)))
