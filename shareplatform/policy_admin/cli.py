@@ -38,10 +38,11 @@ def policy_import(path: Path | None, if_empty: bool) -> None:
 def import_policy(path: Path | None, if_empty: bool) -> str:
     from ..access import policy_files, store
     from ..domain.errors import NotPermitted
-    from .services import record_import
+    from .services import ImportRefused, record_import, record_import_refusal
 
     platform = _platform()
     source = path or policy_files.POLICY_PATH
+    operator = _operator()
     try:
         rules = policy_files.read(source)
     except policy_files.PolicyFileError as exc:
@@ -50,11 +51,33 @@ def import_policy(path: Path | None, if_empty: bool) -> str:
         with platform.transaction() as session:
             if if_empty and store.load_rules(session):
                 return "policy already loaded; nothing to do"
-            # a numbered policy version, audited, refused if it would lock every administrator out
-            version = record_import(session, platform.access, rules, str(source))
+            # a numbered policy version, audited with the operator; refused if it would lock
+            # every administrator out or raises any two-person guardrail (services.record_import)
+            version = record_import(
+                session,
+                platform.access,
+                rules,
+                str(source),
+                operator=operator,
+                max_users_lost=platform.config.POLICY_MAX_USERS_LOST,
+            )
+    except ImportRefused as exc:
+        with platform.transaction() as session:
+            record_import_refusal(session, platform.access, str(source), operator, exc)
+        _fail(f"{source}: {exc.why}")
     except NotPermitted as exc:
         _fail(f"{source}: {exc}")
     return f"policy version {version}: {len(rules)} lines imported"
+
+
+def _operator() -> str:
+    """Who ran the command, as the operating system knows them (for the audit entry)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
 
 
 @policy_cli.command("export")

@@ -12,6 +12,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -30,7 +31,7 @@ from ..domain.agencies import Agency, Role
 from ..domain.errors import InvalidValue, NotFound, NotPermitted
 from ..domain.labels import Classification
 from ..domain.vetting import Vetting, VettingStatus
-from . import guardrails, whatif
+from . import duties, guardrails, whatif
 from .models import ChangeLine, ChangeSet, PolicyVersion
 
 POLICY = Classification.OFFICIAL  # the label of the policy itself (it holds no case content)
@@ -77,6 +78,12 @@ def key_of(rule: Rule) -> str:
 
 def digest(rules: list[Rule]) -> str:
     return hashlib.sha256(rule_json(rules).encode()).hexdigest()
+
+
+def approval_digest(live: list[Rule], draft: list[Rule]) -> str:
+    """What an approval covers: this draft over this live policy. A restore's draft is fixed, so
+    binding the live policy too means an approval lapses when the policy moves on under it."""
+    return hashlib.sha256(f"{digest(live)}:{digest(draft)}".encode()).hexdigest()
 
 
 def parse_line(ptype: str, values: list[str] | tuple[str, ...], reason: str) -> Rule:
@@ -368,7 +375,7 @@ class Review:
     diff: list[DiffLine]
     flags: list[guardrails.Flag]
     lockout: str
-    whatif: whatif.WhatIf | None
+    whatif: whatif.WhatIf | None  # as the reviewing administrator may see it (seen_by)
     approved: bool
     author: str
     approver: str | None
@@ -380,15 +387,7 @@ class Review:
 
 
 def _admins(session: Session, ctx: Ctx) -> list[SubjectFacts]:
-    users = session.scalars(
-        select(User).where(User.role == Role.POLICY_ADMIN.value, User.disabled_at.is_(None))
-    )
-    out = []
-    for u in users:
-        clearance = VettingStatus(Vetting.parse(u.vetting), u.vetting_expires).clearance(ctx.today)
-        if clearance is not None:
-            out.append(SubjectFacts(u.role, clearance.marking))
-    return out
+    return _active_admins(session, ctx.today)
 
 
 def _engines(session: Session, draft: list[Rule]) -> tuple[list[Rule], PolicyEngine, PolicyEngine]:
@@ -396,12 +395,50 @@ def _engines(session: Session, draft: list[Rule]) -> tuple[list[Rule], PolicyEng
     return live, PolicyEngine(live, store.current_version(session)), PolicyEngine(draft, -1)
 
 
+def _refusal(
+    live_engine: PolicyEngine, draft_engine: PolicyEngine, admins: list[SubjectFacts]
+) -> str:
+    """Why the draft is refused outright ("" when a second administrator may approve it)."""
+    return guardrails.lockout(draft_engine, admins) or guardrails.pages_lockout(
+        live_engine, draft_engine, admins
+    )
+
+
+def _flags(
+    live: list[Rule],
+    draft: list[Rule],
+    live_engine: PolicyEngine,
+    draft_engine: PolicyEngine,
+    effect: whatif.WhatIf | None,
+    max_users_lost: int | None,
+) -> list[guardrails.Flag]:
+    """Every reason the draft needs a second administrator (guardrails.py, duties.py)."""
+    found = guardrails.flags(live, draft, live_engine, draft_engine)
+    found += duties.flags(live, draft, live_engine, draft_engine)
+    if effect is not None:
+        limit = duties.DEFAULT_MAX_USERS_LOST if max_users_lost is None else max_users_lost
+        found += duties.whatif_flags(effect, limit)
+    return found
+
+
+def _whatif(ctx: Ctx, live_engine: PolicyEngine, draft_engine: PolicyEngine) -> whatif.WhatIf:
+    return whatif.run(ctx.session, ctx.access, live_engine, draft_engine, ctx.today)
+
+
 def _username(session: Session, user_id: uuid.UUID | None) -> str | None:
     return session.scalar(select(User.username).where(User.id == user_id)) if user_id else None
 
 
-def review(ctx: Ctx, change_set_id: uuid.UUID | str, *, with_whatif: bool = True) -> Review:
-    """Diff against the live policy, the guardrails and (optionally) the what-if over real data."""
+def review(
+    ctx: Ctx,
+    change_set_id: uuid.UUID | str,
+    *,
+    with_whatif: bool = True,
+    max_users_lost: int | None = None,
+) -> Review:
+    """Diff against the live policy, the guardrails and (optionally) the what-if over real data.
+
+    The what-if is judged over everything, but shown only up to the reviewer's clearance."""
     cs = _change_set(ctx, change_set_id)
     _require(ctx, "read", "policy.review", str(cs.id))
     author = _username(ctx.session, cs.author_id) or ""
@@ -411,21 +448,21 @@ def review(ctx: Ctx, change_set_id: uuid.UUID | str, *, with_whatif: bool = True
         live = store.load_rules(ctx.session)
         return Review(cs, live, live, [], [], "", None, False, author, None, problem=str(exc))
     live, live_engine, draft_engine = _engines(ctx.session, draft)
+    effect = _whatif(ctx, live_engine, draft_engine) if with_whatif else None
     result = Review(
         cs,
         live,
         draft,
         diff(live, draft),
-        guardrails.flags(live, draft, live_engine, draft_engine),
-        guardrails.lockout(draft_engine, _admins(ctx.session, ctx)),
-        whatif.run(ctx.session, ctx.access, live_engine, draft_engine, ctx.today)
-        if with_whatif
-        else None,
-        cs.approved_by_id is not None and cs.approved_digest == digest(draft),
+        _flags(live, draft, live_engine, draft_engine, effect, max_users_lost),
+        _refusal(live_engine, draft_engine, _admins(ctx.session, ctx)),
+        effect.seen_by(ctx.subject.clearance) if effect is not None else None,
+        _approved(cs, live, draft),
         author,
         _username(ctx.session, cs.approved_by_id),
     )
     if result.whatif is not None:
+        shown = [*result.whatif.gains, *result.whatif.losses]
         ctx.access.record(
             ctx.session,
             ctx.subject,
@@ -433,16 +470,33 @@ def review(ctx: Ctx, change_set_id: uuid.UUID | str, *, with_whatif: bool = True
                 action="policy.whatif",
                 object_type="policy",
                 outcome="done",
-                label=POLICY,
+                # the counts shown are at most as sensitive as the highest label among them
+                label=max(
+                    (Classification.parse(c.label) for c in shown), default=POLICY, key=_rank
+                ),
                 object_id=str(cs.id),
                 detail={
                     "gains": result.whatif.count("gain"),
                     "losses": result.whatif.count("loss"),
+                    "withheld": result.whatif.withheld,
                     "flags": [f.code for f in result.flags],
                 },
             ),
         )
     return result
+
+
+def _rank(label: Classification) -> int:
+    return Classification.markings().index(label.marking)
+
+
+def _approved(cs: ChangeSet, live: list[Rule], draft: list[Rule]) -> bool:
+    """Approved by someone other than the author, for exactly this draft over this live policy."""
+    return (
+        cs.approved_by_id is not None
+        and cs.approved_by_id != cs.author_id
+        and cs.approved_digest == approval_digest(live, draft)
+    )
 
 
 # -- approval and apply ---------------------------------------------------------------------------
@@ -455,8 +509,11 @@ class Outcome:
     change_set_id: uuid.UUID | None = None
 
 
-def approve(ctx: Ctx, change_set_id: uuid.UUID | str, reason: str) -> Outcome:
-    """A second administrator approves a flagged draft (two-person rule), with a reason."""
+def approve(
+    ctx: Ctx, change_set_id: uuid.UUID | str, reason: str, *, max_users_lost: int | None = None
+) -> Outcome:
+    """A second administrator approves a flagged draft (two-person rule), with a reason; the audit
+    entry names the flags they approved."""
     cs = _change_set(ctx, change_set_id)
     _require(ctx, "approve", "policy.approve", str(cs.id))
     if cs.status != "draft":
@@ -468,8 +525,11 @@ def approve(ctx: Ctx, change_set_id: uuid.UUID | str, reason: str) -> Outcome:
             ctx, cs, "policy.approve", "Two-person rule: the author of a change cannot approve it."
         )
     draft = draft_rules(ctx.session, cs)
+    live, live_engine, draft_engine = _engines(ctx.session, draft)
+    effect = _whatif(ctx, live_engine, draft_engine)
+    found = _flags(live, draft, live_engine, draft_engine, effect, max_users_lost)
     cs.approved_by_id, cs.approval_reason = ctx.subject.user_id, reason.strip()
-    cs.approved_at, cs.approved_digest = utcnow(), digest(draft)
+    cs.approved_at, cs.approved_digest = utcnow(), approval_digest(live, draft)
     ctx.access.record(
         ctx.session,
         ctx.subject,
@@ -480,9 +540,14 @@ def approve(ctx: Ctx, change_set_id: uuid.UUID | str, reason: str) -> Outcome:
             label=POLICY,
             object_id=str(cs.id),
             reason=reason.strip(),
+            detail={
+                "author": _username(ctx.session, cs.author_id),
+                "flags": [f.code for f in found],
+                "restore_of": cs.restore_of,
+            },
         ),
     )
-    return Outcome(False, change_set_id=cs.id)
+    return Outcome(False, flags=found, change_set_id=cs.id)
 
 
 def _refuse(
@@ -504,8 +569,13 @@ def _refuse(
     return Outcome(False, refused=why, flags=found or [], change_set_id=cs.id)
 
 
-def apply(ctx: Ctx, change_set_id: uuid.UUID | str) -> Outcome:
-    """Apply a draft as a new numbered version, if the guardrails allow it; refusals are audited."""
+def apply(
+    ctx: Ctx, change_set_id: uuid.UUID | str, *, max_users_lost: int | None = None
+) -> Outcome:
+    """Apply a draft as a new numbered version, if the guardrails allow it; refusals are audited.
+
+    The checks run again here, over the live policy and data as they are now: what was reviewed
+    may have moved on since."""
     cs = _change_set(ctx, change_set_id)
     _require(ctx, "edit", "policy.apply", str(cs.id))
     if cs.status != "draft":
@@ -520,11 +590,20 @@ def apply(ctx: Ctx, change_set_id: uuid.UUID | str) -> Outcome:
         raise InvalidValue(
             "change set", cs.description, why="it makes no change to the live policy"
         )
-    locked = guardrails.lockout(draft_engine, _admins(ctx.session, ctx))
+    locked = _refusal(live_engine, draft_engine, _admins(ctx.session, ctx))
     if locked:
         return _refuse(ctx, cs, "policy.apply", locked)
-    found = guardrails.flags(live, draft, live_engine, draft_engine)
-    approved = cs.approved_by_id is not None and cs.approved_digest == digest(draft)
+    effect = _whatif(ctx, live_engine, draft_engine)
+    found = _flags(live, draft, live_engine, draft_engine, effect, max_users_lost)
+    if found and cs.approved_by_id == cs.author_id:  # belt and braces: approve() refuses this
+        return _refuse(
+            ctx,
+            cs,
+            "policy.apply",
+            "Two-person rule: the author cannot approve their own change.",
+            found,
+        )
+    approved = _approved(cs, live, draft)
     if found and not approved:
         return _refuse(
             ctx,
@@ -534,16 +613,6 @@ def apply(ctx: Ctx, change_set_id: uuid.UUID | str) -> Outcome:
             "(two-person rule) before it can apply.",
             found,
         )
-    if (
-        found and cs.approved_by_id == cs.author_id
-    ):  # belt and braces: approve() already refuses this
-        return _refuse(
-            ctx,
-            cs,
-            "policy.apply",
-            "Two-person rule: the author cannot approve their own change.",
-            found,
-        )
     kind = "restore" if cs.restore_of is not None else "change"
     number = _commit_version(
         ctx.session,
@@ -551,15 +620,16 @@ def apply(ctx: Ctx, change_set_id: uuid.UUID | str) -> Outcome:
         draft,
         kind=kind,
         author_id=cs.author_id,
-        approver_id=cs.approved_by_id,
+        approver_id=cs.approved_by_id if approved else None,
         description=cs.description,
-        reason=cs.approval_reason or cs.description,
+        reason=(cs.approval_reason if approved else None) or cs.description,
         change_set_id=cs.id,
         restored_from=cs.restore_of,
         subject=ctx.subject,
         detail={
             "change_set": str(cs.id),
             "flags": [f.code for f in found],
+            "approved_by": _username(ctx.session, cs.approved_by_id) if approved else None,
             "diff": [[d.op, d.rule.describe()] for d in diff(live, draft)],
         },
     )
@@ -685,8 +755,9 @@ def version_rules(ctx: Ctx, number: int) -> list[Rule]:
     return rules_from_json(version.rules)
 
 
-def restore(ctx: Ctx, number: int, reason: str) -> Outcome:
-    """Restore an earlier version as a new version, through the same guardrails as any change."""
+def restore(ctx: Ctx, number: int, reason: str, *, max_users_lost: int | None = None) -> Outcome:
+    """Restore an earlier version as a new version, through the same guardrails as any change:
+    a flagged restore stays a draft until a second administrator approves it."""
     if not reason.strip():
         raise InvalidValue("reason", reason, why="give the reason for restoring this version")
     _require(ctx, "edit", "policy.restore", str(number))
@@ -701,7 +772,7 @@ def restore(ctx: Ctx, number: int, reason: str) -> Outcome:
     )
     ctx.session.add(cs)
     ctx.session.flush()
-    return apply(ctx, cs.id)
+    return apply(ctx, cs.id, max_users_lost=max_users_lost)
 
 
 def drafts(ctx: Ctx) -> list[tuple[ChangeSet, str]]:
@@ -722,20 +793,66 @@ def get_change_set(ctx: Ctx, change_set_id: uuid.UUID | str) -> tuple[ChangeSet,
 
 
 # -- the CLI import -------------------------------------------------------------------------------
-def record_import(session: Session, access: AccessLayer, rules: list[Rule], source: str) -> int:
-    """`policy import`: a validated file becomes the live policy as a new numbered version."""
-    engine = PolicyEngine(rules, -1)
-    admins = [
+class ImportRefused(NotPermitted):
+    """`policy import` would change the live policy in a way one person may not."""
+
+    def __init__(self, why: str, found: list[guardrails.Flag]) -> None:
+        super().__init__(why)
+        self.why = why
+        self.flags = found
+
+
+def _active_admins(session: Session, today: date) -> list[SubjectFacts]:
+    return [
         SubjectFacts(u.role, c.marking)
         for u in session.scalars(
             select(User).where(User.role == Role.POLICY_ADMIN.value, User.disabled_at.is_(None))
         )
-        if (c := VettingStatus(Vetting.parse(u.vetting), u.vetting_expires).clearance(_today()))
+        if (c := VettingStatus(Vetting.parse(u.vetting), u.vetting_expires).clearance(today))
         is not None
     ]
-    locked = guardrails.lockout(engine, admins)
+
+
+def record_import(
+    session: Session,
+    access: AccessLayer,
+    rules: list[Rule],
+    source: str,
+    *,
+    operator: str = "",
+    max_users_lost: int | None = None,
+) -> int:
+    """`policy import`: a validated file becomes the live policy as a new numbered version.
+
+    An operator's command has no second administrator, so it may load the first policy (`db
+    upgrade` on a new instance) and changes that raise no flag; a file that would lock the
+    administrators out, or that any guardrail flags, is refused (ImportRefused): such a change is
+    made as a draft in the policy pages, where a second administrator approves it.
+    """
+    today = date.today()
+    engine = PolicyEngine(rules, -1)
+    admins = _active_admins(session, today)
+    live = store.load_rules(session)
+    found: list[guardrails.Flag] = []
+    if live:
+        live_engine = PolicyEngine(live, store.current_version(session))
+        locked = _refusal(live_engine, engine, admins)
+        if not locked and diff(live, rules):
+            effect = whatif.run(session, access, live_engine, engine, today)
+            found = _flags(live, rules, live_engine, engine, effect, max_users_lost)
+    else:
+        locked = guardrails.lockout(engine, admins)
     if locked:
-        raise NotPermitted(locked)
+        raise ImportRefused(locked, [])
+    if found:
+        raise ImportRefused(
+            "Refused: this file changes the live policy in a way that needs a second policy "
+            "administrator (two-person rule): "
+            + " ".join(f.message for f in found)
+            + " Make the change as a draft in the policy pages, where another administrator "
+            "approves it.",
+            found,
+        )
     return _commit_version(
         session,
         access,
@@ -745,11 +862,28 @@ def record_import(session: Session, access: AccessLayer, rules: list[Rule], sour
         approver_id=None,
         description=f"Imported from {source}",
         reason=f"policy import {source}",
-        detail={"source": source},
+        detail={"source": source, "operator": operator, "first": not live, "flags": []},
     )
 
 
-def _today():
-    from datetime import date
-
-    return date.today()
+def record_import_refusal(
+    session: Session, access: AccessLayer, source: str, operator: str, refused: ImportRefused
+) -> None:
+    """The refused import, audited in its own transaction (the import itself rolled back)."""
+    access.record(
+        session,
+        None,
+        Event(
+            action="policy.import",
+            object_type="policy",
+            outcome="deny",
+            label=POLICY,
+            object_id="import",  # the file's path goes in the detail: it may be long
+            reason=refused.why,
+            detail={
+                "source": source,
+                "operator": operator,
+                "flags": [f.code for f in refused.flags],
+            },
+        ),
+    )

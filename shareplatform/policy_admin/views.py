@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
 
 from ..domain.errors import InvalidValue
 from ..domain.labels import Classification
@@ -18,6 +18,11 @@ from . import services as pa
 OS = Classification.OFFICIAL_SENSITIVE
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+
+
+def _max_users_lost() -> int:
+    """shareplatform/config.py POLICY_MAX_USERS_LOST (SHAREPLATFORM_POLICY_MAX_USERS_LOST)."""
+    return int(current_app.config.get("POLICY_MAX_USERS_LOST", 10))
 
 
 # -- policy -------------------------------------------------------------------------------------
@@ -57,7 +62,7 @@ def new_draft():
 def draft(cs_id: str):
     c = ctx()
     cs, ops = pa.get_change_set(c, cs_id)
-    review = pa.review(c, cs.id, with_whatif=cs.status == "draft")
+    review = pa.review(c, cs.id, with_whatif=cs.status == "draft", max_users_lost=_max_users_lost())
     lines = pa.policy_table(c)
     shown = OS if review.whatif is not None and not review.whatif.empty else None
     return render(
@@ -123,7 +128,7 @@ def draft_undo(cs_id: str, op_id: int):
 def draft_approve(cs_id: str):
     posted()
     try:
-        outcome = pa.approve(ctx(), cs_id, form_field("reason"))
+        outcome = pa.approve(ctx(), cs_id, form_field("reason"), max_users_lost=_max_users_lost())
     except InvalidValue as exc:
         rollback()
         return _back(cs_id, str(exc))
@@ -137,7 +142,7 @@ def draft_approve(cs_id: str):
 def draft_apply(cs_id: str):
     posted()
     try:
-        outcome = pa.apply(ctx(), cs_id)
+        outcome = pa.apply(ctx(), cs_id, max_users_lost=_max_users_lost())
     except InvalidValue as exc:
         rollback()
         return _back(cs_id, str(exc))
@@ -181,7 +186,7 @@ def version(number: int):
 def restore(number: int):
     posted()
     try:
-        outcome = pa.restore(ctx(), number, form_field("reason"))
+        outcome = pa.restore(ctx(), number, form_field("reason"), max_users_lost=_max_users_lost())
     except InvalidValue as exc:
         rollback()
         return redirect(url_for("admin.versions", message=str(exc)))

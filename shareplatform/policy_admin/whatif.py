@@ -4,6 +4,10 @@ Two PolicyEngine instances (live and draft) judge every (user, case relation, re
 through the same Facts the kernel builds, with the kernel's clearance floor on top. Records are
 grouped by fact class (case, kind, label, ORCON/origin/release, author), so the cost grows with the
 number of distinct classes, not of records; the engines cache decisions on identical facts.
+
+An administrator is shown only what their own clearance reaches (`WhatIf.seen_by`): effects on
+material above it (case references, record ids, counts) are withheld, with a notice that carries
+no count, so even the number of SECRET items a change touches stays hidden.
 """
 
 from __future__ import annotations
@@ -62,6 +66,28 @@ class WhatIf:
     records: int = 0
     classes: int = 0
     evaluations: int = 0
+    role_users: dict[str, int] = field(default_factory=dict)  # active users holding each role
+    records_by_label: dict[str, int] = field(default_factory=dict)
+    classes_by_label: dict[str, int] = field(default_factory=dict)
+    withheld: bool = False  # effects above the viewer's clearance are not shown
+
+    def seen_by(self, clearance: Classification | None) -> WhatIf:
+        """What an administrator with `clearance` may be shown: nothing above it, not even a
+        count. `withheld` depends on the clearance alone, so it says nothing about the data."""
+
+        def visible(label: str) -> bool:
+            return clearance is not None and dominates(clearance, Classification.parse(label))
+
+        return WhatIf(
+            gains=[c for c in self.gains if visible(c.label)],
+            losses=[c for c in self.losses if visible(c.label)],
+            users=self.users,
+            records=sum(n for lbl, n in self.records_by_label.items() if visible(lbl)),
+            classes=sum(n for lbl, n in self.classes_by_label.items() if visible(lbl)),
+            evaluations=self.evaluations,
+            role_users=dict(self.role_users),
+            withheld=not all(visible(m) for m in Classification.markings()),
+        )
 
     def groups(self, direction: str) -> list[Group]:
         """Counts by label and the gaining (or losing) user's agency, with the list behind each."""
@@ -100,9 +126,8 @@ class _Class:
     author_id: uuid.UUID
 
 
-def _record_classes(session: Session) -> tuple[dict[uuid.UUID, dict[_Class, list[str]]], int]:
+def _record_classes(session: Session) -> dict[uuid.UUID, dict[_Class, list[str]]]:
     by_case: dict[uuid.UUID, dict[_Class, list[str]]] = defaultdict(lambda: defaultdict(list))
-    total = 0
     rows = session.execute(
         select(
             Record.id,
@@ -123,8 +148,7 @@ def _record_classes(session: Session) -> tuple[dict[uuid.UUID, dict[_Class, list
             orcon_cache[caveats or ""] = orcon
         key = _Class(case_id, f"record/{rtype}", cls, orcon, origin, released is not None, author)
         by_case[case_id][key].append(str(rid))
-        total += 1
-    return by_case, total
+    return by_case
 
 
 def _subjects(session: Session, access: object, today: date) -> list[Subject]:
@@ -141,9 +165,18 @@ def run(
         c.id: (c.reference, CaseRef(c.id, c.nsd_unit, c.ct_unit))
         for c in session.scalars(select(Case).order_by(Case.reference))
     }
-    classes, result.records = _record_classes(session)
+    classes = _record_classes(session)
     result.users = len(subjects)
-    result.classes = sum(len(v) for v in classes.values())
+    for subject in subjects:
+        role = subject.role.value
+        result.role_users[role] = result.role_users.get(role, 0) + 1
+    for per_case in classes.values():
+        for cls, ids in per_case.items():
+            by_label = result.records_by_label
+            by_label[cls.label] = by_label.get(cls.label, 0) + len(ids)
+            result.classes_by_label[cls.label] = result.classes_by_label.get(cls.label, 0) + 1
+    result.records = sum(result.records_by_label.values())
+    result.classes = sum(result.classes_by_label.values())
     before = live.evaluations + draft.evaluations
     for subject in subjects:
         sub = SubjectFacts(

@@ -23,7 +23,7 @@ from shareplatform.domain.cases import RecordType
 from shareplatform.domain.errors import InvalidValue
 from shareplatform.domain.labels import Classification
 from shareplatform.platform import Platform
-from shareplatform.policy_admin import guardrails
+from shareplatform.policy_admin import duties, guardrails
 from shareplatform.policy_admin import services as pa
 from shareplatform.policy_admin.models import PolicyVersion
 from shareplatform.records.models import Record
@@ -194,9 +194,16 @@ def test_guardrails_flag_secret_outside_corridor_clearance_removal_and_admin_con
             name: {f.code for f in pa.review(ctx, cs, with_whatif=False).flags}
             for name, cs in cases.items()
         }
-    assert codes["secret"] == {guardrails.SECRET_OUTSIDE_CORRIDOR}
+    # removing the frontline deny and the platform deny also removes a protective line, and an
+    # administrator's own role gaining records touches administrators' rights (duties.py)
+    assert codes["secret"] == {guardrails.SECRET_OUTSIDE_CORRIDOR, duties.PROTECTIVE_LINE_REMOVED}
     assert codes["clearance"] == {guardrails.CLEARANCE_CHECK_REMOVED}
-    assert codes["admin"] == {guardrails.ADMIN_READS_CONTENT}
+    assert codes["admin"] == {
+        guardrails.ADMIN_READS_CONTENT,
+        duties.PROTECTIVE_LINE_REMOVED,
+        duties.ADMIN_RIGHTS_CHANGED,
+        duties.NEED_TO_KNOW_WEAKENED,
+    }
     assert codes["benign"] == set()
 
 
@@ -289,7 +296,8 @@ def test_two_person_rule_apply_and_rollback(platform: Platform) -> None:
             select(AuditEntry).where(AuditEntry.action == "policy.change")
         ).one()
         assert applied.object_id == "2" and json.loads(applied.detail)["flags"] == [
-            guardrails.SECRET_OUTSIDE_CORRIDOR
+            guardrails.SECRET_OUTSIDE_CORRIDOR,
+            duties.PROTECTIVE_LINE_REMOVED,
         ]
 
     # rollback: restoring version 1 removes a permission (no guardrail): one administrator may
