@@ -360,11 +360,13 @@ def test_whatif_page_of_a_bpss_administrator_shows_no_secret_case(seeded: Platfo
     from tests.support.web import sign_in, text
 
     with seeded.transaction() as session:
-        users_admin.update_user(
+        lowered = users_admin.update_user(
             ctx_for(seeded, session, "user.admin"),
             "policy.admin2",
             users_admin.Changes(vetting="BPSS"),
+            "moved to an uncleared post",
         )
+    assert lowered.applied  # narrowing a clearance is one user administrator's job
     cs = _draft(
         seeded,
         "policy.admin",
