@@ -111,7 +111,7 @@ def test_user_team_and_audit_pages(seeded: Platform) -> None:
 
     auditor = _client(seeded, "auditor.adams")
     page = text(auditor.get("/admin/audit"))
-    assert "Chain intact" in page and "data-redacted" in page
+    assert "Log verified" in page and "data-redacted" in page
     assert "SECRET" not in re.sub(r"<select.*?</select>", "", page, flags=re.S).replace(
         "above your clearance", ""
     )
