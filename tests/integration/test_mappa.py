@@ -188,6 +188,18 @@ def test_owner_updates_status_append_only(recorded) -> None:  # type: ignore[no-
         )
 
 
+def test_a_status_forged_in_the_database_never_counts(recorded) -> None:  # type: ignore[no-untyped-def]
+    """An action marked done in the database (not through its owner): the decision log keeps it
+    open and names the forged status (shareplatform/crypto/attested.py)."""
+    world, *_ = recorded
+    with world.platform.transaction() as s:
+        s.execute(text("UPDATE mappa_action_status SET status = 'DONE'"))
+    with world.platform.transaction() as s:
+        actions = decision_log(world.ctx(s, "honsu"), world.case_id)[0].actions
+    assert actions and all(a.status.value == "OPEN" for a in actions)
+    assert all("status change" in a.integrity for a in actions)
+
+
 def test_overdue_and_due_soon(world) -> None:  # type: ignore[no-untyped-def]
     earlier = date.today() - timedelta(days=30)
     with world.platform.transaction() as s:
