@@ -42,13 +42,22 @@ WRITER = "com.cole"  # COM (frontline), on the bench case's team: writes OFFICIA
 BENCH_REFERENCE = "BENCH-0001"
 
 
+def _witness(keys_dir: Path) -> str:
+    return str(keys_dir.parent / "audit-witness.jsonl")  # one per benchmark instance
+
+
 def config_for(url: str, keys_dir: Path) -> Config:
-    return Config(DATABASE_URL=url, KEYS_DIR=str(keys_dir))
+    return Config(DATABASE_URL=url, KEYS_DIR=str(keys_dir), AUDIT_WITNESS=_witness(keys_dir))
 
 
 def cli_env(url: str, keys_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHAREPLATFORM_")}
-    env.update(DATABASE_URL=url, SHAREPLATFORM_KEYS_DIR=str(keys_dir), PYTHONUNBUFFERED="1")
+    env.update(
+        DATABASE_URL=url,
+        SHAREPLATFORM_KEYS_DIR=str(keys_dir),
+        SHAREPLATFORM_AUDIT_WITNESS=_witness(keys_dir),
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 

@@ -29,6 +29,8 @@ def instance_env(db_url: str, keys_dir: Path, **extra: str) -> dict[str, str]:
     env.update(
         DATABASE_URL=db_url,
         SHAREPLATFORM_KEYS_DIR=str(keys_dir),
+        # each instance its own witness (the default for PostgreSQL is the shared instance folder)
+        SHAREPLATFORM_AUDIT_WITNESS=str(keys_dir.parent / "audit-witness.jsonl"),
         # processes notice rotations quickly, and a stopped one's report expires soon
         SHAREPLATFORM_KEY_WATCH_SECONDS="0.5",
         SHAREPLATFORM_KEY_WATCH_TTL_SECONDS="6",
