@@ -40,7 +40,14 @@ def test_orcon_of_another_agency_shows_a_bare_marker(demo) -> None:  # type: ign
         items = timeline(ctx, case.id).items
         notices = [i for i in items if isinstance(i, Notice)]
         assert sorted(n.occurred_on for n in notices) == sorted(r.occurred_on for r in foreign)
-        assert {f.name for f in dataclasses.fields(Notice)} == {"occurred_on", "text"}
+        # a notice carries nothing of the record: its date, a fixed text, and whether it is
+        # withheld for failing its integrity check (not here)
+        assert {f.name for f in dataclasses.fields(Notice)} == {
+            "occurred_on",
+            "text",
+            "integrity_failure",
+        }
+        assert not any(n.integrity_failure for n in notices)
         for n in notices:
             assert "OFFICIAL" not in n.text and "ORCON" not in n.text
         shown_ids = {i.id for i in items if isinstance(i, RecordView)}
