@@ -149,13 +149,24 @@ class AccessLayer:
 
     # -- audit ------------------------------------------------------------------------------
     def record(self, session: Session, subject: Subject | None, event: Event) -> int:
-        entry = self.audit.append(
+        """Queue an audit entry in the caller's transaction (written as it commits); returns the
+        entry's reference, which the grant that follows records."""
+        return self.audit.append(
             session,
             subject.user_id if subject else None,
             subject.username if subject else "system",
             event,
         )
-        return entry.seq
+
+    def record_now(self, session: Session, subject: Subject | None, event: Event) -> int:
+        """Write an audit entry at once and return its sequence number, for a record that cites
+        it (a signed MAPPA decision). Holds the log's lock until the transaction commits."""
+        return self.audit.append_now(
+            session,
+            subject.user_id if subject else None,
+            subject.username if subject else "system",
+            event,
+        ).seq
 
     def require(
         self,

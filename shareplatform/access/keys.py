@@ -99,8 +99,8 @@ class KeyAdmin:
         self._provider.create_kek(level, version)
         faults.point("keys.rotate.after_kek_created")
         with self._transaction() as session:
-            # The audit entry first: every writer appends its audit entry before it takes the
-            # current KEK row for writing, so taking them in the same order cannot deadlock.
+            # Audit entries are written at commit (shareplatform/audit/log.py), after the KEK row
+            # is taken, by every writer and by this switch alike: the same order cannot deadlock.
             self._record(
                 session,
                 _key_event(

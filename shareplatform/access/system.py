@@ -28,7 +28,7 @@ class SystemWriter:
 
     def record(self, session: Session, event: Event) -> int:
         """An audit entry by the system (imports, seeding, key operations)."""
-        return self._audit.append(session, None, "system", event).seq
+        return self._audit.append(session, None, "system", event)
 
     def seal(self, session: Session, row: Sealed, plaintext: Plain, event: Event) -> Sealed:
         """Seal one row under a new data key and add it to the session; one audit entry."""

@@ -1,8 +1,16 @@
 """Appending to the audit log, in the caller's transaction, without forking the tree; signing a
-checkpoint when one is due at commit, and handing it to the witness once the commit is done."""
+checkpoint when one is due at commit, and handing it to the witness once the commit is done.
+
+Entries are queued in the transaction and written together when it commits: the head row's lock,
+which serialises every writer, is then held for the commit alone, not for the whole request.
+They commit with the work they record or not at all (a rolled-back savepoint takes back what it
+queued). Whoever needs an entry's sequence number before commit (a signed decision that cites
+it) uses `append_now`, which writes the queue at once.
+"""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -11,7 +19,8 @@ from typing import cast
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import Table, bindparam, event, insert, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql.util import find_tables
 
 from ..db import utcnow
 from ..domain.labels import Classification
@@ -93,7 +102,7 @@ _head = cast(Table, AuditHead.__table__)
 _ADVANCE = (
     update(_head)
     .where(_head.c.id == 1)
-    .values(seq=_head.c.seq + 1)
+    .values(seq=_head.c.seq + bindparam("n"))
     .returning(_head.c.seq, _head.c.frontier)
 )
 _LOCK_HEAD = (
@@ -114,12 +123,23 @@ _INSERT_CHECKPOINT = insert(cast(Table, AuditCheckpoint.__table__))
 
 _PENDING = "shareplatform.audit.pending"  # session.info: the log appended to, and why
 _SIGNED = "shareplatform.audit.signed"  # session.info: checkpoints to witness after commit
+_MARKS = "shareplatform.audit.marks"  # session.info: savepoint -> queue length at its start
+_REFS = itertools.count(1)  # a queued entry's reference, unique in this process
+
+
+@dataclass(frozen=True, slots=True)
+class _Queued:
+    actor_id: uuid.UUID | None
+    actor: str
+    event: Event
+    at: datetime
 
 
 @dataclass
 class _Pending:
     log: AuditLog
     privileged: bool = False
+    queue: list[_Queued] = field(default_factory=list)
 
 
 class AuditLog:
@@ -142,64 +162,67 @@ class AuditLog:
         actor: str,
         event: Event,
         at: datetime | None = None,
+    ) -> int:
+        """Queue an entry in the caller's transaction, written when it commits. Returns the
+        entry's reference (unique in this process), which a decryption grant records."""
+        pending = self._pending(session)
+        pending.queue.append(_Queued(actor_id, actor, event, at or utcnow()))
+        pending.privileged = pending.privileged or is_privileged(event.action)
+        return next(_REFS)
+
+    def append_now(
+        self,
+        session: Session,
+        actor_id: uuid.UUID | None,
+        actor: str,
+        event: Event,
+        at: datetime | None = None,
     ) -> Appended:
-        # Taking the head row's write lock first serialises concurrent writers on both backends.
-        seq, packed = session.execute(_ADVANCE).one()
-        at = at or utcnow()
-        detail = chain.canonical_detail(event.detail)
-        body = chain.encode(
-            (
-                seq,
-                chain.timestamp(at),
-                actor_id or "",
-                actor,
-                event.action,
-                event.object_type,
-                event.object_id,
-                event.case_id,
-                event.label.marking,
-                event.outcome,
-                event.reason,
-                detail,
-            )
-        )
-        leaf = merkle.leaf_hash(body)
-        frontier = merkle.unpack(packed)
-        merkle.frontier_append(frontier, seq - 1, leaf)
-        # prebuilt statements with bound parameters: building SQL per entry cost more than the work
-        session.execute(
-            _INSERT_ENTRY,
-            dict(
-                seq=seq,
-                at=at,
-                actor_id=actor_id,
-                actor=actor,
-                action=event.action,
-                object_type=event.object_type,
-                object_id=event.object_id,
-                case_id=event.case_id,
-                label=event.label.marking,
-                outcome=event.outcome,
-                reason=event.reason,
-                detail=detail,
-                body=body,
-            ),
-        )
-        shown = shown_objects(event)
-        if shown:
-            session.execute(
-                _INSERT_VIEW,
-                [dict(object_id=o, seq=seq, actor_id=actor_id, at=at) for o in shown],
-            )
-        session.execute(_HEAD, {"f": merkle.pack(frontier)})
+        """Write the queue and this entry at once, for a caller that must cite its number."""
+        self.append(session, actor_id, actor, event, at)
+        return self.write_queued(session)[-1]
+
+    def _pending(self, session: Session) -> _Pending:
         pending = session.info.get(_PENDING)
         if pending is None or pending.log is not self:
             pending = session.info[_PENDING] = _Pending(self)
-        pending.privileged = pending.privileged or is_privileged(event.action)
-        return Appended(seq, leaf)
+        return pending
+
+    def write_queued(self, session: Session) -> list[Appended]:
+        """Write every queued entry of this transaction, in order, as one block."""
+        pending = session.info.get(_PENDING)
+        if pending is None or not pending.queue:
+            return []
+        queue, pending.queue = pending.queue, []
+        marks = session.info.get(_MARKS)
+        if marks:  # what is written now is not taken back by a savepoint's rollback
+            session.info[_MARKS] = dict.fromkeys(marks, 0)
+        # Taking the head row's write lock first serialises concurrent writers on both backends.
+        last, packed = session.execute(_ADVANCE, {"n": len(queue)}).one()
+        frontier = merkle.unpack(packed)
+        entries: list[dict[str, object]] = []
+        views: list[dict[str, object]] = []
+        written: list[Appended] = []
+        for seq, item in enumerate(queue, start=last - len(queue) + 1):
+            row = _entry_row(seq, item)
+            leaf = merkle.leaf_hash(cast(bytes, row["body"]))
+            merkle.frontier_append(frontier, seq - 1, leaf)
+            entries.append(row)
+            views += [
+                dict(object_id=o, seq=seq, actor_id=item.actor_id, at=item.at)
+                for o in shown_objects(item.event)
+            ]
+            written.append(Appended(seq, leaf))
+        # prebuilt statements with bound parameters: building SQL per entry cost more than the work
+        session.execute(_INSERT_ENTRY, entries)
+        if views:
+            session.execute(_INSERT_VIEW, views)
+        session.execute(_HEAD, {"f": merkle.pack(frontier)})
+        return written
 
     def checkpoint(self, session: Session) -> Checkpoint:
         """Sign the tree as it stands in this transaction (witnessed once the commit is done)."""
+        self.write_queued(session)
         size, packed, cp_seq, _ = session.execute(_LOCK_HEAD).one()
         if size == cp_seq and size > 0:
             row = session.get(AuditCheckpoint, size)
@@ -242,6 +265,42 @@ class AuditLog:
         return cp
 
 
+def _entry_row(seq: int, item: _Queued) -> dict[str, object]:
+    event = item.event
+    detail = chain.canonical_detail(event.detail)
+    body = chain.encode(
+        (
+            seq,
+            chain.timestamp(item.at),
+            item.actor_id or "",
+            item.actor,
+            event.action,
+            event.object_type,
+            event.object_id,
+            event.case_id,
+            event.label.marking,
+            event.outcome,
+            event.reason,
+            detail,
+        )
+    )
+    return dict(
+        seq=seq,
+        at=item.at,
+        actor_id=item.actor_id,
+        actor=item.actor,
+        action=event.action,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        case_id=event.case_id,
+        label=event.label.marking,
+        outcome=event.outcome,
+        reason=event.reason,
+        detail=detail,
+        body=body,
+    )
+
+
 def as_checkpoint(row: AuditCheckpoint) -> Checkpoint:
     return Checkpoint(row.seq, row.root, chain.timestamp(row.at), row.key_id, row.signature)
 
@@ -255,9 +314,44 @@ def _aware(value: datetime) -> datetime:
 def _before_commit(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint: the outer commit decides
         return
-    pending = session.info.pop(_PENDING, None)
+    pending = session.info.get(_PENDING)
     if pending is not None:
+        pending.log.write_queued(session)  # the queue, as one block, within this commit
+        session.info.pop(_PENDING, None)
         pending.log._at_commit(session, pending)
+
+
+_AUDIT_TABLES = frozenset(
+    {AuditEntry.__tablename__, AuditView.__tablename__, AuditCheckpoint.__tablename__}
+)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _written_before_read(state: ORMExecuteState) -> None:
+    # A transaction that reads the log sees the entries it queued, as if they were written.
+    pending = state.session.info.get(_PENDING)
+    if pending is None or not pending.queue or not state.is_select:
+        return
+    froms = state.statement.get_final_froms()  # type: ignore[attr-defined]
+    if any(t.name in _AUDIT_TABLES for f in froms for t in find_tables(f)):
+        pending.log.write_queued(state.session)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _savepoint_started(session: Session, transaction: object) -> None:
+    if getattr(transaction, "nested", False):
+        pending = session.info.get(_PENDING)
+        marks = session.info.setdefault(_MARKS, {})
+        marks[id(transaction)] = len(pending.queue) if pending is not None else 0
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _savepoint_rolled_back(session: Session, previous_transaction: object) -> None:
+    # a rolled-back savepoint takes back the entries it queued, as it takes back its rows
+    mark = session.info.get(_MARKS, {}).pop(id(previous_transaction), None)
+    pending = session.info.get(_PENDING)
+    if mark is not None and pending is not None:
+        del pending.queue[mark:]
 
 
 @event.listens_for(Session, "after_commit")
@@ -275,3 +369,4 @@ def _after_transaction_end(session: Session, transaction: object) -> None:
     if getattr(transaction, "parent", None) is None:  # the outer transaction ended either way
         session.info.pop(_PENDING, None)
         session.info.pop(_SIGNED, None)
+        session.info.pop(_MARKS, None)

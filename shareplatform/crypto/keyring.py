@@ -148,6 +148,12 @@ def current_versions(session: Session) -> dict[str, int]:
     return {level: version for level, version in rows}
 
 
+# a write that changes nothing, only to take SQLite's write lock (see version_for_write)
+_TAKE_WRITE_LOCK = (
+    update(KekVersion).where(KekVersion.version < 0).values(version=KekVersion.version)
+)
+
+
 def version_for_write(session: Session, level: str) -> int:
     """The KEK version a new data key of `level` must be wrapped under, read in this transaction.
 
@@ -164,6 +170,10 @@ def version_for_write(session: Session, level: str) -> int:
         .where(KekVersion.level == level, KekVersion.state == KekState.CURRENT.value)
         .with_for_update(read=True)
     )
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks: take the database's write lock before reading, so that no
+        # rotation can commit a switch between this read and the insert of the data key.
+        session.execute(_TAKE_WRITE_LOCK)
     # A read that waited for a rotation's switch finds the old row no longer current and cannot
     # see the new one in its snapshot: a second statement (a new snapshot) does.
     version = session.scalar(stmt)

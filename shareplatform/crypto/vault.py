@@ -31,7 +31,9 @@ class Grant:
     actor_id: str
     purpose: str  # "read" or "write"
     rows: frozenset[tuple[str, str]]  # (table, row id)
-    audit_seq: int  # the audit entry that recorded the decision behind this grant
+    # the audit entry that recorded the decision behind this grant (its reference while it is
+    # queued in the same transaction: shareplatform/audit/log.py)
+    audit_seq: int
     tag: bytes = field(repr=False)
 
 

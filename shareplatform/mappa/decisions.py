@@ -442,7 +442,7 @@ def commit(ctx: Ctx, prep: Prepared, confirm: str) -> MappaDecision:
         (act, new_breakout(ctx, case, act, a.breakout, now)) for act, _, a in actions if a.breakout
     ]
 
-    row.audit_seq = ctx.access.record(
+    row.audit_seq = ctx.access.record_now(
         ctx.session,
         s,
         Event(
@@ -540,7 +540,7 @@ def new_breakout(
 
 
 def store_breakout(ctx: Ctx, case: Case, bo: Breakout, plain: dict[str, str | None]) -> Breakout:
-    bo.audit_seq = ctx.access.record(
+    bo.audit_seq = ctx.access.record_now(
         ctx.session,
         ctx.subject,
         Event(
