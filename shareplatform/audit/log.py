@@ -20,7 +20,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import Table, bindparam, event, insert, update
 from sqlalchemy.orm import ORMExecuteState, Session
-from sqlalchemy.sql.util import find_tables
 
 from ..db import utcnow
 from ..domain.labels import Classification
@@ -332,9 +331,30 @@ def _written_before_read(state: ORMExecuteState) -> None:
     pending = state.session.info.get(_PENDING)
     if pending is None or not pending.queue or not state.is_select:
         return
-    froms = state.statement.get_final_froms()  # type: ignore[attr-defined]
-    if any(t.name in _AUDIT_TABLES for f in froms for t in find_tables(f)):
+    if _reads_log(state):
         pending.log.write_queued(state.session)
+
+
+def _reads_log(state: ORMExecuteState) -> bool:
+    """Does a query name an audit table (an entity, or a table in its columns or explicit FROM,
+    directly or in a join or alias)? Cheap checks only (the full FROM list costs milliseconds to
+    compute): this runs for every query of a transaction that has audited."""
+    if any(getattr(m.persist_selectable, "name", None) in _AUDIT_TABLES for m in state.all_mappers):
+        return True
+    statement = state.statement
+    stack = [
+        *getattr(statement, "columns_clause_froms", ()),
+        *getattr(statement, "_from_obj", ()),
+    ]
+    while stack:
+        item = stack.pop()
+        if getattr(item, "name", None) in _AUDIT_TABLES and isinstance(item, Table):
+            return True
+        for attr in ("left", "right", "element"):
+            inner = getattr(item, attr, None)
+            if inner is not None and not isinstance(inner, str):
+                stack.append(inner)
+    return False
 
 
 @event.listens_for(Session, "after_transaction_create")
