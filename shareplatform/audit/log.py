@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import cast
@@ -68,13 +69,18 @@ class Event:
 
 def shown_objects(event: Event) -> list[str]:
     """The objects an allowed read showed: a listing's `shown` ids, or a single read's object."""
-    if event.outcome != "allow":
+    return shown_in(event.action, event.outcome, event.object_id, event.detail)
+
+
+def shown_in(action: str, outcome: str, object_id: str, detail: Mapping[str, object]) -> list[str]:
+    """shown_objects from an entry's fields (also used by verification, from stored entries)."""
+    if outcome != "allow":
         return []
-    shown = event.detail.get("shown")
+    shown = detail.get("shown")
     if isinstance(shown, list):
         return list(dict.fromkeys(str(x) for x in shown))
-    if event.action.endswith(".read") and event.object_id:
-        return [event.object_id]
+    if action.endswith(".read") and object_id:
+        return [object_id]
     return []
 
 

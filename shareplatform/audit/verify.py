@@ -9,8 +9,11 @@ checkpoint's signed root; what lies before it was verified by an earlier run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 
 from sqlalchemy import Row, select
@@ -18,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from . import chain, merkle, witness
 from .checkpoints import Checkpoint
-from .log import as_checkpoint
-from .models import AuditCheckpoint, AuditEntry, AuditHead
+from .log import as_checkpoint, shown_in
+from .models import AuditCheckpoint, AuditEntry, AuditHead, AuditView
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,8 @@ def verify(
     if not gap:
         _check_head(session, size, tree.frontier, f)
         _check_witnessed(witnessed, stored, tree.roots, size, from_size, f)
+    if columns:
+        _check_views(session, from_size, batch, f)
     witnessed_size = max((c.size for c in witnessed), default=0)
     return _result(f, size - from_size, checked, size, tree.frontier, witnessed_size)
 
@@ -205,6 +210,52 @@ def _altered_columns(seq: int, body: bytes, row: object) -> str:
         changed.insert(0, "seq")
     what = ", ".join(changed) or "body"
     return f"entry {seq} has been altered: its {what} no longer matches the entry's hashed body"
+
+
+def _check_views(session: Session, from_size: int, batch: int, f: _Findings) -> None:
+    """The who-has-seen index holds exactly the objects each allowed read showed: a reader's
+    rows deleted (hidden) or added (framed) are named. Both streams are read in entry order and
+    merged, so memory stays flat however long the log."""
+    entries = (
+        select(AuditEntry.seq, AuditEntry.action, AuditEntry.object_id, AuditEntry.detail)
+        .where(AuditEntry.seq > from_size, AuditEntry.outcome == "allow")
+        .order_by(AuditEntry.seq)
+        .execution_options(yield_per=batch)
+    )
+    views = (
+        select(AuditView.seq, AuditView.object_id)
+        .where(AuditView.seq > from_size)
+        .order_by(AuditView.seq)
+        .execution_options(yield_per=batch)
+    )
+    with session.execute(entries) as shown_rows, session.execute(views) as view_rows:
+        wanted = _expected_views(shown_rows)
+        held = (
+            (seq, frozenset(o for _, o in group))
+            for seq, group in groupby(view_rows, key=itemgetter(0))
+        )
+        want, have = next(wanted, None), next(held, None)
+        while want is not None or have is not None:
+            if have is None or (want is not None and want[0] < have[0]):
+                assert want is not None
+                f.add(want[0], f"entry {want[0]}: its who-has-seen rows are missing")
+                want = next(wanted, None)
+            elif want is None or have[0] < want[0]:
+                f.add(have[0], f"who-has-seen rows for entry {have[0]} that no read showed")
+                have = next(held, None)
+            else:
+                if want[1] != have[1]:
+                    f.add(want[0], f"entry {want[0]}: its who-has-seen rows do not match it")
+                want, have = next(wanted, None), next(held, None)
+
+
+def _expected_views(rows: Iterable[Row]) -> Iterator[tuple[int, frozenset[str]]]:
+    for seq, action, object_id, detail in rows:
+        if '"shown"' not in detail and not action.endswith(".read"):
+            continue  # parse JSON only where a read may have shown something
+        shown = shown_in(action, "allow", object_id, json.loads(detail))
+        if shown:
+            yield seq, frozenset(shown)
 
 
 def _check_head(session: Session, size: int, frontier: list[bytes], f: _Findings) -> None:

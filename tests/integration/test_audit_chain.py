@@ -162,6 +162,35 @@ def test_edited_display_column_is_named(filled) -> None:  # type: ignore[no-unty
     assert problems[0].startswith("entry 5 ")  # in order of entry
 
 
+def test_who_has_seen_rows_deleted_or_added_are_named(platform) -> None:  # type: ignore[no-untyped-def]
+    """Hiding a reader (or framing one) in the who-has-seen index does not pass verify."""
+    with platform.transaction() as session:
+        for i in range(3):
+            platform.access.record(
+                session,
+                None,
+                Event(
+                    action="case.timeline",
+                    object_type="record",
+                    outcome="allow",
+                    object_id=f"case-{i}",
+                    detail={"shown": [f"rec-{i}-a", f"rec-{i}-b"]},
+                ),
+            )
+            platform.access.record(session, None, _event(i))
+    assert _verify(platform).ok
+    _sql(platform, "DELETE FROM audit_views WHERE object_id = 'rec-1-b'")
+    _assert_broken(platform, "entry 3: its who-has-seen rows do not match it")
+    _sql(platform, "DELETE FROM audit_views WHERE object_id = 'rec-1-a'")
+    _assert_broken(platform, "entry 3: its who-has-seen rows are missing")
+    _sql(
+        platform,
+        "INSERT INTO audit_views (object_id, seq, actor_id, at) "
+        "SELECT 'framed', 2, actor_id, at FROM audit_views WHERE seq = 1 LIMIT 1",
+    )
+    _assert_broken(platform, "who-has-seen rows for entry 2 that no read showed")
+
+
 def test_rewrite_after_the_last_checkpoint_with_recomputed_tree_and_head(filled) -> None:  # type: ignore[no-untyped-def]
     """Rewrite an entry under B, recompute the tree and head, delete checkpoint B so that the
     entry lies after the database's last checkpoint: the witness still holds B."""
