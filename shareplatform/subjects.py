@@ -4,46 +4,25 @@ access layer at start-up (shareplatform/platform.py) as its SubjectLoader."""
 
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import date
-from typing import Any
 
-from sqlalchemy import RowMapping, select
 from sqlalchemy.orm import Session
 
 from .access.facts import Subject
 from .accounts.models import User
 from .break_glass.models import BreakGlass
 from .cases.models import TeamMembership
-from .crypto.attested import FAILURES, attested_columns, attestor_of
+from .crypto.attested import intact_rows
 from .db import utcnow
 from .domain.agencies import Agency, Role
 from .domain.errors import IntegrityFailure
 from .domain.vetting import Vetting, VettingStatus
 
-log = logging.getLogger("shareplatform.integrity")
-
 ACCOUNT_FAILED = (
     "Your account failed its integrity check, so the service cannot act for you. "
     "Contact the service desk: the failure has been recorded."
 )
-
-
-def _attested_rows(session: Session, model: type[Any], *where: Any) -> list[RowMapping]:
-    """Rows of an attested table whose facts verify; a forged one is left out (fails closed),
-    logged as an alert and remembered for the request's audit."""
-    table = model.__table__
-    columns = [table.c[name] for name in attested_columns(model)] + [table.c.facts_mac]
-    attestor = attestor_of(session)
-    rows = []
-    for row in session.execute(select(*columns).where(*where)).mappings():
-        if attestor.intact(model, row):
-            rows.append(row)
-        else:
-            log.error("integrity check failed: %s %s", table.name, row["id"])
-            session.info.setdefault(FAILURES, set()).add((table.name, str(row["id"])))
-    return rows
 
 
 def load_subject(session: Session, user_id: uuid.UUID, today: date) -> Subject:
@@ -55,7 +34,7 @@ def load_subject(session: Session, user_id: uuid.UUID, today: date) -> Subject:
     team: set[uuid.UUID] = set()
     panel: set[uuid.UUID] = set()
     ended: dict[uuid.UUID, date] = {}
-    for row in _attested_rows(session, TeamMembership, TeamMembership.user_id == user.id):
+    for row in intact_rows(session, TeamMembership, TeamMembership.user_id == user.id):
         case_id, start, end = row["case_id"], row["start_date"], row["end_date"]
         current = start <= today and (end is None or end >= today)
         if current:
@@ -65,7 +44,7 @@ def load_subject(session: Session, user_id: uuid.UUID, today: date) -> Subject:
     now = utcnow()
     glass = frozenset(
         row["case_id"]
-        for row in _attested_rows(
+        for row in intact_rows(
             session,
             BreakGlass,
             BreakGlass.user_id == user.id,

@@ -20,6 +20,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from ..audit.log import AuditLog, Event
+from ..crypto.attested import take_failures
 from ..crypto.sealed import Sealed
 from ..db import utcnow
 from ..domain.agencies import Agency, Role
@@ -109,7 +110,21 @@ class AccessLayer:
     ) -> Subject:
         """The acting user as of `today` (a user id, or anything with an `id`)."""
         user_id = user if isinstance(user, uuid.UUID) else user.id
-        return self._subjects(session, user_id, today or date.today())
+        subject = self._subjects(session, user_id, today or date.today())
+        forged = take_failures(session)  # memberships or grants left out of the subject
+        if forged:
+            self.record(
+                session,
+                subject,
+                Event(
+                    action="integrity.fail",
+                    object_type="facts",
+                    outcome="fail",
+                    reason="authorisation facts do not match their stamp",
+                    detail={"rows": [f"{table}/{key}" for table, key in forged]},
+                ),
+            )
+        return subject
 
     # -- decisions --------------------------------------------------------------------------
     def decide(self, session: Session, subject: Subject, facts: Facts, act: Act) -> Decision:

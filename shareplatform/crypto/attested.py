@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import LargeBinary, event, inspect
+from sqlalchemy import LargeBinary, RowMapping, event, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..db import Base
@@ -162,11 +162,10 @@ def attestor_of(session: Session) -> Attestor:
     return source()
 
 
-def failed(session: Session, obj: Attested) -> None:
-    """Remember and log a row whose facts did not verify (audited by the access layer)."""
-    table = type(obj).__tablename__  # type: ignore[attr-defined]
-    key = "/".join(str(getattr(obj, c)) for c in _columns(type(obj))[:1])
-    session.info.setdefault(FAILURES, set()).add((table, key))
+def failed(session: Session, table: str, key: object) -> None:
+    """Remember (for the access layer's audit: `take_failures`) and log a row whose facts did not
+    verify."""
+    session.info.setdefault(FAILURES, set()).add((table, str(key)))
     log.error(
         "integrity check failed: %s %s (its authorisation facts do not match their stamp)",
         table,
@@ -174,12 +173,32 @@ def failed(session: Session, obj: Attested) -> None:
     )
 
 
+def take_failures(session: Session) -> list[tuple[str, str]]:
+    """The rows that failed their check in this session since last asked, in order."""
+    return sorted(session.info.pop(FAILURES, ()))
+
+
+def intact_rows(session: Session, model: type[Any], *where: Any) -> list[RowMapping]:
+    """A Core read of an attested table's facts (no ORM load to check them): the rows whose
+    stamps verify; a forged one is left out (fails closed) and remembered as failed."""
+    table = model.__table__
+    columns = [table.c[name] for name in _columns(model)] + [table.c.facts_mac]
+    attestor = attestor_of(session)
+    rows = []
+    for row in session.execute(select(*columns).where(*where)).mappings():
+        if attestor.intact(model, row):
+            rows.append(row)
+        else:
+            failed(session, table.name, row[columns[0].key])
+    return rows
+
+
 def _check(obj: Attested, session: Session | None) -> None:
     source = session.info.get(INFO_KEY) if session is not None else None
     ok = source is not None and source().check_object(obj)
     obj.__dict__[_INTACT] = ok
     if not ok and session is not None:
-        failed(session, obj)
+        failed(session, type(obj).__tablename__, _values(obj)[_columns(type(obj))[0]])  # type: ignore[attr-defined]
 
 
 @event.listens_for(Base, "load", propagate=True)

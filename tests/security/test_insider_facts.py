@@ -122,6 +122,7 @@ def test_a_forged_membership_gives_nothing(platform, small) -> None:  # type: ig
         assert small.case_id not in ctx.subject.panel_cases
         with pytest.raises(NotFound):
             timeline(ctx, small.case_id)
+    assert any(e.object_type == "facts" for e in failures(platform))  # audited as well as logged
 
 
 def test_a_membership_moved_to_another_user_is_dropped(platform, small) -> None:  # type: ignore[no-untyped-def]
