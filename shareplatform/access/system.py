@@ -59,16 +59,15 @@ class SystemWriter:
         """
         seq = self.record(session, _counted(event, len(rows)))
         keys = self._sealer.seal_bulk(session, "system", model, rows, plaintexts, seq)
-        attestor = attestor_of(session)
-        for row in rows:
-            attestor.stamp(model, row)
+        self.stamp_bulk(session, model, rows)  # after sealing: the stamp covers data_key_id
         return keys
 
     def stamp_bulk(self, session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
-        """Stamp the facts of row dicts for a Core bulk insert of an unsealed attested table."""
-        attestor = attestor_of(session)
+        """Stamp the facts of row dicts for a Core bulk insert of an attested table. Rows that
+        carry every fact column (None where defaulted) are stamped without a default lookup."""
+        stamp = attestor_of(session).stamp
         for row in rows:
-            attestor.stamp(model, row)
+            stamp(model, row)
 
     def adopt_facts(self, session: Session) -> int | None:
         """Stamp every row written before facts were attested, once in the life of the database

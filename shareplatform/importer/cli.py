@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .common import ImportReport
+from .common import ImportInterrupted, ImportReport
 
 import_cli = AppGroup(
     "import",
@@ -33,7 +34,13 @@ def _progress(done: int, total: int) -> None:
     click.echo(f"  written {done}/{total}", err=True)
 
 
-def _finish(report: ImportReport) -> None:
+def _finish(run: Callable[[], ImportReport]) -> None:
+    try:
+        report = run()
+    except ImportInterrupted as exc:  # earlier chunks stay written; a re-run writes the rest
+        click.echo(exc.report.summary())
+        click.echo(str(exc), err=True)
+        sys.exit(1)
     click.echo(report.summary())
     if report.problems:
         sys.exit(1)
@@ -48,7 +55,7 @@ def import_nominals_cmd(file: Path, dry_run: bool, fmt: str | None) -> None:
     from .nominals import import_nominals
 
     platform = current_app.extensions["shareplatform"]
-    _finish(import_nominals(platform, file, fmt=fmt, dry_run=dry_run, progress=_progress))
+    _finish(lambda: import_nominals(platform, file, fmt=fmt, dry_run=dry_run, progress=_progress))
 
 
 @import_cli.command("records")
@@ -66,5 +73,7 @@ def import_records_cmd(file: Path, dry_run: bool, fmt: str | None, author: str) 
 
     platform = current_app.extensions["shareplatform"]
     _finish(
-        import_records(platform, file, author=author, fmt=fmt, dry_run=dry_run, progress=_progress)
+        lambda: import_records(
+            platform, file, author=author, fmt=fmt, dry_run=dry_run, progress=_progress
+        )
     )

@@ -85,7 +85,7 @@ def parse(
     except UnicodeDecodeError as exc:
         out.problems.append(Problem(0, "", f"the file is not UTF-8 text (byte {exc.start})"))
         return out
-    names = column_map(columns)
+    names = _Names(column_map(columns))
     items = _json_items(text, wrapper, out) if fmt == "json" else _csv_items(text, out)
     out.total = len(items)
     for number, item in enumerate(items, start=1):
@@ -137,9 +137,20 @@ def _csv_items(text: str, out: Extract) -> list[object]:
     return items
 
 
-def _canonical(
-    number: int, item: object, names: dict[str, str], out: Extract
-) -> dict[str, Value] | None:
+class _Names(dict[str, str | None]):
+    """Column name as written in the file -> canonical name (None: unknown), each spelling
+    normalised once per file rather than once per row."""
+
+    def __init__(self, accepted: dict[str, str]) -> None:
+        super().__init__()
+        self._accepted = accepted
+
+    def __missing__(self, name: str) -> str | None:
+        canonical = self[name] = self._accepted.get(_key(name))
+        return canonical
+
+
+def _canonical(number: int, item: object, names: _Names, out: Extract) -> dict[str, Value] | None:
     if item is None:
         return None
     if not isinstance(item, dict):
@@ -148,7 +159,7 @@ def _canonical(
     row: dict[str, Value] = {}
     ok = True
     for name, value in item.items():
-        canonical = names.get(_key(str(name)))
+        canonical = names[str(name)]
         if canonical is None:
             out.problems.append(Problem(number, str(name)[:40], "unknown column"))
             ok = False

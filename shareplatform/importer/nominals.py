@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -29,10 +30,12 @@ from ..platform import Platform
 from . import formats
 from .common import (
     BATCH,
+    CHUNK,
     SOURCE_AGENCY,
     ImportReport,
     Progress,
-    Rollback,
+    chunk_of,
+    chunks,
     no_progress,
     record_file,
 )
@@ -86,8 +89,10 @@ def import_nominals(
     dry_run: bool = False,
     progress: Progress = no_progress,
     today: date | None = None,
+    chunk: int = CHUNK,
 ) -> ImportReport:
-    """Validate every row; unless a dry run or any problem, write them all in one transaction."""
+    """Validate and plan every row; unless a dry run or any problem, write the new nominals (and
+    their cases) in chunks of `chunk`, each its own transaction (see common.py)."""
     started = time.perf_counter()
     ex = extract if extract is not None else formats.read(path, COLUMNS, fmt, "nominals")  # type: ignore[arg-type]
     report = ImportReport(
@@ -99,28 +104,27 @@ def import_nominals(
         started=started,
     )
     rows = [r for r in (_validate(n, row, report.problems) for n, row in ex.rows) if r]
-    try:
-        with platform.db.transaction() as session:
-            plan = _plan(session, platform, rows, report)
-            if dry_run or report.problems:
-                raise Rollback()
-            _write(session, platform, plan, report, progress)
-            record_file(
-                session,
-                platform,
-                ex.sha256,
-                "OFFICIAL-SENSITIVE",
-                {
-                    "kind": "nominals",
-                    "rows": report.rows,
-                    "created": report.created,
-                    "unchanged": report.unchanged,
-                    "cases": report.cases_created,
-                },
-            )
-            report.written = True
-    except Rollback:
-        report.written = False
+    with platform.db.transaction() as session:  # reads only: nothing is written while planning
+        plan = _plan(session, platform, rows, report)
+    if dry_run or report.problems:
+        return report.finish()
+    _write(platform, plan, report, progress, chunk)
+    with platform.db.transaction() as session:
+        record_file(
+            session,
+            platform,
+            ex.sha256,
+            "OFFICIAL-SENSITIVE",
+            {
+                "kind": "nominals",
+                "rows": report.rows,
+                "created": report.created,
+                "unchanged": report.unchanged,
+                "cases": report.cases_created,
+            },
+        )
+    report.transactions += 1
+    report.written = True
     return report.finish()
 
 
@@ -346,88 +350,109 @@ def _plan_case(
 
 
 def _write(
-    session: Session, platform: Platform, plan: _Plan, report: ImportReport, progress: Progress
+    platform: Platform, plan: _Plan, report: ImportReport, progress: Progress, size: int
 ) -> None:
-    writer, indexer = platform.system_writer, platform.indexer
-    ids: dict[int, uuid.UUID] = {}
-    total = len(plan.new) + len(plan.new_cases)
+    """New nominals with their new cases, a chunk per transaction; then new cases of nominals
+    already held. A re-run after a failure matches what was written and plans only the rest."""
+    with_case = {row.number for existing, row in plan.new_cases if existing is None}
+    for_existing = [(existing, row) for existing, row in plan.new_cases if existing is not None]
+    total = len(plan.new) + len(for_existing)
     done = 0
-    for start in range(0, len(plan.new), BATCH):
-        batch = plan.new[start : start + BATCH]
-        nominal_rows: list[dict[str, object]] = []
-        plains: list[dict[str, str | None]] = []
-        index_rows: list[dict[str, object]] = []
-        for row in batch:
-            nid = uuid.uuid4()
-            ids[row.number] = nid
-            nominal_rows.append(
-                {
-                    "id": nid,
-                    "classification": "OFFICIAL-SENSITIVE",
-                    "caveats": "",
-                    "created_at": utcnow(),
-                }
-            )
-            plains.append(
-                {
-                    "names": json.dumps(
-                        {"given": row.given, "family": row.family, "aliases": row.aliases}
-                    ),
-                    "dob": row.dob.isoformat() if row.dob else None,
-                    "identifiers": json.dumps(row.ids, sort_keys=True),
-                }
-            )
-            index_rows += [
-                {"nominal_id": nid, "kind": kind, "digest": indexer.digest(kind, value)}
-                for kind, value in index_terms(row.given, row.family, row.aliases, row.ids)
-            ]
-        keys = writer.seal_bulk(
-            session,
-            Nominal,
-            nominal_rows,
-            plains,
-            Event(
-                action="import.nominals",
-                object_type="nominal",
-                outcome="done",
-                label=Classification.OFFICIAL_SENSITIVE,
-                detail={"file": report.file_sha256, "ids": [str(r["id"]) for r in nominal_rows]},
-            ),
-        )
-        session.execute(insert(DataKey), keys)
-        session.execute(insert(Nominal), nominal_rows)
-        session.execute(insert(NominalIndex), index_rows)
+    for batch in chunks(plan.new, size):
+        cases = [row for row in batch if row.number in with_case]
+        with chunk_of(report, done), platform.db.transaction() as session:
+            ids = _write_nominals(session, platform, batch, report.file_sha256)
+            _write_cases(session, platform, [(ids[r.number], r) for r in cases], report)
         done += len(batch)
         progress(done, total)
-    for start in range(0, len(plan.new_cases), BATCH):
-        batch_cases = plan.new_cases[start : start + BATCH]
-        case_rows = []
-        for existing, row in batch_cases:
-            case = dict(row.case or {})
-            case_rows.append(
-                {
-                    "id": uuid.uuid4(),
-                    "nominal_id": existing or ids[row.number],
-                    "created_at": utcnow(),
-                    "mappa_category": case.pop("mappa_category", 4),
-                    "mappa_level": case.pop("mappa_level", 3),
-                    **case,
-                }
-            )
-        writer.stamp_bulk(session, Case, case_rows)
-        session.execute(insert(Case), case_rows)
-        writer.record(
-            session,
-            Event(
-                action="import.cases",
-                object_type="case",
-                outcome="done",
-                label=Classification.OFFICIAL_SENSITIVE,
-                detail={
-                    "file": report.file_sha256,
-                    "references": [str(c["reference"]) for c in case_rows],
-                },
-            ),
-        )
+    for batch_cases in chunks(for_existing, size):
+        with chunk_of(report, len(plan.new)), platform.db.transaction() as session:
+            _write_cases(session, platform, batch_cases, report)
         done += len(batch_cases)
         progress(done, total)
+
+
+def _write_nominals(
+    session: Session, platform: Platform, batch: Sequence[_Row], file_sha256: str
+) -> dict[int, uuid.UUID]:
+    writer, indexer = platform.system_writer, platform.indexer
+    ids: dict[int, uuid.UUID] = {}
+    nominal_rows: list[dict[str, object]] = []
+    plains: list[dict[str, str | None]] = []
+    index_rows: list[dict[str, object]] = []
+    now = utcnow()
+    for row in batch:
+        nid = uuid.uuid4()
+        ids[row.number] = nid
+        nominal_rows.append(
+            {"id": nid, "classification": "OFFICIAL-SENSITIVE", "caveats": "", "created_at": now}
+        )
+        plains.append(
+            {
+                "names": json.dumps(
+                    {"given": row.given, "family": row.family, "aliases": row.aliases}
+                ),
+                "dob": row.dob.isoformat() if row.dob else None,
+                "identifiers": json.dumps(row.ids, sort_keys=True),
+            }
+        )
+        index_rows += [
+            {"nominal_id": nid, "kind": kind, "digest": indexer.digest(kind, value)}
+            for kind, value in index_terms(row.given, row.family, row.aliases, row.ids)
+        ]
+    keys = writer.seal_bulk(
+        session,
+        Nominal,
+        nominal_rows,
+        plains,
+        Event(
+            action="import.nominals",
+            object_type="nominal",
+            outcome="done",
+            label=Classification.OFFICIAL_SENSITIVE,
+            detail={"file": file_sha256, "ids": [str(r["id"]) for r in nominal_rows]},
+        ),
+    )
+    session.execute(insert(DataKey), keys)
+    session.execute(insert(Nominal), nominal_rows)
+    session.execute(insert(NominalIndex), index_rows)
+    return ids
+
+
+def _write_cases(
+    session: Session,
+    platform: Platform,
+    batch: Sequence[tuple[uuid.UUID, _Row]],
+    report: ImportReport,
+) -> None:
+    if not batch:
+        return
+    now = utcnow()
+    case_rows = []
+    for nominal_id, row in batch:
+        case = dict(row.case or {})
+        case_rows.append(
+            {
+                "id": uuid.uuid4(),
+                "nominal_id": nominal_id,
+                "created_at": now,
+                "mappa_category": case.pop("mappa_category", 4),
+                "mappa_level": case.pop("mappa_level", 3),
+                **case,
+            }
+        )
+    platform.system_writer.stamp_bulk(session, Case, case_rows)
+    session.execute(insert(Case), case_rows)
+    platform.system_writer.record(
+        session,
+        Event(
+            action="import.cases",
+            object_type="case",
+            outcome="done",
+            label=Classification.OFFICIAL_SENSITIVE,
+            detail={
+                "file": report.file_sha256,
+                "references": [str(c["reference"]) for c in case_rows],
+            },
+        ),
+    )

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from ..accounts.models import User
@@ -31,10 +33,13 @@ from ..records.services import MAX_BODY, MAX_TITLE
 from . import formats
 from .common import (
     BATCH,
+    CHUNK,
     SOURCE_AGENCY,
     ImportReport,
     Progress,
-    Rollback,
+    chunk_of,
+    chunks,
+    memo,
     no_progress,
     record_file,
 )
@@ -93,8 +98,11 @@ def import_records(
     dry_run: bool = False,
     progress: Progress = no_progress,
     today: date | None = None,
+    chunk: int = CHUNK,
 ) -> ImportReport:
-    """Validate every row; unless a dry run or any problem, write them all in one transaction.
+    """Validate and plan every row; unless a dry run or any problem, write the new rows in chunks
+    of `chunk`, each its own transaction (see common.py: a failure half-way raises
+    ImportInterrupted, and running the same file again finishes the import).
 
     `author`: the platform user accountable for the import (author where a row names none).
     """
@@ -110,35 +118,38 @@ def import_records(
         started=started,
     )
     rows = [r for r in (_validate(n, row, today, report.problems) for n, row in ex.rows) if r]
-    try:
-        with platform.db.transaction() as session:
-            importer = session.scalar(select(User).where(User.username == author))
-            if importer is None or importer.disabled_at is not None:
-                report.problems.append(
-                    Problem(0, "author", f"no active platform user {author[:64]!r}")
-                )
-                raise Rollback()
-            planned = _plan(session, platform, rows, importer, report)
-            if dry_run or report.problems:
-                raise Rollback()
-            _write(session, platform, planned, report, progress)
-            record_file(
-                session,
-                platform,
-                ex.sha256,
-                _highest(p.row.label for p in planned).marking,
-                {
-                    "kind": "records",
-                    "rows": report.rows,
-                    "created": report.created,
-                    "unchanged": report.unchanged,
-                    "by": importer.username,
-                },
-            )
-            report.written = True
-    except Rollback:
-        report.written = False
+    with platform.db.transaction() as session:  # reads only: nothing is written while planning
+        importer = _importer(session, author, report)
+        planned = _plan(session, platform, rows, importer, report) if importer else []
+    if dry_run or report.problems or importer is None:
+        return report.finish()
+
+    def file_entry(session: Session) -> None:  # with the last chunk: the file is then complete
+        record_file(
+            session,
+            platform,
+            ex.sha256,
+            _highest(p.row.label for p in planned).marking,
+            {
+                "kind": "records",
+                "rows": report.rows,
+                "created": report.created,
+                "unchanged": report.unchanged,
+                "by": importer.username,
+            },
+        )
+
+    _write(platform, planned, report, progress, chunk, file_entry)
+    report.written = True
     return report.finish()
+
+
+def _importer(session: Session, author: str, report: ImportReport) -> User | None:
+    importer = session.scalar(select(User).where(User.username == author))
+    if importer is None or importer.disabled_at is not None:
+        report.problems.append(Problem(0, "author", f"no active platform user {author[:64]!r}"))
+        return None
+    return importer
 
 
 def _highest(labels) -> Classification:
@@ -185,9 +196,25 @@ def _validate(
     )
 
 
+# Parses of the values an extract repeats on every row, each done once per distinct value.
+_type_of = memo(RecordType.parse)
+_agency_of = memo(lambda value: Agency.parse(value).value)
+_date_of = memo(parse_date)
+
+
+@memo
+def _label_of(
+    classification: str, caveats: tuple[str, ...], record_type: RecordType | None
+) -> Label:
+    label = Label.of(classification, caveats)
+    if record_type is not None:
+        record_type.check_label(label.classification)
+    return label
+
+
 def _record_type(row: dict[str, Value], bad) -> RecordType | None:
     try:
-        record_type = RecordType.parse(text(row, "record_type"))
+        record_type = _type_of(text(row, "record_type"))
     except InvalidValue as exc:
         bad("record_type", str(exc) if text(row, "record_type") else "required")
         return None
@@ -198,7 +225,7 @@ def _record_type(row: dict[str, Value], bad) -> RecordType | None:
 
 def _occurred(row: dict[str, Value], today: date, bad) -> date | None:
     try:
-        occurred = parse_date(text(row, "occurred_on"))
+        occurred = _date_of(text(row, "occurred_on"))
     except ValueError as exc:
         bad("occurred_on", str(exc) if text(row, "occurred_on") else "required")
         return None
@@ -208,17 +235,15 @@ def _occurred(row: dict[str, Value], today: date, bad) -> date | None:
 
 
 def _label(row: dict[str, Value], record_type: RecordType | None, bad) -> Label | None:
-    if not text(row, "classification"):
+    classification = text(row, "classification")
+    if not classification:
         bad("classification", "required: an unlabelled record is refused")
         return None
     try:
-        label = Label.of(text(row, "classification"), formats.items(row, "caveats"))
-        if record_type is not None:
-            record_type.check_label(label.classification)
+        return _label_of(classification, tuple(formats.items(row, "caveats")), record_type)
     except InvalidValue as exc:
         bad("caveats" if "caveat" in str(exc).lower() else "classification", str(exc))
         return None
-    return label
 
 
 def _text(row: dict[str, Value], system: str, source_id: str, bad) -> tuple[str, str]:
@@ -240,14 +265,14 @@ def _agencies(
 ) -> tuple[str, list[str]]:
     agency = text(row, "originating_agency").upper() or SOURCE_AGENCY.get(system, "")
     try:
-        agency = Agency.parse(agency).value if agency else ""
+        agency = _agency_of(agency) if agency else ""
         if agency == Agency.PLATFORM.value:
             bad("originating_agency", "records come from PRISON, NSD, CTNM or JEXU")
     except InvalidValue as exc:
         bad("originating_agency", str(exc))
     joint: list[str] = []
     try:
-        joint = [Agency.parse(a).value for a in formats.items(row, "joint_agencies")]
+        joint = [_agency_of(a) for a in formats.items(row, "joint_agencies")]
     except InvalidValue as exc:
         bad("joint_agencies", str(exc))
     if record_type is RecordType.CONTACT_JOINT_VISIT and not joint:
@@ -297,16 +322,7 @@ def _plan(
         else {}
     )
     digests = {r.number: source_digest(platform, r.system, r.source_id) for r in rows}
-    done: set[bytes] = set()
-    values = sorted(set(digests.values()))
-    for start in range(0, len(values), BATCH):
-        done.update(
-            session.scalars(
-                select(ImportRef.digest).where(
-                    ImportRef.kind == "record", ImportRef.digest.in_(values[start : start + BATCH])
-                )
-            )
-        )
+    done = _imported(session, list(set(digests.values())))
     seen: dict[bytes, int] = {}
     planned: list[_Planned] = []
     for row in rows:
@@ -371,63 +387,105 @@ def _cases_by_identifier(
 
 
 def _write(
-    session: Session,
     platform: Platform,
     planned: list[_Planned],
     report: ImportReport,
     progress: Progress,
+    size: int,
+    file_entry: Callable[[Session], None],
 ) -> None:
-    for start in range(0, len(planned), BATCH):
-        batch = planned[start : start + BATCH]
-        rows: list[dict[str, object]] = []
-        plains: list[dict[str, str | None]] = []
-        attendees: list[dict[str, object]] = []
-        refs: list[dict[str, object]] = []
-        for p in batch:
-            rid = uuid.uuid4()
-            r = p.row
-            rows.append(
-                {
-                    "id": rid,
-                    "case_id": p.case_id,
-                    "record_type": r.record_type.value,
-                    "originating_agency": r.agency,
-                    "author_id": p.author_id,
-                    "occurred_on": r.occurred_on,
-                    "created_at": utcnow(),
-                    "classification": r.label.classification.marking,
-                    "caveats": r.label.caveat_text(),
-                }
-            )
-            plains.append({"title": r.title, "body": r.body, "correction_reason": None})
-            attendees += [
-                {"record_id": rid, "agency": a, "user_id": None}
-                for a in dict.fromkeys([r.agency, *r.joint])
-            ]
-            refs.append(
-                {
-                    "kind": "record",
-                    "source_system": r.system,
-                    "digest": p.digest,
-                    "target_id": rid,
-                    "created_at": utcnow(),
-                }
-            )
-        keys = platform.system_writer.seal_bulk(
-            session,
-            Record,
-            rows,
-            plains,
-            Event(
-                action="import.records",
-                object_type="record",
-                outcome="done",
-                label=Classification.parse(_highest(p.row.label for p in batch).marking),
-                detail={"file": report.file_sha256, "ids": [str(r["id"]) for r in rows]},
-            ),
+    """Each chunk in a transaction of its own: the database's write lock (SQLite) and the audit
+    log's head row are held for one chunk at a time, so other users' writes go in between."""
+    batches = list(chunks(planned, size)) or [[]]  # a re-import writes only the file's entry
+    done = 0
+    for number, batch in enumerate(batches, start=1):
+        with chunk_of(report, done), platform.db.transaction() as session:
+            if batch:
+                _write_chunk(session, platform, batch, report.file_sha256)
+            if number == len(batches):
+                file_entry(session)
+        done += len(batch)
+        progress(done, len(planned))
+
+
+def _write_chunk(
+    session: Session, platform: Platform, chunk: Sequence[_Planned], file_sha256: str
+) -> None:
+    """Seal and insert the rows of one chunk; one audit entry naming them. The plan left out
+    every row already imported; a concurrent import of the same rows fails this chunk on the
+    unique source digest (import_refs) and a re-run then skips what that import wrote."""
+    now = utcnow()
+    rows: list[dict[str, object]] = []
+    plains: list[dict[str, str | None]] = []
+    attendees: list[dict[str, object]] = []
+    refs: list[dict[str, object]] = []
+    for p in chunk:
+        rid = uuid.uuid4()
+        r = p.row
+        rows.append(
+            {
+                "id": rid,
+                "case_id": p.case_id,
+                "record_type": r.record_type.value,
+                "originating_agency": r.agency,
+                "author_id": p.author_id,
+                "occurred_on": r.occurred_on,
+                "created_at": now,
+                "classification": r.label.classification.marking,
+                "caveats": r.label.caveat_text(),
+                # facts left at their defaults, given here so the stamp need not look them up
+                "released_at": None,
+                "supersedes_id": None,
+                "source_id": None,
+            }
         )
-        session.execute(insert(DataKey), keys)
-        session.execute(insert(Record), rows)
-        session.execute(insert(RecordAttendee), attendees)
-        session.execute(insert(ImportRef), refs)
-        progress(start + len(batch), len(planned))
+        plains.append({"title": r.title, "body": r.body, "correction_reason": None})
+        attendees += [
+            {"record_id": rid, "agency": a, "user_id": None}
+            for a in dict.fromkeys([r.agency, *r.joint])
+        ]
+        refs.append(
+            {
+                "kind": "record",
+                "source_system": r.system,
+                "digest": p.digest,
+                "target_id": rid,
+                "created_at": now,
+            }
+        )
+    keys = platform.system_writer.seal_bulk(
+        session,
+        Record,
+        rows,
+        plains,
+        Event(
+            action="import.records",
+            object_type="record",
+            outcome="done",
+            label=_highest(p.row.label for p in chunk),
+            detail={"file": file_sha256, "ids": [str(r["id"]) for r in rows]},
+        ),
+    )
+    session.execute(_INSERT_KEYS, keys)
+    session.execute(_INSERT_RECORDS, rows)
+    session.execute(_INSERT_ATTENDEES, attendees)
+    session.execute(_INSERT_REFS, refs)
+
+
+def _imported(session: Session, digests: list[bytes]) -> set[bytes]:
+    """Which of these source records are already imported (one query per chunk of digests)."""
+    found: set[bytes] = set()
+    for part in chunks(sorted(digests), BATCH):
+        found.update(session.scalars(_IMPORTED, {"digests": list(part)}))
+    return found
+
+
+# Prebuilt Core statements: compiled once, executed with a list of rows (executemany).
+_INSERT_KEYS = insert(cast(Table, DataKey.__table__))
+_INSERT_RECORDS = insert(cast(Table, Record.__table__))
+_INSERT_ATTENDEES = insert(cast(Table, RecordAttendee.__table__))
+_INSERT_REFS = insert(cast(Table, ImportRef.__table__))
+_refs = cast(Table, ImportRef.__table__)
+_IMPORTED = select(_refs.c.digest).where(
+    _refs.c.kind == "record", _refs.c.digest.in_(bindparam("digests", expanding=True))
+)
