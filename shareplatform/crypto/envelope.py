@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -33,27 +34,76 @@ class Binding:
     key_id: str  # the data key's id: stable across KEK rotation
 
     def associated_data(self) -> bytes:
-        parts = (str(FORMAT_VERSION), self.table, self.column, self.row_id, self.label, self.key_id)
-        out = bytearray(b"SPAD")
-        for part in parts:
-            raw = part.encode()
-            out += struct.pack(">I", len(raw)) + raw
-        return bytes(out)
+        return associated_data(self.table, self.column, self.row_id, self.label, self.key_id)
+
+
+def _part(text: str) -> bytes:
+    raw = text.encode()
+    return struct.pack(">I", len(raw)) + raw
+
+
+_PREFIX = b"SPAD" + _part(str(FORMAT_VERSION))
+
+
+def associated_data(table: str, column: str, row_id: str, label: str, key_id: str) -> bytes:
+    """The length-prefixed canonical encoding of (version, table, column, row id, label, key)."""
+    return _PREFIX + _part(table) + _part(column) + _part(row_id) + _part(label) + _part(key_id)
+
+
+def _row_data(table: str, row_id: str, label: str, key_id: str) -> tuple[bytes, bytes]:
+    """The parts of the associated data every field of one row shares: before and after the
+    column name."""
+    return _PREFIX + _part(table), _part(row_id) + _part(label) + _part(key_id)
 
 
 def seal(dek: bytes, binding: Binding, plaintext: str) -> bytes:
+    return _seal_with(AESGCM(dek), binding.associated_data(), plaintext)
+
+
+def _seal_with(aead: AESGCM, ad: bytes, plaintext: str) -> bytes:
     nonce = os.urandom(_NONCE_BYTES)
-    body = AESGCM(dek).encrypt(nonce, plaintext.encode(), binding.associated_data())
-    return bytes([FORMAT_VERSION]) + nonce + body
+    return bytes([FORMAT_VERSION]) + nonce + aead.encrypt(nonce, plaintext.encode(), ad)
 
 
 def open_sealed(dek: bytes, binding: Binding, sealed: bytes) -> str:
+    b = binding
+    return _open_with(AESGCM(dek), b.associated_data(), sealed, b.table, b.column, b.row_id)
+
+
+def _open_with(aead: AESGCM, ad: bytes, sealed: bytes, table: str, column: str, row_id: str) -> str:
     if len(sealed) < 1 + _NONCE_BYTES + 16 or sealed[0] != FORMAT_VERSION:
-        raise IntegrityError(f"unknown ciphertext format in {binding.table}.{binding.column}")
-    nonce, body = sealed[1 : 1 + _NONCE_BYTES], sealed[1 + _NONCE_BYTES :]
+        raise IntegrityError(f"unknown ciphertext format in {table}.{column}")
     try:
-        return AESGCM(dek).decrypt(nonce, body, binding.associated_data()).decode()
+        return aead.decrypt(sealed[1 : 1 + _NONCE_BYTES], sealed[1 + _NONCE_BYTES :], ad).decode()
     except InvalidTag:
-        raise IntegrityError(
-            f"integrity check failed for {binding.table}.{binding.column} row {binding.row_id}"
-        ) from None
+        raise IntegrityError(f"integrity check failed for {table}.{column} row {row_id}") from None
+
+
+def seal_fields(
+    dek: bytes, table: str, row_id: str, label: str, key_id: str, values: dict[str, str]
+) -> dict[str, bytes]:
+    """Seal several fields of one row under its data key: one AES context for all of them, each
+    bound to its own column."""
+    aead = AESGCM(dek)
+    head, tail = _row_data(table, row_id, label, key_id)
+    return {
+        column: _seal_with(aead, head + _part(column) + tail, text)
+        for column, text in values.items()
+    }
+
+
+def open_fields(
+    dek: bytes,
+    table: str,
+    row_id: str,
+    label: str,
+    key_id: str,
+    fields: Sequence[tuple[str, bytes]],
+) -> list[str]:
+    """Open several fields (column, ciphertext) of one row sealed by `seal_fields` or `seal`."""
+    aead = AESGCM(dek)
+    head, tail = _row_data(table, row_id, label, key_id)
+    return [
+        _open_with(aead, head + _part(column) + tail, sealed, table, column, row_id)
+        for column, sealed in fields
+    ]

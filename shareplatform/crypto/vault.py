@@ -15,7 +15,7 @@ import weakref
 from dataclasses import dataclass, field
 
 from ..domain.labels import Label
-from .envelope import Binding, IntegrityError, open_sealed, seal
+from .envelope import Binding, IntegrityError, open_fields, seal, seal_fields
 from .keys import KeyProblem, KeyProvider
 
 LEVELS = ("OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET")
@@ -46,6 +46,20 @@ class SealedField:
     kek_version: int
     wrapped_key: bytes | None  # None: crypto-shredded
     ciphertext: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SealedRow:
+    """Everything needed to open the sealed fields of one row, which share its data key."""
+
+    table: str
+    row_id: str
+    label: str  # Label.canonical()
+    key_id: str
+    level: str
+    kek_version: int
+    wrapped_key: bytes | None  # None: crypto-shredded
+    fields: tuple[tuple[str, bytes], ...]  # (column, ciphertext)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,36 +132,62 @@ class Vault:
             raise GrantRefused("binding names another data key")
         return seal(key.dek, binding, plaintext)
 
+    def seal_row(
+        self,
+        grant: Grant,
+        key: NewDataKey,
+        table: str,
+        row_id: str,
+        label: str,
+        values: dict[str, str],
+    ) -> dict[str, bytes]:
+        """Seal several fields of one row under its new data key, each bound to its column."""
+        self._check(grant, "write", table, row_id)
+        return seal_fields(key.dek, table, row_id, label, str(key.key_id), values)
+
     def open(self, grant: Grant, item: SealedField) -> str:
         return self.open_row(grant, [item])[0]
 
     def open_row(self, grant: Grant, items: list[SealedField]) -> list[str]:
         """Open several fields of one row that share a data key: one unwrap for all of them."""
         first = items[0]
+        b = first.binding
         for item in items:
             self._check(grant, "read", item.binding.table, item.binding.row_id)
-            if (item.binding.row_id, item.wrapped_key, item.level, item.kek_version) != (
-                first.binding.row_id,
+            if (item.wrapped_key, item.level, item.kek_version) != (
                 first.wrapped_key,
                 first.level,
                 first.kek_version,
+            ) or (item.binding.row_id, item.binding.label, item.binding.key_id) != (
+                b.row_id,
+                b.label,
+                b.key_id,
             ):
                 raise IntegrityError("open_row takes fields of one row under one data key")
-        dek = self._unwrap_for(first)
-        return [open_sealed(dek, item.binding, item.ciphertext) for item in items]
+        row = SealedRow(
+            b.table,
+            b.row_id,
+            b.label,
+            b.key_id,
+            first.level,
+            first.kek_version,
+            first.wrapped_key,
+            tuple((item.binding.column, item.ciphertext) for item in items),
+        )
+        return self.open_sealed_row(grant, row)
 
-    def _unwrap_for(self, item: SealedField) -> bytes:
-        if item.level in self.blocked_levels:
-            raise GrantRefused(f"{item.level} material is not served from this key provider")
-        if item.wrapped_key is None:
-            raise IntegrityError(
-                f"{item.binding.table} row {item.binding.row_id} has been shredded"
-            )
-        expected_level = item.binding.label.split("|", 1)[0]
-        if item.level != expected_level:
+    def open_sealed_row(self, grant: Grant, row: SealedRow) -> list[str]:
+        """Open every sealed field of one row: one grant check, one unwrap, one AES context."""
+        self._check(grant, "read", row.table, row.row_id)
+        if row.level in self.blocked_levels:
+            raise GrantRefused(f"{row.level} material is not served from this key provider")
+        if row.wrapped_key is None:
+            raise IntegrityError(f"{row.table} row {row.row_id} has been shredded")
+        if row.level != row.label.split("|", 1)[0]:
             # the data key was wrapped for another level than the row's label claims
-            raise IntegrityError(f"label and key level disagree for row {item.binding.row_id}")
+            raise IntegrityError(f"label and key level disagree for row {row.row_id}")
         try:
-            return self.provider.unwrap(item.level, item.kek_version, item.wrapped_key)
+            dek = self.provider.unwrap(row.level, row.kek_version, row.wrapped_key)
         except Exception as exc:  # InvalidUnwrap or a provider error: never plaintext
-            raise IntegrityError(f"data key unwrap failed for row {item.binding.row_id}") from exc
+            raise IntegrityError(f"data key unwrap failed for row {row.row_id}") from exc
+        return open_fields(dek, row.table, row.row_id, row.label, row.key_id, row.fields)
