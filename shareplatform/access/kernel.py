@@ -15,8 +15,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from ..audit.log import AuditLog, Event
@@ -29,7 +30,7 @@ from ..domain.labels import Classification, Label, dominates, highest
 from ..domain.vetting import Vetting, VettingStatus
 from .enforcer import PolicyEngine, Verdict
 from .facts import Facts, Relation, Subject, SubjectFacts
-from .sealing import Plain, Sealer, StoredKey
+from .sealing import Plain, Sealer, StoredKey, load_rows, with_stored_keys
 from .store import current_version, verified_rules
 from .subjects import SubjectLoader
 from .vocabulary import Act, ObjectKind
@@ -37,6 +38,7 @@ from .vocabulary import Act, ObjectKind
 log = logging.getLogger("shareplatform.integrity")
 
 RELOAD_CHECK_SECONDS = 1.0  # a policy change reaches every worker within about a second
+_READ, _NOTICE, _HIDE = 0, 1, 2  # what `read` does with a row
 
 
 class Identified(Protocol):
@@ -214,8 +216,12 @@ class AccessLayer:
         facts_of: Callable[[Sealed], Facts],
         event: Event,
         act: Act = Act.READ,
+        keys: dict[uuid.UUID, StoredKey] | None = None,
     ) -> Opened:
         """Decide each row (cached per fact class), audit once for the request, then decrypt.
+
+        `keys`: the rows' wrapped data keys when the caller's query fetched them already
+        (`read_selected`); otherwise they are fetched here.
 
         A row whose facts fail their check is never decided on (its facts are not to be believed):
         it is withheld with an integrity marker, and the failure audited and alerted."""
@@ -225,24 +231,35 @@ class AccessLayer:
         if result.failed:
             self.integrity_failures(session, subject, result.failed, event)
             rows = [r for r in rows if r.facts_intact]
+        fates: dict[Facts, int] = {}  # rows share a handful of fact classes: decide each once
         for row in rows:
             facts = facts_of(row)
-            if self._verdict(session, subject, facts, act).allowed:
+            fate = fates.get(facts)
+            if fate is None:
+                fate = fates[facts] = (
+                    _READ
+                    if self._verdict(session, subject, facts, act).allowed
+                    else _NOTICE
+                    if self._verdict(session, subject, facts, Act.NOTICE).allowed
+                    else _HIDE
+                )
+            if fate == _READ:
                 allowed.append(row)
-            elif self._verdict(session, subject, facts, Act.NOTICE).allowed:
+            elif fate == _NOTICE:
                 result.notices.append(row)
             else:
                 result.hidden += 1
         # a crypto-shredded row is gone for good: leave it out rather than fail the whole listing
-        keys = self._sealer.data_keys(session, {r.data_key_id for r in allowed})
+        if keys is None:
+            keys = self._sealer.data_keys(session, {r.data_key_id for r in allowed})
         shredded = [r for r in allowed if keys[r.data_key_id].wrapped is None]
         if shredded:
             allowed = [r for r in allowed if keys[r.data_key_id].wrapped is not None]
             result.hidden += len(shredded)
-        shown_labels = [Classification.parse(r.classification) for r in allowed]
-        result.highest = highest(shown_labels)
+        result.highest = _highest_of(allowed)
+        shown = [str(r.id) for r in allowed]
         detail = {
-            "shown": [str(r.id) for r in allowed],
+            "shown": shown,
             "noticed": [str(r.id) for r in result.notices],
             "withheld": result.hidden,
         }
@@ -250,13 +267,8 @@ class AccessLayer:
             detail["shredded"] = [str(r.id) for r in shredded]
         outcome = "allow" if allowed or not rows else "deny"
         # the entry carries the highest label among everything the request touched
-        touched = highest(Classification.parse(r.classification) for r in rows)
-        seq = self.record(
-            session,
-            subject,
-            _with(event, outcome, "", Classification.parse(touched.marking), detail),
-        )
-        opened = self._open(subject, session, allowed, seq, keys)
+        seq = self.record(session, subject, _with(event, outcome, "", _highest_of(rows), detail))
+        opened = self._open(subject, session, allowed, seq, keys, shown)
         broken = [row for row, plain in zip(allowed, opened, strict=True) if plain is None]
         if broken:  # content that does not open under its binding: tampered ciphertext or label
             self.integrity_failures(session, subject, broken, event)
@@ -265,6 +277,38 @@ class AccessLayer:
             (row, plain) for row, plain in zip(allowed, opened, strict=True) if plain is not None
         ]
         return result
+
+    def read_selected(
+        self,
+        session: Session,
+        subject: Subject,
+        stmt: Select[Any],
+        facts_of: Callable[[Sealed], Facts],
+        event: Event,
+        act: Act = Act.READ,
+    ) -> tuple[list[Sealed], Opened]:
+        """Run `stmt` (a select of one sealed model, filtered and ordered by the caller) as one
+        Core query that also fetches each row's wrapped data key, then `read` the rows. Returns
+        the rows in the query's order (read-only `LoadedRow`s with the model's attributes, not ORM
+        objects) and what was opened of them."""
+        rows, keys = load_rows(session, stmt, stmt.column_descriptions[0]["entity"])
+        return rows, self.read(session, subject, rows, facts_of, event, act, keys)
+
+    def load_for_reading(
+        self, session: Session, stmt: Select[*tuple[Any, ...]]
+    ) -> tuple[list[Any], dict[uuid.UUID, StoredKey]]:
+        """Run `stmt`, whose first column is a sealed model, with each row's wrapped data key
+        fetched in the same query (one statement instead of two), for `read` or `read_one`.
+        Returns the rows as the statement gives them (the entity alone when it selects nothing
+        else) and the keys by id. Wrapped keys open nothing without a grant."""
+        model = stmt.column_descriptions[0]["entity"]
+        width = len(stmt.column_descriptions)
+        rows: list[Any] = []
+        keys: dict[uuid.UUID, StoredKey] = {}
+        for found in session.execute(with_stored_keys(stmt, model)):
+            keys[found[0].data_key_id] = StoredKey(*found[width:])
+            rows.append(found[0] if width == 1 else tuple(found[:width]))
+        return rows, keys
 
     def integrity_failures(
         self, session: Session, subject: Subject | None, rows: Sequence[Sealed], event: Event
@@ -295,8 +339,10 @@ class AccessLayer:
         facts: Facts,
         event: Event,
         act: Act = Act.READ,
+        keys: dict[uuid.UUID, StoredKey] | None = None,
     ) -> dict[str, str | None]:
-        """One row: allowed -> plaintext; denied -> NotPermitted or NotFound.
+        """One row: allowed -> plaintext; denied -> NotPermitted or NotFound. `keys`: as for
+        `read`.
 
         NotPermitted when the user may know the row exists, else NotFound; IntegrityFailure when
         its facts or content fail their check.
@@ -314,7 +360,8 @@ class AccessLayer:
                     "Speak to your manager if you need it."
                 )
             raise NotFound(event.object_type or "page")  # worded exactly as for an absent one
-        keys = self._sealer.data_keys(session, {row.data_key_id})
+        if keys is None or row.data_key_id not in keys:
+            keys = self._sealer.data_keys(session, {row.data_key_id})
         if keys[row.data_key_id].wrapped is None:  # crypto-shredded: gone for good, not tampered
             self.record(session, subject, _with(event, "deny", "shredded", facts.label))
             raise NotFound(event.object_type or "page")
@@ -332,11 +379,12 @@ class AccessLayer:
         rows: Sequence[Sealed],
         seq: int,
         keys: dict[uuid.UUID, StoredKey] | None = None,
+        ids: list[str] | None = None,
     ) -> list[Plain | None]:
-        for row in rows:  # kernel floor, independent of policy
-            if not _cleared(subject, row.classification):
+        for label in {row.classification for row in rows}:  # kernel floor, whatever the policy
+            if not _cleared(subject, label):
                 raise NotPermitted("clearance does not cover this material")
-        return self._sealer.open(session, str(subject.user_id), rows, seq, keys)
+        return self._sealer.open(session, str(subject.user_id), rows, seq, keys, ids)
 
     # -- writing sealed rows ------------------------------------------------------------------
     def write(
@@ -415,6 +463,10 @@ class AccessLayer:
             self._class_cache.clear()
         self._class_cache[key] = out
         return out
+
+
+def _highest_of(rows: Sequence[Sealed]) -> Classification:
+    return highest(Classification.parse(label) for label in {r.classification for r in rows})
 
 
 def _cleared(subject: Subject, label: Classification | str) -> bool:

@@ -9,19 +9,21 @@ holds a Sealer.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, inspect, select
 from sqlalchemy.orm import Session
 
 from ..crypto import keyring
-from ..crypto.envelope import Binding, IntegrityError
+from ..crypto.attested import attested_columns, attestor_of, failed
+from ..crypto.envelope import IntegrityError
 from ..crypto.models import DataKey
 from ..crypto.sealed import Sealed, plain_name
-from ..crypto.vault import Grant, SealedField, Vault
+from ..crypto.vault import Grant, SealedRow, Vault
 from ..db import utcnow
 from ..domain.labels import Label
 
@@ -33,6 +35,79 @@ class StoredKey:
     level: str
     kek_version: int
     wrapped: bytes | None
+
+
+class LoadedRow:
+    """A sealed row read through Core rather than the ORM, for display only: its mapped columns
+    as plain attributes, the kernel's view of it (`label`, `facts_intact`), nothing to flush.
+    The hot read path (AccessLayer.read_selected) uses it: no identity map, no instrumentation."""
+
+    __tablename__: ClassVar[str]
+    __sealed__: ClassVar[tuple[str, ...]]
+
+    @property
+    def facts_intact(self) -> bool:
+        return bool(self.__dict__["_facts_intact"])
+
+    @property
+    def label(self) -> Label:
+        return Label.of(self.__dict__["classification"], self.__dict__["caveats"])
+
+
+_LOADED: dict[type[Any], tuple[type[LoadedRow], tuple[str, ...]]] = {}
+
+
+def _loaded_class(model: type[Any]) -> tuple[type[LoadedRow], tuple[str, ...]]:
+    """The LoadedRow class of `model`, and the attribute names of its columns in select order."""
+    found = _LOADED.get(model)
+    if found is None:
+        cls = type(
+            f"Loaded{model.__name__}",
+            (LoadedRow,),
+            {"__tablename__": model.__tablename__, "__sealed__": model.__sealed__},
+        )
+        found = _LOADED[model] = (cls, tuple(a.key for a in inspect(model).column_attrs))
+    return found
+
+
+def load_rows(
+    session: Session, stmt: Select[Any], model: type[Any]
+) -> tuple[list[Any], dict[uuid.UUID, StoredKey]]:
+    """Run `stmt` (a select of `model`, filtered and ordered) as a Core query of its columns and
+    each row's wrapped data key; check every row's fact stamp (a forged one is marked, as an ORM
+    load marks it: shareplatform/crypto/attested.py)."""
+    cls, attrs = _loaded_class(model)
+    keys_table = DataKey.__table__
+    core = (
+        stmt.with_only_columns(*(getattr(model, a) for a in attrs))
+        .join(keys_table, keys_table.c.id == model.data_key_id)
+        .add_columns(keys_table.c.level, keys_table.c.kek_version, keys_table.c.wrapped)
+    )
+    facts = attested_columns(model)
+    attestor = attestor_of(session)
+    width = len(attrs)
+    rows: list[Any] = []
+    keys: dict[uuid.UUID, StoredKey] = {}
+    new = object.__new__
+    for found in session.execute(core):
+        row = new(cls)
+        values = row.__dict__
+        values.update(zip(attrs, found, strict=False))
+        intact = attestor.check_values(model, [values[f] for f in facts], values["facts_mac"])
+        values["_facts_intact"] = intact
+        if not intact:
+            failed(session, model.__tablename__, values[facts[0]])
+        keys[values["data_key_id"]] = StoredKey(*found[width:])
+        rows.append(row)
+    return rows, keys
+
+
+def with_stored_keys(stmt: Select[Any], model: type[Any]) -> Select[Any]:
+    """`stmt` (a select of `model`) with each row's wrapped data key as three more columns."""
+    keys = DataKey.__table__
+    return stmt.join(keys, keys.c.id == model.data_key_id).add_columns(
+        keys.c.level, keys.c.kek_version, keys.c.wrapped
+    )
 
 
 class Sealer:
@@ -62,39 +137,51 @@ class Sealer:
         rows: Sequence[Sealed],
         seq: int,
         keys: dict[uuid.UUID, StoredKey] | None = None,
+        ids: list[str] | None = None,
     ) -> list[Plain | None]:
         """Plaintext of every sealed field of `rows`, under one grant for audit entry `seq`;
-        None for a row whose content does not open under its binding (tampered)."""
+        None for a row whose content does not open under its binding (tampered). `ids`: the
+        rows' ids as text, when the caller has them.
+
+        Each row costs one grant check, one unwrap and one AES context, however many fields."""
         if not rows:
             return []
         if keys is None:
             keys = self.data_keys(session, {r.data_key_id for r in rows})
-        scope = frozenset((r.__tablename__, str(r.id)) for r in rows)  # type: ignore[attr-defined]
-        grant = self._minter.mint(actor, "read", scope, seq)
+        if ids is None:
+            ids = [str(r.id) for r in rows]
+        tables = [r.__tablename__ for r in rows]  # type: ignore[attr-defined]
+        grant = self._minter.mint(actor, "read", frozenset(zip(tables, ids, strict=True)), seq)
+        open_row = self._vault.open_sealed_row
         out: list[Plain | None] = []
-        for row in rows:
+        for row, row_id, table in zip(rows, ids, tables, strict=True):
             key = keys[row.data_key_id]
-            label = row.label.canonical()
-            plain: Plain = {plain_name(c): None for c in row.__sealed__}
-            items = [
-                SealedField(
-                    Binding(row.__tablename__, column, str(row.id), label, str(row.data_key_id)),  # type: ignore[attr-defined]
+            columns = row.__sealed__
+            loaded = row.__dict__  # loaded columns live here; anything else via the attribute
+            fields = tuple(
+                (c, v)
+                for c in columns
+                if (v := loaded[c] if c in loaded else getattr(row, c)) is not None
+            )
+            plain: Plain = dict.fromkeys(_plain_names(columns))
+            if fields:
+                sealed = SealedRow(
+                    table,
+                    row_id,
+                    _canonical(row),
+                    str(row.data_key_id),
                     key.level,
                     key.kek_version,
                     key.wrapped,
-                    getattr(row, column),
+                    fields,
                 )
-                for column in row.__sealed__
-                if getattr(row, column) is not None
-            ]
-            if items:  # one unwrap per row, however many sealed fields it has
                 try:
-                    texts = self._vault.open_row(grant, items)
+                    texts = open_row(grant, sealed)
                 except IntegrityError:
                     out.append(None)
                     continue
-                for item, text in zip(items, texts, strict=True):
-                    plain[plain_name(item.binding.column)] = text
+                for (column, _), text in zip(fields, texts, strict=True):
+                    plain[plain_name(column)] = text
             out.append(plain)
         return out
 
@@ -170,15 +257,11 @@ class Sealer:
     ) -> tuple[dict[str, object], dict[str, bytes | None]]:
         level = label.classification.marking
         key = self._vault.new_data_key(label, keyring.version_for_write(session, level))
-        canonical = label.canonical()
-        sealed: dict[str, bytes | None] = {}
-        for column in columns:
-            value = plaintext.get(plain_name(column))
-            if value is None:
-                sealed[column] = None
-                continue
-            binding = Binding(table, column, str(row_id), canonical, str(key.key_id))
-            sealed[column] = self._vault.seal(grant, key, binding, value)
+        values = {c: v for c in columns if (v := plaintext.get(plain_name(c))) is not None}
+        sealed: dict[str, bytes | None] = dict.fromkeys(columns)
+        sealed.update(
+            self._vault.seal_row(grant, key, table, str(row_id), label.canonical(), values)
+        )
         key_row = {
             "id": key.key_id,
             "level": key.level,
@@ -187,3 +270,22 @@ class Sealer:
             "created_at": utcnow(),
         }
         return key_row, sealed
+
+
+@functools.lru_cache(maxsize=64)
+def _plain_names(columns: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(plain_name(c) for c in columns)
+
+
+def _canonical(row: Sealed) -> str:
+    classification, caveats = row.classification, row.caveats
+    if isinstance(classification, str) and isinstance(caveats, str):
+        return canonical_label(classification, caveats)
+    return row.label.canonical()  # a row built in this request, not yet stored
+
+
+@functools.lru_cache(maxsize=256)
+def canonical_label(classification: str, caveats: str) -> str:
+    """The canonical label of a stored (classification, caveats) pair, as bound into every
+    ciphertext's associated data."""
+    return Label.of(classification, caveats).canonical()

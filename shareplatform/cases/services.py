@@ -522,8 +522,10 @@ def get_case(ctx: Ctx, case_id: uuid.UUID | str) -> Case:
 
 def case_view(ctx: Ctx, case_id: uuid.UUID | str) -> CaseView:
     case = get_case(ctx, case_id)
-    nominal = ctx.session.get(Nominal, case.nominal_id)
-    assert nominal is not None
+    found, keys = ctx.access.load_for_reading(
+        ctx.session, select(Nominal).where(Nominal.id == case.nominal_id)
+    )
+    nominal = found[0]
     plain = ctx.access.read_one(
         ctx.session,
         ctx.subject,
@@ -537,6 +539,7 @@ def case_view(ctx: Ctx, case_id: uuid.UUID | str) -> CaseView:
             object_id=str(nominal.id),
             case_id=str(case.id),
         ),
+        keys=keys,
     )
     team = team_of(ctx, case)
     levels = level_history(ctx, case)
@@ -581,12 +584,13 @@ def team_of(ctx: Ctx, case: Case) -> list[TeamMember]:
 def level_history(ctx: Ctx, case: Case) -> list[LevelChange]:
     from ..accounts.models import User
 
-    rows = ctx.session.execute(
+    rows, keys = ctx.access.load_for_reading(
+        ctx.session,
         select(MappaLevelChange, User.display_name)
         .join(User, User.id == MappaLevelChange.set_by_id)
         .where(MappaLevelChange.case_id == case.id)
-        .order_by(MappaLevelChange.effective_from.desc(), MappaLevelChange.created_at.desc())
-    ).all()
+        .order_by(MappaLevelChange.effective_from.desc(), MappaLevelChange.created_at.desc()),
+    )
     who = {c.id: name for c, name in rows}
     opened = ctx.access.read(
         ctx.session,
@@ -601,6 +605,7 @@ def level_history(ctx: Ctx, case: Case) -> list[LevelChange]:
             object_id=str(case.id),
             case_id=str(case.id),
         ),
+        keys=keys,
     )
     return [
         LevelChange(c.level, c.effective_from, plain["rationale"] or "", who[c.id])  # type: ignore[attr-defined]
