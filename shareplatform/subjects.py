@@ -31,6 +31,9 @@ def load_subject(session: Session, user_id: uuid.UUID, today: date) -> Subject:
         raise LookupError(f"no user {user_id}")
     if not user.facts_intact:  # a forged role, clearance or unit: nobody may act as this user
         raise IntegrityFailure("users", str(user.id), ACCOUNT_FAILED)
+    # keep the acting user in the session's identity map (it holds objects weakly) for the rest
+    # of the unit of work: the page header asks for it again
+    session.info.setdefault("acting_users", {})[user.id] = user
     team: set[uuid.UUID] = set()
     panel: set[uuid.UUID] = set()
     ended: dict[uuid.UUID, date] = {}
