@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import struct
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -28,24 +29,33 @@ FIELDS = (
 ORIGIN = "shareplatform audit"
 
 
+# json.dumps builds an encoder per call when given options: one, built once, writes the same text
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
+
+
 def canonical_detail(detail: dict[str, object]) -> str:
-    return json.dumps(detail, sort_keys=True, separators=(",", ":"), default=str)
+    return _CANONICAL(detail) if detail else "{}"
 
 
 def timestamp(at: datetime) -> str:
-    """UTC, whatever zone the database handed the value back in."""
+    """UTC, whatever zone the database handed the value back in: %Y-%m-%dT%H:%M:%S.%fZ."""
     if at.tzinfo is not None and at.utcoffset():
         at = at.astimezone(UTC)
-    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if at.year < 1000:  # isoformat pads the year to four digits, strftime does not
+        return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return at.isoformat(timespec="microseconds")[:26] + "Z"
+
+
+_LENGTH = struct.Struct(">I").pack
 
 
 def encode(values: Sequence[object]) -> bytes:
     """Length-prefixed encoding of the entry's fields in FIELDS order: unambiguous and cheap."""
-    out = bytearray()
+    out: list[bytes] = []
     for value in values:
-        raw = str(value if value is not None else "").encode()
-        out += len(raw).to_bytes(4, "big") + raw
-    return bytes(out)
+        raw = str(value).encode() if value is not None else b""
+        out += (_LENGTH(len(raw)), raw)
+    return b"".join(out)
 
 
 def decode(body: bytes) -> dict[str, str]:

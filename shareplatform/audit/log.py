@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import NamedTuple, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import Table, bindparam, event, insert, update
+from sqlalchemy import Dialect, Table, bindparam, event, insert, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from ..db import utcnow
@@ -104,11 +104,11 @@ class Appended:
 
 
 _head = cast(Table, AuditHead.__table__)
-_ADVANCE = (
+_ADVANCE = (  # with what decides whether the commit signs, so that it need not ask again
     update(_head)
     .where(_head.c.id == 1)
     .values(seq=_head.c.seq + bindparam("n"))
-    .returning(_head.c.seq, _head.c.frontier)
+    .returning(_head.c.seq, _head.c.frontier, _head.c.checkpoint_seq, _head.c.checkpoint_at)
 )
 _LOCK_HEAD = (
     update(_head)
@@ -122,8 +122,12 @@ _HEAD_CHECKPOINT = (
     .where(_head.c.id == 1)
     .values(checkpoint_seq=bindparam("cs"), checkpoint_at=bindparam("ca"))
 )
-_INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__))
-_INSERT_VIEW = insert(cast(Table, AuditView.__table__))
+_HEAD_SIGNED = (
+    update(_head)
+    .where(_head.c.id == 1)
+    .values(frontier=bindparam("f"), checkpoint_seq=bindparam("cs"), checkpoint_at=bindparam("ca"))
+)
+_entries = cast(Table, AuditEntry.__table__)
 _INSERT_CHECKPOINT = insert(cast(Table, AuditCheckpoint.__table__))
 
 _PENDING = "shareplatform.audit.pending"  # session.info: the log appended to, and why
@@ -132,8 +136,7 @@ _MARKS = "shareplatform.audit.marks"  # session.info: savepoint -> queue length 
 _REFS = itertools.count(1)  # a queued entry's reference, unique in this process
 
 
-@dataclass(frozen=True, slots=True)
-class _Queued:
+class _Queued(NamedTuple):  # a tuple: built once per entry, cheaper than a frozen dataclass
     actor_id: uuid.UUID | None
     actor: str
     event: Event
@@ -193,37 +196,40 @@ class AuditLog:
             pending = session.info[_PENDING] = _Pending(self)
         return pending
 
-    def write_queued(self, session: Session) -> list[Appended]:
-        """Write every queued entry of this transaction, in order, as one block."""
+    def write_queued(self, session: Session, *, committing: bool = False) -> list[Appended]:
+        """Write every queued entry of this transaction, in order, as one block; `committing`
+        (from the commit hook) also signs a checkpoint if one is due, in the same head update."""
         pending = session.info.get(_PENDING)
         if pending is None or not pending.queue:
+            if committing and pending is not None:
+                self._at_commit(session, pending)
             return []
         queue, pending.queue = pending.queue, []
         marks = session.info.get(_MARKS)
         if marks:  # what is written now is not taken back by a savepoint's rollback
             session.info[_MARKS] = dict.fromkeys(marks, 0)
         # Taking the head row's write lock first serialises concurrent writers on both backends.
-        last, packed = session.execute(_ADVANCE, {"n": len(queue)}).one()
+        size, packed, cp_seq, cp_at = session.execute(_ADVANCE, {"n": len(queue)}).one()
+        first = size - len(queue) + 1
+        connection = session.connection()
+        inserts = _inserts(connection.dialect)
+        entries, bodies, views = _rows(queue, first, inserts)
+        leaves = merkle.leaf_hashes(bodies)
         frontier = merkle.unpack(packed)
-        entries: list[dict[str, object]] = []
-        views: list[dict[str, object]] = []
-        written: list[Appended] = []
-        for seq, item in enumerate(queue, start=last - len(queue) + 1):
-            row = _entry_row(seq, item)
-            leaf = merkle.leaf_hash(cast(bytes, row["body"]))
-            merkle.frontier_append(frontier, seq - 1, leaf)
-            entries.append(row)
-            views += [
-                dict(object_id=o, seq=seq, actor_id=item.actor_id, at=item.at)
-                for o in shown_objects(item.event)
-            ]
-            written.append(Appended(seq, leaf))
-        # prebuilt statements with bound parameters: building SQL per entry cost more than the work
-        session.execute(_INSERT_ENTRY, entries)
+        merkle.frontier_extend(frontier, first - 1, leaves)
+        # one executemany per table through the driver: SQLAlchemy's per-row parameter handling
+        # cost more than the inserts themselves
+        connection.exec_driver_sql(inserts.entries, entries)
         if views:
-            session.execute(_INSERT_VIEW, views)
-        session.execute(_HEAD, {"f": merkle.pack(frontier)})
-        return written
+            connection.exec_driver_sql(inserts.views, views)
+        packed = merkle.pack(frontier)
+        if committing and self._due(pending, size, cp_seq, cp_at):
+            now = utcnow()
+            self._sign(session, size, packed, now, head=False)
+            session.execute(_HEAD_SIGNED, {"f": packed, "cs": size, "ca": now})
+        else:
+            session.execute(_HEAD, {"f": packed})
+        return [Appended(seq, leaf) for seq, leaf in enumerate(leaves, start=first)]
 
     def checkpoint(self, session: Session) -> Checkpoint:
         """Sign the tree as it stands in this transaction (witnessed once the commit is done)."""
@@ -236,20 +242,34 @@ class AuditLog:
         return self._sign(session, size, packed)
 
     def _at_commit(self, session: Session, pending: _Pending) -> None:
+        """Sign at commit if due, when the queue was already written (append_now, a read)."""
         size, packed, cp_seq, cp_at = session.execute(_LOCK_HEAD).one()
+        if self._due(pending, size, cp_seq, cp_at):
+            self._sign(session, size, packed)
+
+    def _due(self, pending: _Pending, size: int, cp_seq: int, cp_at: datetime | None) -> bool:
+        """Does this commit sign: something unsigned, and privileged, enough or old enough?"""
         if size <= cp_seq:
-            return
-        due = (
+            return False
+        return (
             pending.privileged
             or size - cp_seq >= self.every
             or cp_at is None
             or utcnow() - _aware(cp_at) >= self.interval
         )
-        if due:
-            self._sign(session, size, packed)
 
-    def _sign(self, session: Session, size: int, packed: bytes) -> Checkpoint:
-        now = utcnow()
+    def _sign(
+        self,
+        session: Session,
+        size: int,
+        packed: bytes,
+        now: datetime | None = None,
+        *,
+        head: bool = True,
+    ) -> Checkpoint:
+        """Sign the tree of `size` leaves; `head`: also record it in the head row (else the
+        caller does, with the frontier)."""
+        now = now or utcnow()
         root = merkle.frontier_root(merkle.unpack(packed))
         at = chain.timestamp(now)
         signature = self.signer.sign(chain.checkpoint_note(size, root, at))
@@ -265,45 +285,81 @@ class AuditLog:
                 frontier=packed,
             ),
         )
-        session.execute(_HEAD_CHECKPOINT, {"cs": size, "ca": now})
+        if head:
+            session.execute(_HEAD_CHECKPOINT, {"cs": size, "ca": now})
         session.info.setdefault(_SIGNED, []).append((self, cp))
         return cp
 
 
-def _entry_row(seq: int, item: _Queued) -> dict[str, object]:
-    event = item.event
-    detail = chain.canonical_detail(event.detail)
-    body = chain.encode(
-        (
+class _Inserts(NamedTuple):
+    """The two inserts of a block, as driver SQL, with SQLAlchemy's own conversions of the typed
+    columns (so that the stored text is what the models write and verification reads)."""
+
+    entries: str
+    views: str
+    at: Callable[[datetime], object]
+    actor_id: Callable[[uuid.UUID | None], object]
+
+
+_ENTRY_COLUMNS = (*chain.FIELDS, "body")
+_VIEW_COLUMNS = ("object_id", "seq", "actor_id", "at")
+_DRIVER_INSERTS: dict[tuple[str, str], _Inserts] = {}
+
+
+def _same(value: object) -> object:
+    return value
+
+
+def _inserts(dialect: Dialect) -> _Inserts:
+    key = (dialect.name, dialect.driver)
+    if key not in _DRIVER_INSERTS:
+        mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}[dialect.paramstyle]
+
+        def sql(table: str, names: tuple[str, ...]) -> str:  # names: this module's constants
+            marks = ", ".join([mark] * len(names))
+            return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608
+
+        columns = _entries.c
+        _DRIVER_INSERTS[key] = _Inserts(
+            sql(AuditEntry.__tablename__, _ENTRY_COLUMNS),
+            sql(AuditView.__tablename__, _VIEW_COLUMNS),
+            columns.at.type.dialect_impl(dialect).bind_processor(dialect) or _same,
+            columns.actor_id.type.dialect_impl(dialect).bind_processor(dialect) or _same,
+        )
+    return _DRIVER_INSERTS[key]
+
+
+def _rows(
+    queue: list[_Queued], first: int, inserts: _Inserts
+) -> tuple[list[tuple[object, ...]], list[bytes], list[tuple[object, ...]]]:
+    """The entries' rows for the driver, their bodies (what the tree hashes), the views' rows."""
+    entries: list[tuple[object, ...]] = []
+    bodies: list[bytes] = []
+    views: list[tuple[object, ...]] = []
+    encode, timestamp, canonical = chain.encode, chain.timestamp, chain.canonical_detail
+    for seq, (actor_id, actor, what, at) in enumerate(queue, start=first):
+        detail = canonical(what.detail)
+        label = what.label.marking
+        fields = (
             seq,
-            chain.timestamp(item.at),
-            item.actor_id or "",
-            item.actor,
-            event.action,
-            event.object_type,
-            event.object_id,
-            event.case_id,
-            event.label.marking,
-            event.outcome,
-            event.reason,
+            timestamp(at),
+            actor_id or "",
+            actor,
+            what.action,
+            what.object_type,
+            what.object_id,
+            what.case_id,
+            label,
+            what.outcome,
+            what.reason,
             detail,
         )
-    )
-    return dict(
-        seq=seq,
-        at=item.at,
-        actor_id=item.actor_id,
-        actor=item.actor,
-        action=event.action,
-        object_type=event.object_type,
-        object_id=event.object_id,
-        case_id=event.case_id,
-        label=event.label.marking,
-        outcome=event.outcome,
-        reason=event.reason,
-        detail=detail,
-        body=body,
-    )
+        body = encode(fields)
+        stored_at, stored_actor = inserts.at(at), inserts.actor_id(actor_id)
+        entries.append((seq, stored_at, stored_actor, *fields[3:], body))
+        bodies.append(body)
+        views += [(o, seq, stored_actor, stored_at) for o in shown_objects(what)]
+    return entries, bodies, views
 
 
 def as_checkpoint(row: AuditCheckpoint) -> Checkpoint:
@@ -321,9 +377,9 @@ def _before_commit(session: Session) -> None:
         return
     pending = session.info.get(_PENDING)
     if pending is not None:
-        pending.log.write_queued(session)  # the queue, as one block, within this commit
+        # the queue, as one block, within this commit, signed if a checkpoint is due
+        pending.log.write_queued(session, committing=True)
         session.info.pop(_PENDING, None)
-        pending.log._at_commit(session, pending)
 
 
 _AUDIT_TABLES = frozenset(

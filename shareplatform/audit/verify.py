@@ -9,14 +9,20 @@ checkpoint's signed root; what lies before it was verified by an earlier run.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
+import operator
+import struct
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain as ichain
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import chain, merkle, witness
@@ -93,11 +99,9 @@ def verify(
     tree.wanted = {s for s in stored if s > from_size} | {
         c.size for c in witnessed if c.size > from_size
     }
-    stmt = select(AuditEntry.seq, AuditEntry.body, *(_COLUMNS if columns else ()))
-    stmt = stmt.where(AuditEntry.seq > from_size).order_by(AuditEntry.seq)
-    # a server-side cursor on PostgreSQL: `with` closes it also when stopping at a gap
-    with session.execute(stmt.execution_options(yield_per=batch)) as result:
-        gap = tree.hash_entries(result, columns, f)
+    # the driver's own cursor, in large batches: SQLAlchemy's rows cost more than the hashing
+    with _batches(session, _entries_sql(session, from_size, columns), batch) as batches:
+        gap = tree.hash_batches(batches, session if columns else None, f)
     size = tree.size
     checked = _check_stored(stored, public_key, from_size, None if gap else size, f)
     if not gap:
@@ -120,6 +124,54 @@ def _starting_frontier(start: AuditCheckpoint, public_key: bytes, f: _Findings) 
     return frontier
 
 
+# the display columns as the body holds them, rendered by the database ("at" as chain.timestamp,
+# "actor_id" as str(UUID)); a value of another shape renders NULL and goes to the exact check
+_RENDERED = {
+    "sqlite": (
+        "CASE WHEN length(at) = 26 AND substr(at, 11, 1) = ' ' "
+        "THEN substr(at, 1, 10) || 'T' || substr(at, 12) || 'Z' END",
+        "CASE WHEN actor_id IS NULL THEN '' WHEN length(actor_id) = 32 THEN substr(actor_id, 1, 8) "
+        "|| '-' || substr(actor_id, 9, 4) || '-' || substr(actor_id, 13, 4) || '-' "
+        "|| substr(actor_id, 17, 4) || '-' || substr(actor_id, 21, 12) END",
+    ),
+    "postgresql": (
+        """to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')""",
+        "coalesce(actor_id::text, '')",
+    ),
+}
+_PLAIN_COLUMNS = tuple(c.key for c in _COLUMNS[2:])  # actor .. detail, compared as stored
+
+
+def _entries_sql(session: Session, from_size: int, columns: bool) -> str:
+    names = ["seq", "body"]
+    if columns:
+        dialect = session.get_bind().dialect.name
+        names += [*_RENDERED.get(dialect, ("at", "actor_id")), *_PLAIN_COLUMNS]
+    table = AuditEntry.__tablename__  # names are this module's constants, from_size an int
+    return f"SELECT {', '.join(names)} FROM {table} WHERE seq > {int(from_size)} ORDER BY seq"  # noqa: S608
+
+
+_CURSORS = itertools.count(1)
+
+
+@contextmanager
+def _batches(session: Session, sql: str, batch: int) -> Iterator[Iterator[list[tuple]]]:
+    """Rows of `sql` in lists of `batch`, from the driver's cursor in the session's transaction
+    (a server-side cursor on PostgreSQL, so memory stays flat however long the log)."""
+    connection = session.connection()
+    raw = connection.connection.driver_connection
+    assert raw is not None  # an open session's connection
+    if connection.dialect.name == "postgresql":
+        cursor = raw.cursor(name=f"audit_verify_{next(_CURSORS)}")
+    else:
+        cursor = raw.cursor()
+    try:
+        cursor.execute(sql)
+        yield iter(lambda: cursor.fetchmany(batch), [])
+    finally:
+        cursor.close()
+
+
 @dataclass
 class _Tree:
     size: int
@@ -127,32 +179,41 @@ class _Tree:
     stored: dict[int, AuditCheckpoint]
     wanted: set[int] = field(default_factory=set)
     roots: dict[int, bytes] = field(default_factory=dict)
+    last_good: int = 0  # the last checkpoint the entries matched: locates a rewrite
 
-    def hash_entries(self, rows: Iterable[Row], columns: bool, f: _Findings) -> bool:
-        """Extend the tree by every row in order; True if it stopped at a missing entry."""
-        size, frontier, wanted = self.size, self.frontier, self.wanted
-        leaf_hash, append, encode, timestamp = (
-            merkle.leaf_hash,
-            merkle.frontier_append,
-            chain.encode,
-            chain.timestamp,
-        )
-        last_good = size  # the last checkpoint the entries matched: locates a rewrite
-        for row in rows:
-            seq, body = row[0], row[1]
-            if seq != size + 1:
-                f.add(size + 1, f"entry {size + 1} is missing (next present is {seq})")
-                self.size = size
+    def hash_batches(
+        self, batches: Iterable[list[tuple]], columns: Session | None, f: _Findings
+    ) -> bool:
+        """Extend the tree by every row in order, checking the display columns against each body
+        when given the session to re-read them from; True if it stopped at a missing entry."""
+        self.last_good = self.size
+        stops = sorted(self.wanted)
+        for rows in batches:
+            seqs, bodies, *shown = zip(*rows, strict=True)
+            first = self.size + 1
+            contiguous = seqs == tuple(range(first, first + len(seqs)))
+            good = len(seqs) if contiguous else _run_length(seqs, first)
+            if columns is not None and good:
+                _check_columns(columns, seqs[:good], bodies[:good], [c[:good] for c in shown], f)
+            self._extend(merkle.leaf_hashes(bodies[:good]), stops, f)
+            if not contiguous:
+                f.add(
+                    self.size + 1,
+                    f"entry {self.size + 1} is missing (next present is {seqs[good]})",
+                )
                 return True
-            if columns and encode((seq, timestamp(row[2]), row[3] or "", *row[4:13])) != body:
-                f.add(seq, _altered_columns(seq, body, row))
-            append(frontier, size, leaf_hash(body))
-            size = seq
-            if size in wanted:
-                self.size = size
-                last_good = self._at_checkpoint(last_good, f)
-        self.size = size
         return False
+
+    def _extend(self, leaves: list[bytes], stops: list[int], f: _Findings) -> None:
+        """Add the leaves, stopping at every size where a root is wanted."""
+        end, done = self.size + len(leaves), 0
+        for stop in stops[bisect.bisect_right(stops, self.size) : bisect.bisect_right(stops, end)]:
+            self.size = merkle.frontier_extend(
+                self.frontier, self.size, leaves[done : done + stop - self.size]
+            )
+            done = stop - (end - len(leaves))
+            self.last_good = self._at_checkpoint(self.last_good, f)
+        self.size = merkle.frontier_extend(self.frontier, self.size, leaves[done:])
 
     def _at_checkpoint(self, last_good: int, f: _Findings) -> int:
         size = self.size
@@ -171,6 +232,50 @@ class _Tree:
         else:
             return size
         return last_good
+
+
+def _run_length(seqs: tuple[int, ...], first: int) -> int:
+    """How many of `seqs` run on from `first` without a gap."""
+    return next(i for i, seq in enumerate(seqs) if seq != first + i)
+
+
+_LENGTH = struct.Struct(">I").pack
+
+
+def _check_columns(
+    session: Session,
+    seqs: tuple[int, ...],
+    bodies: tuple[bytes, ...],
+    shown: list[tuple[object, ...]],
+    f: _Findings,
+) -> None:
+    """Every entry's display columns encode to its body (chain.encode), the whole batch at once
+    with the loops in C; a batch that does not agree is checked again entry by entry."""
+    try:
+        rows = zip(map(str, seqs), *shown, strict=True)
+        fields = list(map(str.encode, ichain.from_iterable(rows)))
+    except TypeError:  # a NULL or a value that is not text: the exact check says what it is
+        fields = []
+    if fields:
+        parts = iter(ichain.from_iterable(zip(map(_LENGTH, map(len, fields)), fields, strict=True)))
+        expected = map(b"".join, zip(*[parts] * (2 * len(chain.FIELDS)), strict=True))
+        if all(map(operator.eq, expected, bodies)):
+            return
+    _check_columns_exactly(session, seqs[0], seqs[-1], f)
+
+
+def _check_columns_exactly(session: Session, first: int, last: int, f: _Findings) -> None:
+    """The columns as the application reads them, re-encoded and compared with each body."""
+    stmt = (
+        select(AuditEntry.seq, AuditEntry.body, *_COLUMNS)
+        .where(AuditEntry.seq.between(first, last))
+        .order_by(AuditEntry.seq)
+    )
+    encode, timestamp = chain.encode, chain.timestamp
+    for row in session.execute(stmt):
+        seq, body = row[0], row[1]
+        if encode((seq, timestamp(row[2]), row[3] or "", *row[4:13])) != body:
+            f.add(seq, _altered_columns(seq, body, row))
 
 
 def _check_stored(
@@ -216,23 +321,23 @@ def _check_views(session: Session, from_size: int, batch: int, f: _Findings) -> 
     """The who-has-seen index holds exactly the objects each allowed read showed: a reader's
     rows deleted (hidden) or added (framed) are named. Both streams are read in entry order and
     merged, so memory stays flat however long the log."""
+    after = int(from_size)  # the SQL below is this module's text; from_size an int
     entries = (
-        select(AuditEntry.seq, AuditEntry.action, AuditEntry.object_id, AuditEntry.detail)
-        .where(AuditEntry.seq > from_size, AuditEntry.outcome == "allow")
-        .order_by(AuditEntry.seq)
-        .execution_options(yield_per=batch)
+        f"SELECT seq, action, object_id, detail FROM {AuditEntry.__tablename__} "  # noqa: S608
+        f"WHERE seq > {after} AND outcome = 'allow' ORDER BY seq"
     )
     views = (
-        select(AuditView.seq, AuditView.object_id)
-        .where(AuditView.seq > from_size)
-        .order_by(AuditView.seq)
-        .execution_options(yield_per=batch)
+        f"SELECT seq, object_id FROM {AuditView.__tablename__} "  # noqa: S608
+        f"WHERE seq > {after} ORDER BY seq"
     )
-    with session.execute(entries) as shown_rows, session.execute(views) as view_rows:
-        wanted = _expected_views(shown_rows)
+    with (
+        _batches(session, entries, batch) as shown_rows,
+        _batches(session, views, batch) as view_rows,
+    ):
+        wanted = _expected_views(ichain.from_iterable(shown_rows))
         held = (
             (seq, frozenset(o for _, o in group))
-            for seq, group in groupby(view_rows, key=itemgetter(0))
+            for seq, group in groupby(ichain.from_iterable(view_rows), key=itemgetter(0))
         )
         want, have = next(wanted, None), next(held, None)
         while want is not None or have is not None:
@@ -249,7 +354,7 @@ def _check_views(session: Session, from_size: int, batch: int, f: _Findings) -> 
                 want, have = next(wanted, None), next(held, None)
 
 
-def _expected_views(rows: Iterable[Row]) -> Iterator[tuple[int, frozenset[str]]]:
+def _expected_views(rows: Iterable[tuple]) -> Iterator[tuple[int, frozenset[str]]]:
     for seq, action, object_id, detail in rows:
         if '"shown"' not in detail and not action.endswith(".read"):
             continue  # parse JSON only where a read may have shown something
