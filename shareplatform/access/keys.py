@@ -120,23 +120,37 @@ class KeyAdmin:
         total = 0
         while True:  # until no data key of any older version remains
             with self._transaction() as session:
-                stale = keyring.stale_versions(session, level)
+                stale = keyring.versions_to_rewrap(session, level)
             if not stale:
                 return total
-            for from_version in sorted(stale):
-                after: object | None = None
-                while True:
-                    with self._transaction() as session:
-                        done, after = keyring.rewrap_batch(
-                            session, self._provider, level, from_version, version, after, batch
-                        )
-                    total += done
-                    if done:
-                        faults.point("keys.rotate.batch")
-                        if progress:
-                            progress(total)
-                    if done < batch:
-                        break
+            for from_version in stale:
+                total = self._rewrap_version(level, from_version, version, batch, total, progress)
+
+    def _rewrap_version(
+        self,
+        level: str,
+        from_version: int,
+        version: int,
+        batch: int,
+        total: int,
+        progress: Callable[[int], None] | None,
+    ) -> int:
+        after: object | None = None
+        while True:
+            with self._transaction() as session:
+                found = keyring.stale_keys(session, level, from_version, after, batch)
+            # Unwrapped and wrapped with no transaction open: the write lock is taken only to
+            # store, so a concurrent request waits for one short UPDATE at most.
+            changes = keyring.rewrap_keys(self._provider, level, from_version, version, found.keys)
+            if changes:
+                with self._transaction() as session:
+                    total += keyring.store_rewrapped(session, level, from_version, version, changes)
+                faults.point("keys.rotate.batch")
+                if progress:
+                    progress(total)
+            if len(found.keys) < batch:
+                return total
+            after = found.last
 
     # -- retirement -----------------------------------------------------------------------------
     def retire(self, level: str, version: int) -> bool:

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import String, Table, func, literal_column, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
 from ..db import get_meta, set_meta, utcnow
@@ -222,14 +223,38 @@ def newest_recorded(session: Session, level: str) -> int:
     )
 
 
+def versions_to_rewrap(session: Session, level: str) -> list[int]:
+    """Recorded versions other than the current one that still wrap a data key, oldest first.
+
+    One index seek per recorded version (a handful), never a count over the level's keys: rotation
+    asks this before and after re-wrapping, and a level can hold millions of keys.
+    """
+    current = current_versions(session).get(level)
+    versions = session.scalars(
+        select(KekVersion.version).where(KekVersion.level == level, KekVersion.version != current)
+    )
+    return [v for v in sorted(versions) if _wraps_any(session, level, v)]
+
+
+def _wraps_any(session: Session, level: str, version: int) -> bool:
+    found = select(DataKey.id).where(
+        DataKey.level == level, DataKey.kek_version == version, DataKey.wrapped.is_not(None)
+    )
+    return session.scalar(found.limit(1)) is not None
+
+
 def stale_versions(session: Session, level: str) -> dict[int, int]:
     """Versions other than the current one that still wrap data keys: {version: count}."""
-    current = current_versions(session).get(level)
     return {
-        ver: n
-        for (lvl, ver), n in key_counts(session, level).items()
-        if lvl == level and ver != current
+        version: _count(session, level, version) for version in versions_to_rewrap(session, level)
     }
+
+
+def _count(session: Session, level: str, version: int) -> int:
+    counted = select(func.count()).where(
+        DataKey.level == level, DataKey.kek_version == version, DataKey.wrapped.is_not(None)
+    )
+    return session.scalar(counted) or 0
 
 
 # -- rotation steps -------------------------------------------------------------------------------
@@ -259,53 +284,123 @@ def make_current(session: Session, provider: KeyProvider, level: str, version: i
     return previous
 
 
-def rewrap_batch(
-    session: Session,
+# Rotation re-wraps in three steps, so that the database's write lock is held only while the new
+# values are stored: read a batch (no lock), unwrap and wrap it (no transaction open), store it
+# (one short write transaction). Each store is a compare-and-set on the old (version, wrapped)
+# pair, so a key shredded or re-wrapped by someone else in between is left alone, and a reader
+# always finds a consistent pair.
+
+
+@dataclass(frozen=True)
+class StaleKeys:
+    """One batch of data keys still wrapped under an old version, in id order."""
+
+    keys: list[tuple[object, bytes]]  # (where the row is, wrapped): see `_locator`
+    last: object | None  # the keyset cursor: the last id read
+
+
+def _sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def stale_keys(
+    session: Session, level: str, from_version: int, after: object | None, batch: int
+) -> StaleKeys:
+    """Up to `batch` data keys of (`level`, `from_version`) with ids after `after`.
+
+    A range scan of ix_data_keys_rotation (level, kek_version, id) that starts where the last batch
+    stopped. On SQLite the row is located by rowid (the update then skips the primary key index)
+    and the id is kept as stored, without building a UUID per row.
+    """
+    table = cast(Table, DataKey.__table__)
+    sqlite = _sqlite(session)
+    key_id = type_coerce(table.c.id, String) if sqlite else table.c.id
+    locator = literal_column("rowid") if sqlite else table.c.id
+    stmt = (
+        select(locator, key_id, table.c.wrapped)
+        .where(
+            table.c.level == level,
+            table.c.kek_version == from_version,
+            table.c.wrapped.is_not(None),
+        )
+        .order_by(table.c.id)
+        .limit(batch)
+    )
+    if after is not None:
+        stmt = stmt.where(key_id > after)
+    rows = session.connection().execute(stmt).all()
+    if not rows:
+        return StaleKeys([], after)
+    return StaleKeys([(where, wrapped) for where, _, wrapped in rows], rows[-1][1])
+
+
+def rewrap_keys(
     provider: KeyProvider,
     level: str,
     from_version: int,
     to_version: int,
-    after: object | None,
-    batch: int,
-) -> tuple[int, object | None]:
-    """Re-wrap up to `batch` data keys of (`level`, `from_version`) with ids after `after` under
-    `to_version`. Content is not re-encrypted. Returns (count, last id) for the next batch.
+    keys: list[tuple[object, bytes]],
+) -> list[tuple[object, bytes, bytes]]:
+    """(where, old wrapped, new wrapped) for each key: unwrapped and wrapped in memory only."""
+    rewrap = _rewrapper(provider, level, from_version, to_version)
+    return [(where, wrapped, rewrap(wrapped)) for where, wrapped in keys]
 
-    Keys are walked in id order on an index of (level, version, id), so each batch starts where the
-    last stopped. Each row is updated on its old version (compare-and-set), so a concurrent reader
-    always finds a consistent (version, wrapped) pair.
-    """
-    stmt = (
-        select(DataKey.id, DataKey.wrapped)
-        .where(
-            DataKey.level == level,
-            DataKey.kek_version == from_version,
-            DataKey.wrapped.is_not(None),
-        )
-        .order_by(DataKey.id)
-        .limit(batch)
+
+def _rewrapper(
+    provider: KeyProvider, level: str, from_version: int, to_version: int
+) -> Callable[[bytes], bytes]:
+    # A provider may resolve both KEKs once per batch (crypto/keys.py, FileKeyProvider).
+    make = getattr(provider, "rewrapper", None)
+    if make is not None:
+        return cast(Callable[[bytes], bytes], make(level, from_version, to_version))
+    return lambda wrapped: provider.wrap(
+        level, to_version, provider.unwrap(level, from_version, wrapped)
     )
-    if after is not None:
-        stmt = stmt.where(DataKey.id > after)
-    rows = session.execute(stmt).all()
-    if not rows:
-        return 0, after
-    table = cast(Table, DataKey.__table__)
-    session.execute(
-        update(table)
-        .where(table.c.id == bindparam("key_id"), table.c.kek_version == from_version)
-        .values(kek_version=to_version, wrapped=bindparam("new_wrapped")),
-        [
-            {
-                "key_id": key_id,
-                "new_wrapped": provider.wrap(
-                    level, to_version, provider.unwrap(level, from_version, cast(bytes, wrapped))
-                ),
-            }
-            for key_id, wrapped in rows
-        ],
+
+
+_SQLITE_STORE = (
+    "UPDATE data_keys SET kek_version = ?, wrapped = ?"
+    " WHERE rowid = ? AND level = ? AND kek_version = ? AND wrapped = ?"
+)
+# one statement per batch: the new values travel as arrays and join on the primary key
+_POSTGRES_STORE = text(
+    "UPDATE data_keys AS d SET kek_version = :to_version, wrapped = t.new"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:old AS bytea[]), CAST(:new AS bytea[]))"
+    " AS t(id, old, new)"
+    " WHERE d.id = t.id AND d.level = :level AND d.kek_version = :from_version"
+    " AND d.wrapped = t.old"
+)
+
+
+def store_rewrapped(
+    session: Session,
+    level: str,
+    from_version: int,
+    to_version: int,
+    changes: list[tuple[object, bytes, bytes]],
+) -> int:
+    """Store re-wrapped keys, each only if its row still holds the old (version, wrapped) pair.
+    Returns how many rows changed."""
+    if not changes:
+        return 0
+    connection = session.connection()
+    if _sqlite(session):
+        rows = [(to_version, new, where, level, from_version, old) for where, old, new in changes]
+        # in rowid order: the table's pages are visited once each, front to back
+        rows.sort(key=lambda row: cast(int, row[2]))
+        return connection.exec_driver_sql(_SQLITE_STORE, rows).rowcount
+    result = connection.execute(
+        _POSTGRES_STORE,
+        {
+            "to_version": to_version,
+            "from_version": from_version,
+            "level": level,
+            "ids": [where for where, _, _ in changes],
+            "old": [old for _, old, _ in changes],
+            "new": [new for _, _, new in changes],
+        },
     )
-    return len(rows), rows[-1][0]
+    return cast(int, getattr(result, "rowcount", 0))
 
 
 # -- retirement steps -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -95,6 +96,12 @@ class FileKeyProvider:
 
     def unwrap(self, level: str, version: int, wrapped: bytes) -> bytes:
         return aes_key_unwrap(self._kek(level, version), wrapped)
+
+    def rewrapper(self, level: str, from_version: int, to_version: int) -> Callable[[bytes], bytes]:
+        """Unwrap under one version and wrap under another, both KEKs looked up once: rotation
+        (crypto/keyring.py) re-wraps a batch with one of these instead of a lookup per key."""
+        old, new = self._kek(level, from_version), self._kek(level, to_version)
+        return lambda wrapped: aes_key_wrap(new, aes_key_unwrap(old, wrapped))
 
     def check_value(self, level: str, version: int) -> str:
         """Identifies a KEK without revealing it, to detect a wrong key set at start-up."""

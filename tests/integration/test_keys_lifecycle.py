@@ -241,3 +241,40 @@ def test_shredded_record_unreadable_neighbours_readable(platform, small) -> None
             )
             == 1
         )
+
+
+def test_a_key_shredded_while_its_batch_is_rewrapped_stays_shredded(platform, small) -> None:  # type: ignore[no-untyped-def]
+    """Rotation reads a batch, re-wraps it with no transaction open, then stores it: the store is
+    a compare-and-set on the old (version, wrapped) pair, so a key shredded in between is not
+    brought back."""
+    with platform.transaction() as session:
+        platform.provider.create_kek("SECRET", 2)
+        keyring.make_current(session, platform.provider, "SECRET", 2)
+        found = keyring.stale_keys(session, "SECRET", 1, None, batch=10)
+        assert keyring.versions_to_rewrap(session, "SECRET") == [1]
+    assert len(found.keys) == 3
+    changes = keyring.rewrap_keys(platform.provider, "SECRET", 1, 2, found.keys)
+    with platform.transaction() as session:
+        victim = session.scalars(
+            select(DataKey).where(DataKey.level == "SECRET").order_by(DataKey.id)
+        ).first()
+        keyring.shred(session, victim.id)
+    with platform.transaction() as session:
+        assert keyring.store_rewrapped(session, "SECRET", 1, 2, changes) == 2
+    with platform.transaction() as session:
+        assert session.get(DataKey, victim.id).wrapped is None
+        assert keyring.versions_to_rewrap(session, "SECRET") == []
+    assert _count(platform, "SECRET", 2) == 2
+    provider = platform.provider
+    for _, old, new in changes:  # the same data key, under the new version
+        assert provider.unwrap("SECRET", 2, new) == provider.unwrap("SECRET", 1, old)
+
+
+def test_rewrap_keys_matches_the_providers_wrap_and_unwrap(platform) -> None:  # type: ignore[no-untyped-def]
+    provider = platform.provider
+    provider.create_kek("SECRET", 2)
+    dek = os.urandom(32)
+    wrapped = provider.wrap("SECRET", 1, dek)
+    [(where, old, new)] = keyring.rewrap_keys(provider, "SECRET", 1, 2, [("row", wrapped)])
+    assert (where, old) == ("row", wrapped)
+    assert provider.unwrap("SECRET", 2, new) == dek
