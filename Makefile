@@ -84,11 +84,12 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# BENCH_ARGS passes options through, e.g. BENCH_ARGS="--json bench.json --only read,write"
 bench: venv
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 bench-quick: venv
-	$(BIN)/python -m benchmarks --quick
+	$(BIN)/python -m benchmarks --quick $(BENCH_ARGS)
 
 # ---- Clean-up ----------------------------------------------------------------------------------
 # clean keeps .venv (slow to rebuild) and instance/ (local data, keys); distclean drops .venv too.

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .core import Result
@@ -25,6 +25,7 @@ MEASURES = (
     "server",
     "import",
     "api",
+    "statements",
 )
 
 
@@ -44,14 +45,16 @@ class Sizes:
     crypto_rounds: int
     server_seconds: int
     server_clients: int
+    verify_entries: int = 100_000  # the audit log's size when verify is measured
 
     @classmethod
     def full(cls) -> Sizes:
-        return cls(10_000, 1_000_000, 200, 21, 500, 20, 240, 3, 50_000, 3, 1000, 10, 30, 16)
+        sizes = cls(10_000, 1_000_000, 200, 21, 500, 20, 240, 3, 50_000, 3, 1000, 10, 30, 16)
+        return replace(sizes, verify_entries=1_000_000)
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(2_000, 50_000, 200, 7, 500, 5, 48, 2, 5_000, 2, 200, 4, 5, 16)
+        return cls(2_000, 50_000, 200, 7, 500, 5, 48, 2, 5_000, 2, 200, 4, 4, 16)
 
 
 def _say(message: str, started: float = time.perf_counter()) -> None:
@@ -115,6 +118,9 @@ def run(root: Path, sizes: Sizes, only: list[str], seed: int) -> list[Result]:
 
     step("import", lambda: m_import.import_throughput(small(), sizes.crypto_records))
     step("api", lambda: m_import.api_vs_web(small(), sizes.page_rounds))
+    from . import m_statements
+
+    step("statements", lambda: m_statements.statement_counts(small()))
     for env in envs.values():
         env.dispose()
     return results
@@ -183,6 +189,7 @@ def _audit(root: Path, sizes: Sizes) -> list[Result]:
     platform = E.new_platform(f"sqlite:///{root / 'audit' / 'db.sqlite'}", root / "audit" / "keys")
     try:
         out = m_audit.append(platform, sizes.audit_entries)
+        m_audit.fill(platform, sizes.verify_entries)
         out += m_audit.verification(platform, sizes.verify_rounds)
     finally:
         platform.db.dispose()
@@ -192,4 +199,4 @@ def _audit(root: Path, sizes: Sizes) -> list[Result]:
 def _server(env, sizes: Sizes) -> list[Result]:  # type: ignore[no-untyped-def]
     from . import m_server
 
-    return m_server.server(env, sizes.server_seconds, sizes.server_clients)
+    return m_server.server(env, sizes.server_seconds, sizes.server_clients, client_counts=(4,))

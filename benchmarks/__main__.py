@@ -72,16 +72,17 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
     info = machine()
+    seconds = time.perf_counter() - started
     print()
     print(
         f"shareplatform benchmarks ({'quick' if args.quick else 'full'}), "
-        f"{time.perf_counter() - started:.0f} s; {info['cpu']}, {info['cores']} cores, "
+        f"{seconds:.0f} s; {info['cpu']}, {info['cores']} cores, "
         f"{info['memory']}, Python {info['python']}, SQLite {info['sqlite']}"
     )
     print()
     print(table(results))
     if args.json:
-        write_json(args.json, results, info, asdict(sizes))
+        write_json(args.json, results, info, asdict(sizes), seconds)
         print(f"\nJSON written to {args.json}")
     return 0
 

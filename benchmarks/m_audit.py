@@ -63,10 +63,11 @@ def append(platform: Platform, entries: int, batch: int = 1000) -> list[Result]:
     while done < entries:
         n = min(batch, entries - done)
         first = _last_seq(platform) + 1
+        events = [_event(i) for i in range(done, done + n)]  # the caller's work, not the log's
         start = time.perf_counter()
         with platform.transaction() as session:
-            for i in range(done, done + n):
-                access.record(session, None, _event(i))
+            for event in events:
+                access.record(session, None, event)
         app_times.append((time.perf_counter() - start) / n)
         bodies = stored_bodies(platform, first)
         start = time.perf_counter()
@@ -85,6 +86,19 @@ def append(platform: Platform, entries: int, batch: int = 1000) -> list[Result]:
             "a signed checkpoint at each commit, one who-has-seen row per entry",
         )
     ]
+
+
+def fill(platform: Platform, entries: int, block: int = 20_000) -> None:
+    """Grow the log to `entries` through the real append path (AccessLayer.record, written by
+    AuditLog.write_queued at commit), `block` entries a transaction: untimed, only the size."""
+    done = _last_seq(platform)
+    while done < entries:
+        n = min(block, entries - done)
+        events = [_event(i) for i in range(done, done + n)]
+        with platform.transaction() as session:
+            for event in events:
+                platform.access.record(session, None, event)
+        done += n
 
 
 def verification(platform: Platform, rounds: int = 3) -> list[Result]:
@@ -126,14 +140,17 @@ def verification(platform: Platform, rounds: int = 3) -> list[Result]:
                 f"audit.verify over {count:,} entries, {what}",
                 rate,
                 "entries/s",
-                "raw SHA-256 tree, same bytes",
+                "raw RFC 9162 tree (leaf + node SHA-256), same bodies",
                 raw_rate,
                 goal=">= 1M entries/s",
                 met=lambda v, r: v >= 1e6,
-                note="goal met"
-                if rate >= 1e6
-                else f"{1e6 / rate:.1f}x short of 1M/s: rows fetched through SQLAlchemy"
-                + ("; columns re-encoded to compare with each body" if columns else ""),
+                note=("goal met" if rate >= 1e6 else f"{1e6 / rate:.1f}x short of 1M/s")
+                + (
+                    "; the display columns checked against each body and the who-has-seen index "
+                    "against each read (a second pass)"
+                    if columns
+                    else "; (seq, body) read through the driver's cursor"
+                ),
             )
         )
     return out
