@@ -200,6 +200,18 @@ def _template_globals() -> dict[str, object]:
     }
 
 
+_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def record_url(record_id: object) -> str:
+    """The record page's URL: `url_for` built once per request, then filled per record (a
+    timeline lists hundreds)."""
+    template = g.get("record_url_template")
+    if template is None:
+        template = g.record_url_template = url_for("records.record", record_id=_ID)
+    return str(template).replace(_ID, str(record_id))
+
+
 def agency_title(value: str) -> str:
     from ..domain.agencies import Agency
 
@@ -263,6 +275,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_headers)
     pipeline.init_after(app)  # the commit runs before the security headers are added
     app.context_processor(_template_globals)
+    app.jinja_env.globals["record_url"] = record_url  # imported macros see globals, not context
     app.add_template_filter(govdate, "govdate")
     app.add_template_filter(govdatetime, "govdatetime")
     app.add_template_filter(agency_title, "agency_title")
