@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from ..access.facts import Facts, Relation, relation
@@ -225,15 +225,17 @@ def post_record(
         event,
     )
     ctx.session.flush()  # the record row first: attendees refer to it
-    for agency in agencies:
-        ctx.session.add(
-            RecordAttendee(
-                record_id=record.id,
-                agency=agency.value,
-                user_id=ctx.subject.user_id if agency is ctx.subject.agency else None,
-            )
-        )
-    ctx.session.flush()
+    ctx.session.execute(  # one statement for every attendee, no unit-of-work pass
+        insert(RecordAttendee.__table__),
+        [
+            {
+                "record_id": record.id,
+                "agency": agency.value,
+                "user_id": ctx.subject.user_id if agency is ctx.subject.agency else None,
+            }
+            for agency in agencies
+        ],
+    )
     return record
 
 
