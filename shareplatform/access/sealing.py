@@ -163,7 +163,8 @@ class Sealer:
                 for c in columns
                 if (v := loaded[c] if c in loaded else getattr(row, c)) is not None
             )
-            plain: Plain = dict.fromkeys(_plain_names(columns))
+            names = _plain_names(columns)
+            plain: Plain = dict.fromkeys(names.values())
             if fields:
                 sealed = SealedRow(
                     table,
@@ -181,7 +182,7 @@ class Sealer:
                     out.append(None)
                     continue
                 for (column, _), text in zip(fields, texts, strict=True):
-                    plain[plain_name(column)] = text
+                    plain[names[column]] = text
             out.append(plain)
         return out
 
@@ -273,8 +274,8 @@ class Sealer:
 
 
 @functools.lru_cache(maxsize=64)
-def _plain_names(columns: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(plain_name(c) for c in columns)
+def _plain_names(columns: tuple[str, ...]) -> dict[str, str]:
+    return {c: plain_name(c) for c in columns}
 
 
 def _canonical(row: Sealed) -> str:

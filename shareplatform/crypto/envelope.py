@@ -7,6 +7,7 @@ column, or relabelling its row in the database, makes decryption fail; it never 
 
 from __future__ import annotations
 
+import functools
 import os
 import struct
 from collections.abc import Sequence
@@ -50,10 +51,25 @@ def associated_data(table: str, column: str, row_id: str, label: str, key_id: st
     return _PREFIX + _part(table) + _part(column) + _part(row_id) + _part(label) + _part(key_id)
 
 
+@functools.lru_cache(maxsize=1024)
+def _name_part(text: str) -> bytes:
+    """`_part` of a table, column or label: few distinct values, each encoded once."""
+    return _part(text)
+
+
+_ID_LENGTH = struct.pack(">I", 36)
+
+
+def _id_part(text: str) -> bytes:
+    """`_part` of a row or key id (a 36-character UUID, so its length prefix is fixed)."""
+    raw = text.encode()
+    return _ID_LENGTH + raw if len(raw) == 36 else _part(text)
+
+
 def _row_data(table: str, row_id: str, label: str, key_id: str) -> tuple[bytes, bytes]:
     """The parts of the associated data every field of one row shares: before and after the
     column name."""
-    return _PREFIX + _part(table), _part(row_id) + _part(label) + _part(key_id)
+    return _PREFIX + _name_part(table), _id_part(row_id) + _name_part(label) + _id_part(key_id)
 
 
 def seal(dek: bytes, binding: Binding, plaintext: str) -> bytes:
@@ -70,11 +86,15 @@ def open_sealed(dek: bytes, binding: Binding, sealed: bytes) -> str:
     return _open_with(AESGCM(dek), b.associated_data(), sealed, b.table, b.column, b.row_id)
 
 
+_BODY = 1 + _NONCE_BYTES  # the format byte and the nonce come first
+_SHORTEST = _BODY + 16  # and the GCM tag last
+
+
 def _open_with(aead: AESGCM, ad: bytes, sealed: bytes, table: str, column: str, row_id: str) -> str:
-    if len(sealed) < 1 + _NONCE_BYTES + 16 or sealed[0] != FORMAT_VERSION:
+    if len(sealed) < _SHORTEST or sealed[0] != FORMAT_VERSION:
         raise IntegrityError(f"unknown ciphertext format in {table}.{column}")
     try:
-        return aead.decrypt(sealed[1 : 1 + _NONCE_BYTES], sealed[1 + _NONCE_BYTES :], ad).decode()
+        return aead.decrypt(sealed[1:_BODY], sealed[_BODY:], ad).decode()
     except InvalidTag:
         raise IntegrityError(f"integrity check failed for {table}.{column} row {row_id}") from None
 
@@ -87,7 +107,7 @@ def seal_fields(
     aead = AESGCM(dek)
     head, tail = _row_data(table, row_id, label, key_id)
     return {
-        column: _seal_with(aead, head + _part(column) + tail, text)
+        column: _seal_with(aead, head + _name_part(column) + tail, text)
         for column, text in values.items()
     }
 
@@ -101,9 +121,17 @@ def open_fields(
     fields: Sequence[tuple[str, bytes]],
 ) -> list[str]:
     """Open several fields (column, ciphertext) of one row sealed by `seal_fields` or `seal`."""
-    aead = AESGCM(dek)
+    decrypt = AESGCM(dek).decrypt
     head, tail = _row_data(table, row_id, label, key_id)
-    return [
-        _open_with(aead, head + _part(column) + tail, sealed, table, column, row_id)
-        for column, sealed in fields
-    ]
+    texts = []
+    for column, sealed in fields:
+        if len(sealed) < _SHORTEST or sealed[0] != FORMAT_VERSION:
+            raise IntegrityError(f"unknown ciphertext format in {table}.{column}")
+        ad = head + _name_part(column) + tail
+        try:
+            texts.append(decrypt(sealed[1:_BODY], sealed[_BODY:], ad).decode())
+        except InvalidTag:
+            raise IntegrityError(
+                f"integrity check failed for {table}.{column} row {row_id}"
+            ) from None
+    return texts

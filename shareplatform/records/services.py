@@ -6,8 +6,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from ..access.facts import Facts, Relation, relation
@@ -226,7 +227,7 @@ def post_record(
     )
     ctx.session.flush()  # the record row first: attendees refer to it
     ctx.session.execute(  # one statement for every attendee, no unit-of-work pass
-        insert(RecordAttendee.__table__),
+        insert(cast(Table, RecordAttendee.__table__)),
         [
             {
                 "record_id": record.id,
