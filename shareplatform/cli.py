@@ -9,7 +9,7 @@ from typing import NoReturn
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .platform import Platform
 
@@ -38,17 +38,20 @@ def db_upgrade(revision: str) -> None:
     url = platform.config.DATABASE_URL
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    migrate.upgrade(url, revision)
-    platform.bind()
-    click.echo(f"Database at {revision}; keys checked in {platform.config.KEYS_DIR}")
-    with platform.transaction() as session:  # rows from before facts were attested: once only
-        adopted = platform.system_writer.adopt_facts(session)
-    if adopted:
-        click.echo(f"Stamped the authorisation facts of {adopted} existing rows")
-    # first set-up: the default policy from policies/, so the instance is usable at once
-    from .policy_admin.cli import import_policy
+    # one lock over the migration and the first-start set-up: a second run waits, then finds
+    # the keys made and the policy loaded
+    with migrate.schema_lock(url):
+        migrate.upgrade(url, revision)
+        platform.bind()
+        click.echo(f"Database at {revision}; keys checked in {platform.config.KEYS_DIR}")
+        with platform.transaction() as session:  # rows from before facts were attested: once
+            adopted = platform.system_writer.adopt_facts(session)
+        if adopted:
+            click.echo(f"Stamped the authorisation facts of {adopted} existing rows")
+        # first set-up: the default policy from policies/, so the instance is usable at once
+        from .policy_admin.cli import import_policy
 
-    click.echo(import_policy(None, if_empty=True))
+        click.echo(import_policy(None, if_empty=True))
 
 
 @db_cli.command("downgrade")
@@ -215,6 +218,126 @@ def audit_prove(seq: int, output: str | None) -> None:
         click.echo(text)
 
 
+# -- housekeeping and backups (shareplatform/operations/) -----------------------------------------
+def _operator() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        import os
+
+        return f"uid {os.getuid()}"
+
+
+def _audit_system(session, action: str, detail: dict[str, object]) -> None:
+    from .audit.log import Event
+    from .domain.labels import Classification
+
+    _platform().access.record(
+        session,
+        None,
+        Event(
+            action=action,
+            object_type="platform",
+            outcome="done",
+            label=Classification.OFFICIAL,
+            detail={"via": "command line", "operator": _operator(), **detail},
+        ),
+    )
+
+
+@click.command("housekeeping")
+@with_appcontext
+@click.option("--session-days", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option("--throttle-hours", type=click.IntRange(min=1), default=24, show_default=True)
+@click.option("--token-days", type=click.IntRange(min=1), default=90, show_default=True)
+def housekeeping(session_days: int, throttle_hours: int, token_days: int) -> None:
+    """Delete old ended sessions, closed sign-in throttle counters and long-expired API tokens.
+
+    Safe to run from cron at any time; prints what it deleted and audits it."""
+    from .db import utcnow
+    from .operations.housekeeping import Retention, sweep
+
+    platform = _platform()
+    keep = Retention(session_days, throttle_hours, token_days)
+    with platform.transaction() as session:
+        swept = sweep(
+            session,
+            utcnow(),
+            keep,
+            session_absolute_hours=int(current_app.config.get("SESSION_ABSOLUTE_HOURS", 10)),
+            lockout_minutes=int(current_app.config.get("LOGIN_LOCKOUT_MINUTES", 15)),
+        )
+        _audit_system(session, "housekeeping", {**swept.as_detail(), **keep.__dict__})
+    click.echo(
+        f"deleted {swept.sessions} sessions, {swept.throttle} throttle counters, "
+        f"{swept.tokens} API tokens"
+    )
+
+
+backup_cli = AppGroup("backup", help="SQLite backups (PostgreSQL: pg_dump, docs/operations.md).")
+
+
+def _keys_location() -> str:
+    config = _platform().config
+    if config.KEY_PROVIDER == "pkcs11":
+        return f"the HSM token {config.PKCS11_TOKEN!r} ({config.PKCS11_MODULE})"
+    return str(Path(config.KEYS_DIR).resolve())
+
+
+def _keys_warning() -> None:
+    click.echo(
+        f"Keys are NOT in the backup. They are in {_keys_location()}: escrow them separately "
+        "(docs/operations.md); without them the backup opens nothing."
+    )
+
+
+@backup_cli.command("create")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+def backup_create(path: Path) -> None:
+    """Copy the database (online, consistently) and the audit witness into the new folder PATH."""
+    from .operations import backup
+
+    platform = _platform()
+    try:
+        backup.sqlite_path(platform.config.DATABASE_URL)
+        with platform.transaction() as session:  # the backup holds the entry of its own making
+            _audit_system(session, "backup.create", {"path": str(path.resolve())})
+        made = backup.create(
+            platform.config.DATABASE_URL, _witness_path(None), path, _keys_location()
+        )
+    except backup.BackupProblem as exc:
+        _fail(str(exc))
+    click.echo(f"backup at {path} (revision {made.revision}): {', '.join(sorted(made.files))}")
+    _keys_warning()
+
+
+@backup_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Overwrite an existing database.")
+def backup_restore(path: Path, replace: bool) -> None:
+    """Restore the backup in PATH into the configured database (and witness file), then check
+    the keys open it and the audit log verifies (`audit verify`)."""
+    from .operations import backup
+
+    platform = _platform()
+    platform.db.dispose()  # nothing of this process may hold the file being replaced
+    try:
+        made = backup.restore(
+            path, platform.config.DATABASE_URL, _witness_path(None), replace=replace
+        )
+    except backup.BackupProblem as exc:
+        _fail(str(exc))
+    click.echo(f"restored the backup of {made.created_at} (revision {made.revision})")
+    _keys_warning()
+    platform.bind()  # fails loudly when these keys do not match the restored database
+    with platform.transaction() as session:
+        _audit_system(session, "backup.restore", {"path": str(path.resolve()), **made.__dict__})
+    click.echo("keys match; now run `flask audit verify`")
+
+
 def init_app(app: Flask) -> None:
-    for group in (db_cli, keys_cli, audit_cli):
+    for group in (db_cli, keys_cli, audit_cli, backup_cli):
         app.cli.add_command(group)
+    app.cli.add_command(housekeeping)
