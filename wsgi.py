@@ -1,5 +1,9 @@
-"""WSGI entry point: `gunicorn wsgi:app`, `flask --app wsgi ...`."""
+"""WSGI entry point: `gunicorn wsgi:app` (settings in gunicorn.conf.py), `flask --app wsgi ...`."""
 
 from shareplatform import create_app
+from shareplatform.config import ConfigError
 
-app = create_app()
+try:
+    app = create_app()
+except ConfigError as exc:  # one clear line naming the setting, not a traceback
+    raise SystemExit(f"shareplatform will not start: {exc}") from None

@@ -5,13 +5,81 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class ConfigError(ValueError):
+    """A setting that cannot be used. The message names the setting and says what to do."""
+
+
+def _raw(name: str) -> str | None:
+    """`NAME` from the environment, or the stripped content of the file `NAME_FILE` names (for
+    secrets mounted as files); None when neither is set."""
+    direct = os.environ.get(name)
+    path = os.environ.get(name + "_FILE")
+    if path is None:
+        return direct
+    if direct is not None:
+        raise ConfigError(f"both {name} and {name}_FILE are set: give one of them")
+    try:
+        return Path(path).read_text().strip()
+    except OSError as exc:
+        raise ConfigError(f"{name}_FILE={path!r} cannot be read: {exc.strerror}") from exc
+
+
+def _env_str(name: str, default: str) -> str:
+    value = _raw(name)
+    return default if value is None else value
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _env_optional_bool(name: str) -> bool | None:
+    value = _raw(name)
+    if value is None or not value.strip():
+        return None
+    word = value.strip().lower()
+    if word not in _TRUE + _FALSE:
+        raise ConfigError(f"{name}={value!r} is not a yes/no value: use 1 or 0")
+    return word in _TRUE
+
+
 def _env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+    value = _env_optional_bool(name)
+    return default if value is None else value
+
+
+def _env_number(name: str, default: float, kind: type[int] | type[float]) -> Any:
+    value = _raw(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        number = kind(value.strip())
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{name}={value!r} is not {what}") from None
+    if number < 0:
+        raise ConfigError(f"{name}={value!r} must not be negative")
+    return number
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env_number(name, default, int))
+
+
+def _env_float(name: str, default: float) -> float:
+    return float(_env_number(name, default, float))
+
+
+# Values that appear in documentation, SoftHSM examples and tests: never production secrets.
+DEVELOPMENT_SECRETS = frozenset(
+    {"", "dev", "development", "secret", "changeme", "change-me", "password", "test", "testing"}
+    | {"0000", "1111", "1234", "12345", "123456", "246810", "13579113"}
+)
+MIN_SECRET_KEY_LENGTH = 32
 
 
 def default_witness(database_url: str) -> str:
@@ -27,8 +95,9 @@ def default_witness(database_url: str) -> str:
 class Config:
     DATABASE_URL: str = ""
     KEYS_DIR: str = ""
-    # Production refuses to serve SECRET from file keys unless explicitly told to.
+    # SHAREPLATFORM_PRODUCTION=1: `validate` refuses every unsafe setting below at start.
     PRODUCTION: bool = False
+    # Outside production, SECRET may be served from file keys only when explicitly allowed.
     ALLOW_FILE_KEYS_FOR_SECRET: bool = False
     # Key provider: "file" (KEYS_DIR) or "pkcs11" (an HSM token; the PIN only ever from the env).
     KEY_PROVIDER: str = "file"
@@ -55,7 +124,12 @@ class Config:
     KEY_WATCH_TTL_SECONDS: float = 30.0
     TESTING: bool = False
     WTF_CSRF_ENABLED: bool = True
-    SESSION_COOKIE_SECURE: bool = False
+    # None: Secure, except on plain http between loopback addresses outside production (a
+    # developer's own machine; shareplatform/web/shell.py). False turns it off; production refuses.
+    SESSION_COOKIE_SECURE: bool | None = None
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted (wsgi
+    # middleware ProxyFix): 0 trusts none, so the headers are ignored.
+    PROXY_HOPS: int = 0
     MAX_CONTENT_LENGTH: int = 1024 * 1024
     API_RATE_LIMIT: int = 600  # API requests per token per window
     # A policy change that removes access for more users than this needs a second administrator.
@@ -64,37 +138,89 @@ class Config:
 
     @classmethod
     def from_env(cls) -> Config:
-        url = os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'shareplatform.db'}")
+        """Every setting from the environment; any `X` may be given as `X_FILE` instead."""
+        url = _env_str("DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'shareplatform.db'}")
         return cls(
             DATABASE_URL=url,
-            KEYS_DIR=os.environ.get("SHAREPLATFORM_KEYS_DIR", str(ROOT / "keys")),
-            AUDIT_WITNESS=os.environ.get("SHAREPLATFORM_AUDIT_WITNESS", "") or default_witness(url),
-            AUDIT_CHECKPOINT_EVERY=int(
-                os.environ.get("SHAREPLATFORM_AUDIT_CHECKPOINT_EVERY", "1000")
-            ),
-            AUDIT_CHECKPOINT_SECONDS=float(
-                os.environ.get("SHAREPLATFORM_AUDIT_CHECKPOINT_SECONDS", "5")
-            ),
+            KEYS_DIR=_env_str("SHAREPLATFORM_KEYS_DIR", str(ROOT / "keys")),
+            AUDIT_WITNESS=_env_str("SHAREPLATFORM_AUDIT_WITNESS", "") or default_witness(url),
+            AUDIT_CHECKPOINT_EVERY=_env_int("SHAREPLATFORM_AUDIT_CHECKPOINT_EVERY", 1000),
+            AUDIT_CHECKPOINT_SECONDS=_env_float("SHAREPLATFORM_AUDIT_CHECKPOINT_SECONDS", 5),
             PRODUCTION=_env_bool("SHAREPLATFORM_PRODUCTION", False),
             ALLOW_FILE_KEYS_FOR_SECRET=_env_bool("SHAREPLATFORM_ALLOW_FILE_KEYS_FOR_SECRET", False),
-            KEY_PROVIDER=os.environ.get("SHAREPLATFORM_KEY_PROVIDER", "file").strip().lower(),
-            PKCS11_MODULE=os.environ.get(
+            KEY_PROVIDER=_env_str("SHAREPLATFORM_KEY_PROVIDER", "file").strip().lower(),
+            PKCS11_MODULE=_env_str(
                 "SHAREPLATFORM_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so"
             ),
-            PKCS11_TOKEN=os.environ.get("SHAREPLATFORM_PKCS11_TOKEN", ""),
-            PKCS11_PIN=os.environ.get("SHAREPLATFORM_PKCS11_PIN", ""),
-            PKCS11_DEK_CACHE_SECONDS=float(
-                os.environ.get("SHAREPLATFORM_PKCS11_DEK_CACHE_SECONDS", "30")
-            ),
-            SESSION_COOKIE_SECURE=_env_bool("SHAREPLATFORM_SECURE_COOKIES", False),
-            API_RATE_LIMIT=int(os.environ.get("SHAREPLATFORM_API_RATE_LIMIT", "600")),
-            POLICY_MAX_USERS_LOST=int(os.environ.get("SHAREPLATFORM_POLICY_MAX_USERS_LOST", "10")),
-            RESET_CODE_HOURS=int(os.environ.get("SHAREPLATFORM_RESET_CODE_HOURS", "4")),
-            KEY_WATCH_SECONDS=float(os.environ.get("SHAREPLATFORM_KEY_WATCH_SECONDS", "1")),
-            KEY_WATCH_TTL_SECONDS=float(
-                os.environ.get("SHAREPLATFORM_KEY_WATCH_TTL_SECONDS", "30")
-            ),
+            PKCS11_TOKEN=_env_str("SHAREPLATFORM_PKCS11_TOKEN", ""),
+            PKCS11_PIN=_env_str("SHAREPLATFORM_PKCS11_PIN", ""),
+            PKCS11_DEK_CACHE_SECONDS=_env_float("SHAREPLATFORM_PKCS11_DEK_CACHE_SECONDS", 30),
+            SESSION_COOKIE_SECURE=_env_optional_bool("SHAREPLATFORM_SECURE_COOKIES"),
+            PROXY_HOPS=_env_int("SHAREPLATFORM_PROXY_HOPS", 0),
+            API_RATE_LIMIT=_env_int("SHAREPLATFORM_API_RATE_LIMIT", 600),
+            POLICY_MAX_USERS_LOST=_env_int("SHAREPLATFORM_POLICY_MAX_USERS_LOST", 10),
+            RESET_CODE_HOURS=_env_int("SHAREPLATFORM_RESET_CODE_HOURS", 4),
+            KEY_WATCH_SECONDS=_env_float("SHAREPLATFORM_KEY_WATCH_SECONDS", 1),
+            KEY_WATCH_TTL_SECONDS=_env_float("SHAREPLATFORM_KEY_WATCH_TTL_SECONDS", 30),
         )
+
+    def validate(self) -> None:
+        """Fail fast at start: raise ConfigError naming every setting that cannot be used."""
+        problems = self._general_problems()
+        if self.PRODUCTION:
+            problems += [f"SHAREPLATFORM_PRODUCTION=1 refuses {p}" for p in self._unsafe()]
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+    def _general_problems(self) -> list[str]:
+        problems = []
+        if self.KEY_PROVIDER not in ("file", "pkcs11"):
+            problems.append(
+                f"SHAREPLATFORM_KEY_PROVIDER={self.KEY_PROVIDER!r} is unknown: use file or pkcs11"
+            )
+        if self.PROXY_HOPS < 0:
+            problems.append(f"SHAREPLATFORM_PROXY_HOPS={self.PROXY_HOPS} must not be negative")
+        return problems
+
+    def _unsafe(self) -> list[str]:
+        """What production refuses, each naming its setting and what to use instead."""
+        unsafe = []
+        if self.DATABASE_URL.startswith("sqlite"):
+            unsafe.append(f"DATABASE_URL={self.DATABASE_URL}: use PostgreSQL")
+        if self.SESSION_COOKIE_SECURE is False:
+            unsafe.append("SHAREPLATFORM_SECURE_COOKIES=0: cookies must be Secure (HTTPS only)")
+        if self.KEY_PROVIDER == "file":
+            unsafe.append(
+                "SHAREPLATFORM_KEY_PROVIDER=file: SECRET keys must live in an HSM "
+                "(SHAREPLATFORM_KEY_PROVIDER=pkcs11)"
+            )
+        if self.ALLOW_FILE_KEYS_FOR_SECRET:
+            unsafe.append("SHAREPLATFORM_ALLOW_FILE_KEYS_FOR_SECRET=1: SECRET from file keys")
+        if self.KEY_PROVIDER == "pkcs11":
+            if not self.PKCS11_TOKEN:
+                unsafe.append("SHAREPLATFORM_PKCS11_TOKEN unset: name the HSM token")
+            if self.PKCS11_PIN.strip().lower() in DEVELOPMENT_SECRETS:
+                unsafe.append(
+                    "SHAREPLATFORM_PKCS11_PIN missing or a development default: set the "
+                    "token's PIN (SHAREPLATFORM_PKCS11_PIN_FILE may name a file holding it)"
+                )
+        unsafe += self._unsafe_secret_key()
+        return unsafe
+
+    def _unsafe_secret_key(self) -> list[str]:
+        """SECRET_KEY is normally derived from the service key (shareplatform/web/shell.py);
+        one given explicitly must be real."""
+        key = self.extra.get("SECRET_KEY")
+        if key is None:
+            return []
+        text = key.decode(errors="replace") if isinstance(key, bytes) else str(key)
+        if text.strip().lower() in DEVELOPMENT_SECRETS or len(text) < MIN_SECRET_KEY_LENGTH:
+            return [
+                "SECRET_KEY: a development default or shorter than "
+                f"{MIN_SECRET_KEY_LENGTH} characters; leave it unset to derive it from the "
+                "service key"
+            ]
+        return []
 
     def as_flask(self) -> dict[str, object]:
         # the HSM PIN stays out of the Flask config (and so out of any config dump)

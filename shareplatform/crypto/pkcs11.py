@@ -15,12 +15,17 @@ the application never calls it from two threads at once; SoftHSM then runs witho
 (concurrent calls, even on separate sessions, fail with CKR_GENERAL_ERROR). So every call into a
 module is serialised by one process-wide lock per module, and each provider uses one session under
 it. Login state is per application and token, so logins are reference-counted per token.
+
+Processes: PKCS#11 forbids a forked child from using its parent's module state, sessions or
+logins. Everything here is keyed by os.getpid(): a child re-initialises the module, forgets the
+inherited logins and opens its own session on first use (gunicorn workers; gunicorn.conf.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 import threading
 import time
@@ -96,9 +101,35 @@ class _Login:
 
 
 _logins: dict[tuple[str, str], _Login] = {}
+_registry_pid = os.getpid()  # the process whose module state and logins the registry holds
+
+
+def _fresh_locks_in_child() -> None:
+    """A lock some thread held at fork time would never be released in the child."""
+    global _registry_lock
+    _registry_lock = threading.Lock()
+    for module in _module_locks:
+        _module_locks[module] = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_fresh_locks_in_child)
+
+
+def _claim_registry() -> None:
+    """Under _registry_lock: in a forked child, initialise every loaded module afresh and forget
+    the logins (and their sessions) inherited from the parent, which belong to it alone."""
+    global _registry_pid
+    if _registry_pid == os.getpid():
+        return
+    _registry_pid = os.getpid()
+    _logins.clear()
+    for module, lib in _libs.items():
+        with _module_locks[module]:
+            lib.reinitialize()  # C_Finalize + C_Initialize in this process
 
 
 def _load(module: str) -> Any:
+    _claim_registry()
     lib = _libs.get(module)
     if lib is None:
         try:
@@ -138,6 +169,7 @@ def _login(module: str, token: Any, pin: str) -> _Login:
 
 
 def _logout(module: str, token: Any) -> None:
+    _claim_registry()
     key = (module, str(token.serial))
     login = _logins.get(key)
     if login is None:
@@ -220,31 +252,52 @@ class Pkcs11KeyProvider:
         # `root` is where the keys live, as keyring messages name it.
         self.root = f"PKCS#11 token {token_label!r} ({module})"
         self._deks = _DekCache(dek_cache_seconds, dek_cache_size)  # 0 seconds: no caching
+        self._pin = pin
+        self._closed = False
+        self._pid = 0  # the process `_held` was opened in
+        self._held: _Held | None = None
+        # open now, so a missing token or a wrong PIN fails at start; a forked child reopens
         with _registry_lock:
-            lib = _load(module)
-            self._lock = _module_locks[module]
+            _load(module)  # creates the module's lock
             with self._lock:
-                try:
-                    self._token = lib.get_token(token_label=token_label)
-                except NoSuchToken as exc:
-                    raise KeyProblem(
-                        f"no PKCS#11 token labelled {token_label!r} in {module}: initialise it "
-                        "(softhsm2-util --init-token ...) or set SHAREPLATFORM_PKCS11_TOKEN"
-                    ) from exc
-                except PKCS11Error as exc:
-                    raise KeyProblem(
-                        f"cannot reach PKCS#11 token {token_label!r}: {exc!r}"
-                    ) from exc
-                _login(module, self._token, pin)
-                try:
-                    self._held: _Held | None = _Held(self._token.open(rw=True))
-                except PKCS11Error:
-                    _logout(module, self._token)
-                    raise
+                self._open_here()
+
+    @property
+    def _lock(self) -> threading.RLock:
+        # looked up each time: a forked child replaces the module's lock (_fresh_locks_in_child)
+        return _module_locks[self.module]
+
+    def _open_here(self) -> _Held:
+        """Under _registry_lock and the module lock: this process's session, logged in."""
+        lib = _load(self.module)
+        try:
+            self._token = lib.get_token(token_label=self.token_label)
+        except NoSuchToken as exc:
+            raise KeyProblem(
+                f"no PKCS#11 token labelled {self.token_label!r} in {self.module}: initialise it "
+                "(softhsm2-util --init-token ...) or set SHAREPLATFORM_PKCS11_TOKEN"
+            ) from exc
+        except PKCS11Error as exc:
+            raise KeyProblem(f"cannot reach PKCS#11 token {self.token_label!r}: {exc!r}") from exc
+        _login(self.module, self._token, self._pin)
+        try:
+            held = _Held(self._token.open(rw=True))
+        except PKCS11Error:
+            _logout(self.module, self._token)
+            raise
+        self._held, self._pid = held, os.getpid()
+        return held
 
     # -- the session ----------------------------------------------------------------------------
     @contextmanager
     def _session(self) -> Iterator[_Held]:
+        if self._closed:
+            raise KeyProblem(f"{self.root}: the key provider has been closed")
+        if self._pid != os.getpid():  # forked: never touch the parent's session
+            with _registry_lock, self._lock:
+                if self._pid != os.getpid():
+                    self._held = None
+                    self._open_here()
         with self._lock:
             if self._held is None:
                 raise KeyProblem(f"{self.root}: the key provider has been closed")
@@ -253,12 +306,14 @@ class Pkcs11KeyProvider:
     def close(self) -> None:
         """Close the session and release the login (idempotent)."""
         with _registry_lock, self._lock:
+            self._closed = True
             if self._held is None:
                 return
             held, self._held = self._held, None
             self._deks.clear()
-            held.session.close()
-            _logout(self.module, self._token)
+            if self._pid == os.getpid():  # a parent's session is the parent's to close
+                held.session.close()
+                _logout(self.module, self._token)
 
     # -- KEKs -----------------------------------------------------------------------------------
     def _find_kek(self, held: _Held, level: str, version: int) -> Any:

@@ -21,6 +21,12 @@ def _fail(message: str) -> NoReturn:
     sys.exit(1)
 
 
+def _not_in_production() -> None:
+    """Demo users share one known password and second-factor secret: never on a real service."""
+    if _platform().config.PRODUCTION:
+        _fail("demo commands are refused when SHAREPLATFORM_PRODUCTION=1")
+
+
 demo_cli = AppGroup("demo", help="Demonstration data.")
 
 
@@ -36,6 +42,7 @@ def demo_seed(password: str | None, totp_secret: str | None, if_empty: bool) -> 
     """Create demonstration agencies' users, nominals, cases, teams and records."""
     from .seed import seed
 
+    _not_in_production()
     platform = _platform()
     platform.bind()
     result = seed(platform, password=password, totp_secret=totp_secret, if_empty=if_empty)
@@ -51,6 +58,7 @@ def demo_code(username: str) -> None:
     """Print a demo user's current second-factor code (demo instances only)."""
     from .seed import current_code
 
+    _not_in_production()
     try:
         click.echo(current_code(_platform(), username))
     except PermissionError as exc:

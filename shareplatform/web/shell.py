@@ -65,7 +65,7 @@ class ServerSideSessionInterface(SessionInterface):
                 seed,
                 httponly=True,
                 samesite="Lax",
-                secure=bool(app.config.get("SESSION_COOKIE_SECURE")),
+                secure=cookies_secure(),
             )
 
 
@@ -80,6 +80,22 @@ def secret_key(app: Flask) -> bytes:
 
 
 # -- the session cookie ---------------------------------------------------------------------------
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def cookies_secure() -> bool:
+    """Secure unless SESSION_COOKIE_SECURE is False. Left unset, one exception outside
+    production: plain http from and to a loopback address (a developer's own machine, where
+    browsers treat http as secure anyway; behind a proxy, PROXY_HOPS makes the addresses real)."""
+    setting = _config("SESSION_COOKIE_SECURE")
+    if setting is not None or _config("PRODUCTION"):
+        return setting is not False
+    if request.is_secure:
+        return True
+    host = urlsplit("//" + request.host).hostname
+    return not (request.remote_addr in _LOOPBACK and host in _LOOPBACK)
+
+
 def start_session(token: str) -> None:
     g.set_session_token = token
 
@@ -109,7 +125,7 @@ def _headers(response: Response) -> Response:
             httponly=True,
             samesite="Lax",
             path="/",
-            secure=bool(_config("SESSION_COOKIE_SECURE")),
+            secure=cookies_secure(),
         )
     elif g.get("clear_session_cookie"):
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax")
