@@ -50,3 +50,7 @@ class Services(Protocol):
 
     @property
     def key_watch(self) -> Watch: ...
+
+    def keys_ready(self, session: Session) -> bool:
+        """Is the key provider answering for every current KEK version? (for /readyz)"""
+        ...

@@ -6,6 +6,7 @@ access layer. The vault is handed to the access layer and to nothing else.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,8 @@ from .crypto.service_secrets import ServiceSecrets
 from .crypto.vault import Vault
 from .db import Database
 from .subjects import load_subject
+
+log = logging.getLogger(__name__)
 
 
 class NotMigrated(RuntimeError):
@@ -159,6 +162,18 @@ class Platform:
                 raise KeyProblem("service key missing")
             self._service_secrets = ServiceSecrets(key)
         return self._service_secrets
+
+    def keys_ready(self, session: Session) -> bool:
+        """Does the key provider still hold the current KEK version of every level the database
+        names? (/readyz: a lost HSM session or device answers unready.)"""
+        try:
+            current = keyring.current_versions(session)
+            return all(
+                version in self.provider.kek_versions(level) for level, version in current.items()
+            )
+        except Exception:  # a provider error is an unready answer, named in the log
+            log.exception("the key provider did not answer")
+            return False
 
     def close(self) -> None:
         """Stop the key watch (withdrawing this process's report) and close the database."""
