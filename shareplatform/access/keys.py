@@ -6,7 +6,9 @@ line only: no service, view or API handler can reach it.
 Rotation finishes what it starts. It records its intent, creates the new KEK, switches the level's
 current version (from then on the database refuses a data key wrapped under any other version),
 and re-wraps every data key of the old versions, in batches, until none remains. Run again after
-an interruption, it finishes the re-wrap instead of making another version.
+an interruption, it finishes what was started instead of making another version: a KEK created
+by a run killed before the switch is adopted (its creation audited then, marked found on resume),
+and each step is audited once however often the command is run.
 
 Retirement is two-phase: a version no data key and no live process uses is marked `retiring`,
 then destroyed in the provider, then marked `retired`. A crash anywhere leaves a state that
@@ -19,10 +21,12 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import faults
 from ..audit.log import AuditLog, Event
+from ..audit.models import AuditEntry
 from ..crypto import keyring
 from ..crypto.keys import KeyProblem, KeyProvider
 from ..crypto.models import KekState
@@ -72,47 +76,68 @@ class KeyAdmin:
                         {"stale": {str(v): n for v, n in sorted(stale.items())}},
                     ),
                 )
+        resumed = bool(stale)
         if not stale:
-            version = self._new_current_version(level)
+            version, resumed = self._new_current_version(level)
         rewrapped = self._rewrap_all(level, version, batch, progress)
         with self._transaction() as session:
             self._record(
                 session,
                 _key_event("keys.rotate.finish", level, version, {"rewrapped": rewrapped}),
             )
-        return Rotation(level, version, rewrapped, resumed=bool(stale))
+        return Rotation(level, version, rewrapped, resumed=resumed)
 
-    def _new_current_version(self, level: str) -> int:
+    def _new_current_version(self, level: str) -> tuple[int, bool]:
+        """The new current version, and whether an interrupted run had started making it."""
         with self._transaction() as session:
             version = keyring.newest_recorded(session, level) + 1
-            # A KEK in the provider that the database never recorded was made by a rotation
-            # killed before it could record it: nothing was ever wrapped under it. Destroy it
-            # rather than adopt a key whose creation is not in the audit log.
-            orphans = [v for v in self._provider.kek_versions(level) if v >= version]
-            self._record(
-                session,
-                _key_event("keys.rotate.start", level, version, {"discarded": orphans}),
-            )
+            started = "keys.rotate.start" in self._key_history(session, level, version)
+            made = self._provider.kek_versions(level)
+            # The KEK of a rotation whose start is audited, killed before the switch, is adopted
+            # and its creation audited now. Any other KEK the database never recorded is
+            # destroyed: nothing was ever wrapped under it, and nobody audited its making.
+            adopted = started and version in made and self._usable(level, version)
+            orphans = [v for v in made if v >= version and not (adopted and v == version)]
+            action = "keys.rotate.resume" if started else "keys.rotate.start"
+            self._record(session, _key_event(action, level, version, {"discarded": orphans}))
+        faults.point("keys.rotate.started")
         for orphan in orphans:
             self._provider.destroy_kek(level, orphan)
         faults.point("keys.rotate.before_kek")
-        self._provider.create_kek(level, version)
+        if not adopted:
+            self._provider.create_kek(level, version)
         faults.point("keys.rotate.after_kek_created")
         with self._transaction() as session:
             # Audit entries are written at commit (shareplatform/audit/log.py), after the KEK row
             # is taken, by every writer and by this switch alike: the same order cannot deadlock.
-            self._record(
-                session,
-                _key_event(
-                    "keys.kek.create",
-                    level,
-                    version,
-                    {"check_value": self._provider.check_value(level, version)},
-                ),
-            )
+            created: dict[str, object] = {"check_value": self._provider.check_value(level, version)}
+            if adopted:
+                created["found_on_resume"] = True
+            self._record(session, _key_event("keys.kek.create", level, version, created))
             keyring.make_current(session, self._provider, level, version)
         faults.point("keys.rotate.after_switch")
-        return version
+        return version, started
+
+    @staticmethod
+    def _key_history(session: Session, level: str, version: int) -> list[str]:
+        """The audited key actions on one KEK version, oldest first (an index seek on object)."""
+        return list(
+            session.scalars(
+                select(AuditEntry.action)
+                .where(
+                    AuditEntry.object_id == f"{level}:v{version}",
+                    AuditEntry.object_type == "key",
+                )
+                .order_by(AuditEntry.seq)
+            )
+        )
+
+    def _usable(self, level: str, version: int) -> bool:
+        try:
+            self._provider.check_value(level, version)
+        except KeyProblem:
+            return False  # e.g. a key file cut short by the kill: discard it and make another
+        return True
 
     def _rewrap_all(
         self, level: str, version: int, batch: int, progress: Callable[[int], None] | None
@@ -210,10 +235,17 @@ class KeyAdmin:
             )
 
     # -- shredding ------------------------------------------------------------------------------
-    def shred(self, session: Session, data_key_id: object, event: Event) -> None:
-        """Destroy one data key in the caller's transaction, with the caller's audit event."""
-        keyring.shred(session, data_key_id)
+    def shred(self, session: Session, data_key_id: object, event: Event) -> bool:
+        """Destroy one data key in the caller's transaction, with the caller's audit event.
+
+        One transaction: a kill before its commit leaves the key intact and nothing audited, so
+        running the command again does it all. A key already shredded is left as it is and
+        audited no second time (returns False)."""
+        if not keyring.shred(session, data_key_id):
+            return False
         self._record(session, event)
+        faults.point("keys.shred.destroyed")  # before the commit: nothing of it survives a kill
+        return True
 
 
 def _key_event(

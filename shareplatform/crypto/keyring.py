@@ -430,10 +430,15 @@ def mark(session: Session, row: KekVersion, state: KekState) -> None:
 
 
 # -- shredding ------------------------------------------------------------------------------------
-def shred(session: Session, key_id: object) -> None:
-    """Destroy one data key: everything it protected is unreadable for ever."""
-    key = session.get(DataKey, key_id)
+def shred(session: Session, key_id: object) -> bool:
+    """Destroy one data key: everything it protected is unreadable for ever. Returns False, and
+    changes nothing, when the key was already shredded (a repeated `keys shred`)."""
+    key = session.get(DataKey, key_id, with_for_update=True)
     if key is None:
         raise KeyProblem("no such data key")
+    if key.wrapped is None:
+        return False
     key.wrapped = None
     key.shredded_at = utcnow()
+    session.flush()
+    return True

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 import re
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -119,7 +120,16 @@ class FileKeyProvider:
 
 
 def _write_secret_file(path: Path, value: bytes) -> None:
+    """Written whole or not at all: a process killed mid-write leaves no short key file under the
+    key's name (only a temporary one, which no version pattern matches), and an existing key is
+    never replaced (the link fails)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(value)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(value)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temporary, path)
+    finally:
+        os.unlink(temporary)

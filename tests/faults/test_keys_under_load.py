@@ -230,23 +230,55 @@ def _killed(result) -> None:  # type: ignore[no-untyped-def]
     assert result.returncode == -9, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
 
 
-@pytest.mark.parametrize(
-    "point", ["keys.rotate.after_kek_created", "keys.rotate.after_switch", "keys.rotate.batch:2"]
-)
+def _once_each(actions: list[str], steps: list[str]) -> None:
+    """Each step audited exactly once: none missing, none repeated by the re-run."""
+    assert sorted(a for a in actions if a in steps) == sorted(steps), actions
+
+
+_ROTATE_POINTS = [
+    "keys.rotate.started",  # start audited, no KEK yet
+    "keys.rotate.before_kek",
+    "keys.rotate.after_kek_created",  # KEK made, creation not yet audited, not yet current
+    "keys.rotate.after_switch",  # current, nothing re-wrapped
+    "keys.rotate.batch:2",  # part re-wrapped
+]
+
+
+@pytest.mark.parametrize("point", _ROTATE_POINTS)
 def test_a_killed_rotation_completes_when_run_again(instance: Instance, point: str) -> None:
     faulty = {**instance.env, "SHAREPLATFORM_FAULT": point}
     _killed(flask(faulty, "keys", "rotate", "--level", "SECRET", "--batch", "1"))
     again = _ok(flask(instance.env, "keys", "rotate", "--level", "SECRET", "--batch", "1"))
-    assert "now v2" in again
-    if point != "keys.rotate.after_kek_created":
-        assert "interrupted rotation finished" in again  # no third version
+    assert "interrupted rotation finished; now v2" in again  # no third version
+    assert sorted(p.name for p in (instance.keys / "kek" / "SECRET").iterdir()) == [
+        "v1.key",
+        "v2.key",
+    ]
     actions = _secret_bodies_readable(instance)
-    assert actions.count("keys.kek.create") == 1  # the KEK in use was audited when made
-    assert actions[-1] == "keys.rotate.finish"
-    if point == "keys.rotate.after_kek_created":
-        assert actions.count("keys.rotate.start") == 2  # the key made by the killed run discarded
+    steps = ["keys.rotate.start", "keys.rotate.resume", "keys.kek.create", "keys.rotate.finish"]
+    _once_each(actions, steps)
+    creation = _kek_creation(instance, "SECRET:v2")
+    assert ('"found_on_resume":true' in creation) == (point == "keys.rotate.after_kek_created")
     _ok(flask(instance.env, "keys", "retire", "--level", "SECRET", "--version", "1"))
     assert "audit chain intact" in _ok(flask(instance.env, "audit", "verify"))
+
+
+def _kek_creation(instance: Instance, object_id: str) -> str:
+    from shareplatform.platform import Platform
+    from tests.factories import make_config
+
+    platform = Platform(make_config(instance.url, instance.keys))
+    try:
+        with platform.transaction() as session:
+            return str(
+                session.scalar(
+                    select(AuditEntry.detail).where(
+                        AuditEntry.action == "keys.kek.create", AuditEntry.object_id == object_id
+                    )
+                )
+            )
+    finally:
+        platform.close()
 
 
 @pytest.mark.parametrize("point", ["keys.retire.after_mark", "keys.retire.after_destroy"])
@@ -266,4 +298,42 @@ def test_a_killed_retirement_completes_when_run_again(instance: Instance, point:
     assert re.search(r"SECRET\s+1 retired", _keys_state(instance))
     actions = _secret_bodies_readable(instance)
     assert actions[-2:] == ["keys.retire.start", "keys.retire.finish"]
+    _once_each(actions, ["keys.rotate.start", "keys.kek.create", "keys.rotate.finish"])
+    assert actions.count("keys.retire.start") == actions.count("keys.retire.finish") == 1
     assert "audit chain intact" in _ok(flask(instance.env, "audit", "verify"))
+
+
+def test_a_killed_shred_completes_when_run_again(instance: Instance) -> None:
+    victim, *others = instance.secret_ids
+    shred = ("keys", "shred", victim, "--reason", "retention period ended")
+    _killed(flask({**instance.env, "SHAREPLATFORM_FAULT": "keys.shred.destroyed"}, *shred))
+    assert _shred_entries(instance, victim) == 0  # nothing of the killed run was committed
+    instance.secret_ids = [victim, *others]
+    _secret_bodies_readable(instance)  # the victim still reads: its key was not destroyed
+    assert f"record {victim} shredded" in _ok(flask(instance.env, *shred))
+    assert f"record {victim} shredded" in _ok(flask(instance.env, *shred))  # idempotent
+    assert _shred_entries(instance, victim) == 1
+    instance.secret_ids = others
+    _secret_bodies_readable(instance)  # the neighbours still read
+    assert "audit chain intact" in _ok(flask(instance.env, "audit", "verify"))
+
+
+def _shred_entries(instance: Instance, record_id: str) -> int:
+    from sqlalchemy import func
+
+    from shareplatform.platform import Platform
+    from tests.factories import make_config
+
+    platform = Platform(make_config(instance.url, instance.keys))
+    try:
+        with platform.transaction() as session:
+            return int(
+                session.scalar(
+                    select(func.count()).where(
+                        AuditEntry.action == "record.shred", AuditEntry.object_id == record_id
+                    )
+                )
+                or 0
+            )
+    finally:
+        platform.close()

@@ -165,6 +165,47 @@ def test_a_kek_never_recorded_is_discarded_not_adopted(platform, small) -> None:
     assert '"discarded":[2]' in start
 
 
+def test_a_kek_made_after_an_audited_start_is_adopted_and_audited(platform, small) -> None:  # type: ignore[no-untyped-def]
+    from shareplatform.access.keys import _key_event
+
+    with platform.transaction() as session:  # a rotation killed after making its KEK
+        platform.key_admin._record(
+            session, _key_event("keys.rotate.start", "SECRET", 2, {"discarded": []})
+        )
+    platform.provider.create_kek("SECRET", 2)
+    made = platform.provider.check_value("SECRET", 2)
+    done = platform.key_admin.rotate("SECRET")
+    assert (done.version, done.resumed) == (2, True)
+    assert platform.provider.check_value("SECRET", 2) == made  # adopted, not replaced
+    assert _actions(platform)[-4:] == [
+        "keys.rotate.start",
+        "keys.rotate.resume",
+        "keys.kek.create",
+        "keys.rotate.finish",
+    ]
+    with platform.transaction() as session:
+        created = session.scalar(
+            select(AuditEntry.detail).where(AuditEntry.action == "keys.kek.create")
+        )
+        assert verify(session, platform.signer.public_key).ok
+    assert '"found_on_resume":true' in created
+
+
+def test_shredding_twice_changes_and_audits_nothing_more(platform, small) -> None:  # type: ignore[no-untyped-def]
+    victim = str(small.secret_ids[0])
+    for _ in range(2):
+        with platform.transaction() as session:
+            shred_record(session, platform.key_admin, victim, "retention ended")
+    with platform.transaction() as session:
+        entries = session.scalar(
+            select(func.count()).where(
+                AuditEntry.action == "record.shred", AuditEntry.object_id == victim
+            )
+        )
+        assert entries == 1
+        assert verify(session, platform.signer.public_key).ok
+
+
 def test_an_interrupted_retirement_completes_on_rerun(platform, small) -> None:  # type: ignore[no-untyped-def]
     from shareplatform.crypto.models import KekState
 
