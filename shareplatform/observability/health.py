@@ -73,8 +73,8 @@ def failing_check() -> str | None:
             for name, check in CHECKS.items():
                 if not check(conn):
                     return name
-    except Exception:
-        log.warning("readiness check %s raised", name, exc_info=True)
+    except Exception as exc:  # one line per probe during an outage, not a traceback
+        log.warning("readiness check %s raised %s: %s", name, type(exc).__name__, _first_line(exc))
         return name
     return None
 
@@ -96,3 +96,7 @@ def readyz() -> tuple[Response, int]:
 def init_app(app: Flask) -> None:
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/readyz", "readyz", readyz)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else ""

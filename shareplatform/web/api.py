@@ -6,10 +6,12 @@ problem+json, whatever HTML error pages the web app registers for the rest of th
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import flask_smorest
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
@@ -70,6 +72,94 @@ def _is_api_path() -> bool:
     return request.path == PREFIX or request.path.startswith(PREFIX + "/")
 
 
+# -- hostile bodies: checked once for every API operation, before any route parses one ----------
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_depth_exceeds(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Nesting deeper than `limit`, read from the bytes without recursion (the decoder would
+    recurse once per level: a 10,000-deep body raises RecursionError)."""
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    if brackets.count(b"[") + brackets.count(b"{") <= limit:
+        return False  # too few openings to nest that deep: most bodies stop here
+    depth = 0
+    for byte in brackets:
+        depth += 1 if byte in b"[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def unstorable_pointer(value: object) -> str | None:
+    """The JSON pointer (RFC 6901) of the first string or key holding a lone surrogate or a NUL
+    (neither can be stored: UTF-8 has no surrogates, PostgreSQL no NUL in text), else None."""
+    stack: list[tuple[str, object]] = [("", value)]
+    while stack:
+        pointer, item = stack.pop()
+        if isinstance(item, str):
+            if unstorable(item):
+                return pointer
+        elif isinstance(item, dict):
+            for key, member in item.items():
+                child = pointer + "/" + _pointer_token(key)
+                if unstorable(key):
+                    return child
+                stack.append((child, member))
+        elif isinstance(item, list):
+            stack.extend((f"{pointer}/{i}", member) for i, member in enumerate(item))
+    return None
+
+
+def unstorable(text: str) -> bool:
+    """A NUL or a lone surrogate: text no backend stores (also used for forms: web/errors.py)."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _pointer_token(key: str) -> str:
+    # printable in the answer even when the key itself is not valid Unicode
+    safe = key.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")
+    return safe.replace("~", "~0").replace("/", "~1")
+
+
+def _bad_body(detail: str, pointer: str | None = None) -> Response:
+    errors = {pointer: [detail]} if pointer is not None else None
+    return problems.problem(400, "Bad Request", detail, slug="invalid-body", errors=errors)
+
+
+def check_body() -> Response | None:
+    """Refuse what no API operation can take, before any route or webargs parses the body: too
+    large (413, from MAX_CONTENT_LENGTH), nested too deeply, not UTF-8, a lone surrogate or NUL."""
+    if not _is_api_path():
+        return None
+    raw = request.get_data(cache=True)  # raises 413 beyond MAX_CONTENT_LENGTH
+    if not raw:
+        return None
+    if json_depth_exceeds(raw):
+        return _bad_body("JSON nested too deeply.")
+    if not request.is_json:
+        return None  # webargs reads JSON bodies only; anything else is refused as missing
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _bad_body("The request body is not valid UTF-8.")
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return _bad_body("The request body is not valid JSON.")
+    pointer = unstorable_pointer(parsed)
+    if pointer is not None:
+        return _bad_body("A value holds a NUL or a character that is not valid Unicode.", pointer)
+    return None
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("API_TITLE", "shareplatform API")
     app.config.setdefault("API_VERSION", "v1")
@@ -91,6 +181,7 @@ def init_app(app: Flask) -> None:
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         },
     )
+    app.before_request(check_body)  # after identification: strangers get their 401 first
     api = Api(app)
     _public_spec(app, api)
     app.extensions["shareplatform_api"] = api

@@ -2,15 +2,18 @@
 
 (The JSON API answers problem+json instead: shareplatform/web/api.py.) A refusal keeps the audit
 entries the request wrote (the unit of work commits them, shareplatform/web/request.py); invalid
-input and crashes roll back whatever the request wrote.
+input and crashes roll back whatever the request wrote. A database that cannot be reached is a
+503 with Retry-After on both faces, logged in one line per request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-from flask import Flask, Response
+from flask import Flask, Response, g, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from ..domain.errors import Conflict, IntegrityFailure, InvalidValue, NotFound, NotPermitted
@@ -65,6 +68,50 @@ def unavailable() -> Response:
     return Response(body, status=status, headers={"Retry-After": "5"})
 
 
+def is_outage(exc: BaseException) -> bool:
+    """The database could not be reached (stopped, restarting, its file unusable) or gave no
+    connection in time: nothing wrong with the request itself."""
+    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
+
+
+def database_outage(exc: Exception) -> Response:
+    """One log line per failed request (an outage fails every request: no tracebacks), then
+    503 with Retry-After; the pool checks connections before use, so service resumes as soon as
+    the database is back (shareplatform/db.py)."""
+    log.error("database unavailable: %s: %s", type(exc).__name__, _first_line(exc))
+    with contextlib.suppress(sa_exc.SQLAlchemyError):  # the connection is gone: nothing to undo
+        rollback()
+    g.principal = None  # the page must not build a navigation (it asks the database)
+    return unavailable()
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def _refuse_unstorable_form() -> tuple[str, int] | None:
+    """A NUL or a lone surrogate in a form field cannot be stored (PostgreSQL refuses NUL in
+    text; UTF-8 has no surrogates): a 400 page, before any view or service sees the value."""
+    if request.path.startswith("/api/") or request.mimetype not in _FORM_TYPES:
+        return None
+    from .api import unstorable
+
+    for name, value in request.form.items(multi=True):
+        if unstorable(name) or unstorable(value):
+            return error_page(
+                400,
+                "The form contained a character this service cannot accept. Go back, remove it "
+                "and try again.",
+            )
+    return None
+
+
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
 def integrity_failure(exc: IntegrityFailure) -> Response | tuple[str, int]:
     """One object failed its integrity check: withheld, audited, alerted; the rest works."""
     log.error("integrity failure answered: %s %s", exc.what, exc.object_id)
@@ -111,6 +158,11 @@ def init_app(app: Flask) -> None:
         return error_page(403, str(exc))
 
     app.register_error_handler(IntegrityFailure, integrity_failure)
+    app.before_request(_refuse_unstorable_form)
+
+    @app.errorhandler(sa_exc.SQLAlchemyError)
+    def _database(exc: sa_exc.SQLAlchemyError):
+        return database_outage(exc) if is_outage(exc) else crash(exc)
 
     @app.errorhandler(InvalidValue)
     def _invalid(exc: InvalidValue):
@@ -139,8 +191,17 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _crash(exc: Exception):
-        if isinstance(exc, HTTPException):
-            return _http(exc)
-        log.exception("unhandled error")
-        rollback()
-        return error_page(500)
+        return _http(exc) if isinstance(exc, HTTPException) else crash(exc)
+
+
+def crash(exc: Exception) -> Response | tuple[str, int]:
+    """Anything unforeseen: logged with its traceback, rolled back, a 500 without one."""
+    log.exception("unhandled error")
+    rollback()
+    from .request import is_api
+
+    if is_api():  # the API answers problem+json whatever failed (shareplatform/web/api.py)
+        from .problems import problem
+
+        return problem(500, "Internal Server Error", "Something went wrong; nothing was saved.")
+    return error_page(500)

@@ -140,8 +140,13 @@ def _finish_unit_of_work(response: Response) -> Response:
         return response
     try:
         session.commit()
-    except Exception:
-        log.exception("the request's work could not be committed: its response is withheld")
+    except Exception as exc:  # one line, not a traceback: an outage fails every request alike
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        log.error(
+            "the request's work could not be committed (%s: %s): its response is withheld",
+            type(exc).__name__,
+            message,
+        )
         session.rollback()
         from .errors import unavailable
 

@@ -43,18 +43,19 @@ class _RequestSession(dict, SessionMixin):
     """Holds only the CSRF seed, derived from the cookie's random id; never written to a cookie."""
 
     new_visitor: str | None = None
+    seed_digest: bytes = b""
 
 
 class ServerSideSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request):
-        secret_key(app)
+        # No key here: the route is not matched yet, and the key is derived only for routes
+        # that use the session (`_seed_csrf`), so a health probe never starts the platform.
         session = _RequestSession()
         seed = request.cookies.get(SESSION_COOKIE) or request.cookies.get(ANON_COOKIE)
         if not seed:
             seed = pysecrets.token_urlsafe(32)
             session.new_visitor = seed
-        digest = hashlib.sha256(seed.encode()).digest()
-        session["csrf_token"] = hmac.new(app.secret_key, b"csrf|" + digest, "sha256").hexdigest()  # type: ignore[arg-type]
+        session.seed_digest = hashlib.sha256(seed.encode()).digest()
         return session
 
     def save_session(self, app: Flask, session, response: Response) -> None:
@@ -77,6 +78,22 @@ def secret_key(app: Flask) -> bytes:
         app.config["SECRET_KEY"] = key
         app.secret_key = key
     return key
+
+
+# Routes that never use the session, the CSRF token or the cookie-signing key.
+SESSIONLESS_ENDPOINTS = STATIC_ENDPOINTS | {"healthz", "readyz"}
+
+
+def _seed_csrf() -> None:
+    """The CSRF seed, under the cookie-signing key: derived on the first request that needs it
+    (deriving starts the platform, which reads the database)."""
+    if request.endpoint in SESSIONLESS_ENDPOINTS:
+        return
+    from flask import current_app, session
+
+    key = secret_key(current_app)
+    digest = getattr(session, "seed_digest", b"")
+    session["csrf_token"] = hmac.new(key, b"csrf|" + digest, "sha256").hexdigest()
 
 
 # -- the session cookie ---------------------------------------------------------------------------
@@ -283,6 +300,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)
+    app.before_request(_seed_csrf)  # first: CSRF and every page need it
     app.before_request(_nonce)
     from . import request as pipeline
 
