@@ -10,6 +10,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -38,47 +39,48 @@ def gunicorn(
 ) -> Iterator[str]:
     port = _port()
     variables = cli_env(env.url, env.keys_dir) | (extra or {})
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            str(workers),
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            app,
-        ],
-        cwd=REPO,
-        env=variables,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"gunicorn {app} exited: {proc.stderr.read() if proc.stderr else ''}"
-                )
-            try:
-                requests.get(base + "/", timeout=10)
-                break
-            except requests.RequestException:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn {app} did not start") from None
-                time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
+    # the server's log goes to a file: a pipe nobody reads fills up and blocks every worker
+    with tempfile.TemporaryFile(mode="w+") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                str(workers),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                app,
+            ],
+            cwd=REPO,
+            env=variables,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            text=True,
+        )
+        base = f"http://127.0.0.1:{port}"
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            deadline = time.monotonic() + 60
+            while True:
+                if proc.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"gunicorn {app} exited: {log.read()}")
+                try:
+                    requests.get(base + "/", timeout=10)
+                    break
+                except requests.RequestException:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"gunicorn {app} did not start") from None
+                    time.sleep(0.2)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def _csrf(html: str) -> str:
