@@ -21,6 +21,7 @@ from sqlalchemy import Connection, text
 
 from ..migrate import heads
 from ..web import platform
+from ..web.errors import first_line
 from ..web.permissions import public
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def failing_check() -> str | None:
                 if not check(conn):
                     return name
     except Exception as exc:  # one line per probe during an outage, not a traceback
-        log.warning("readiness check %s raised %s: %s", name, type(exc).__name__, _first_line(exc))
+        log.warning("readiness check %s raised %s: %s", name, type(exc).__name__, first_line(exc))
         return name
     return None
 
@@ -96,7 +97,3 @@ def readyz() -> tuple[Response, int]:
 def init_app(app: Flask) -> None:
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/readyz", "readyz", readyz)
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else ""

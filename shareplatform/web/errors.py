@@ -80,14 +80,16 @@ def database_outage(exc: Exception) -> Response:
     """One log line per failed request (an outage fails every request: no tracebacks), then
     503 with Retry-After; the pool checks connections before use, so service resumes as soon as
     the database is back (shareplatform/db.py)."""
-    log.error("database unavailable: %s: %s", type(exc).__name__, _first_line(exc))
+    log.error("database unavailable: %s: %s", type(exc).__name__, first_line(exc))
     with contextlib.suppress(sa_exc.SQLAlchemyError):  # the connection is gone: nothing to undo
         rollback()
     g.principal = None  # the page must not build a navigation (it asks the database)
     return unavailable()
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """An exception's first line (the driver's, for a database error): one log line per failure,
+    never a traceback."""
     lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     return lines[0] if lines else ""
 

@@ -141,14 +141,14 @@ def _finish_unit_of_work(response: Response) -> Response:
     try:
         session.commit()
     except Exception as exc:  # one line, not a traceback: an outage fails every request alike
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        from .errors import first_line, unavailable
+
         log.error(
             "the request's work could not be committed (%s: %s): its response is withheld",
             type(exc).__name__,
-            message,
+            first_line(exc),
         )
         session.rollback()
-        from .errors import unavailable
 
         return unavailable()
     return response
