@@ -77,12 +77,7 @@ def load_rows(
     each row's wrapped data key; check every row's fact stamp (a forged one is marked, as an ORM
     load marks it: shareplatform/crypto/attested.py)."""
     cls, attrs = _loaded_class(model)
-    keys_table = DataKey.__table__
-    core = (
-        stmt.with_only_columns(*(getattr(model, a) for a in attrs))
-        .join(keys_table, keys_table.c.id == model.data_key_id)
-        .add_columns(keys_table.c.level, keys_table.c.kek_version, keys_table.c.wrapped)
-    )
+    core = with_stored_keys(stmt.with_only_columns(*(getattr(model, a) for a in attrs)), model)
     facts = attested_columns(model)
     attestor = attestor_of(session)
     width = len(attrs)
