@@ -121,17 +121,9 @@ def open_fields(
     fields: Sequence[tuple[str, bytes]],
 ) -> list[str]:
     """Open several fields (column, ciphertext) of one row sealed by `seal_fields` or `seal`."""
-    decrypt = AESGCM(dek).decrypt
+    aead = AESGCM(dek)
     head, tail = _row_data(table, row_id, label, key_id)
-    texts = []
-    for column, sealed in fields:
-        if len(sealed) < _SHORTEST or sealed[0] != FORMAT_VERSION:
-            raise IntegrityError(f"unknown ciphertext format in {table}.{column}")
-        ad = head + _name_part(column) + tail
-        try:
-            texts.append(decrypt(sealed[1:_BODY], sealed[_BODY:], ad).decode())
-        except InvalidTag:
-            raise IntegrityError(
-                f"integrity check failed for {table}.{column} row {row_id}"
-            ) from None
-    return texts
+    return [
+        _open_with(aead, head + _name_part(column) + tail, sealed, table, column, row_id)
+        for column, sealed in fields
+    ]
