@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages that `make test` needs, only if they are missing:
 #   postgresql (server for the PostgreSQL tests), chromium (browser tests via Playwright),
-#   softhsm2 + opensc (PKCS#11 token for the HSM key-provider tests).
+#   softhsm2 + opensc (PKCS#11 token for the HSM key-provider tests),
+#   nginx + pgbouncer (the proxy and pooler of the topology and failover tests).
 # Idempotent: a machine that already has everything does no apt work at all.
 # Must run as root (CI and the dev machines are root); otherwise it warns and skips.
 set -euo pipefail
@@ -12,6 +13,8 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
 command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
+[ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+[ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 
 if [ ${#missing[@]} -eq 0 ]; then
     echo "system-deps: all present"
@@ -44,6 +47,8 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { echo "system-deps:
 [ -x /usr/bin/chromium ] || { echo "system-deps: ERROR: /usr/bin/chromium still missing" >&2; fail=1; }
 command -v softhsm2-util >/dev/null 2>&1 || { echo "system-deps: ERROR: softhsm2-util still missing" >&2; fail=1; }
 command -v pkcs11-tool >/dev/null 2>&1 || { echo "system-deps: ERROR: pkcs11-tool still missing" >&2; fail=1; }
+[ -x /usr/sbin/nginx ] || { echo "system-deps: ERROR: /usr/sbin/nginx still missing" >&2; fail=1; }
+[ -x /usr/sbin/pgbouncer ] || { echo "system-deps: ERROR: /usr/sbin/pgbouncer still missing" >&2; fail=1; }
 [ $fail -eq 0 ] || { echo "system-deps: see $log" >&2; exit 1; }
 rm -f "$log"
 echo "system-deps: installed ${missing[*]}"

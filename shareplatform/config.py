@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .db import ConnectionLimits, libpq_url
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -93,7 +95,18 @@ def default_witness(database_url: str) -> str:
 
 @dataclass
 class Config:
+    # PostgreSQL or SQLite. For a primary and standby, list both hosts and ask for the writable
+    # one: postgresql+psycopg://USER@/DB?host=A:5432,B:5432&target_session_attrs=read-write
     DATABASE_URL: str = ""
+    # Management information (shareplatform/reports/) may read from a standby; "" reads the primary.
+    REPORTS_DATABASE_URL: str = ""
+    # Limits set on every PostgreSQL connection, in seconds (0 turns one off).
+    DB_STATEMENT_TIMEOUT: float = 30.0
+    DB_LOCK_TIMEOUT: float = 10.0
+    DB_IDLE_IN_TRANSACTION_TIMEOUT: float = 60.0
+    # The URLs go through PgBouncer in transaction mode: no server-side prepared statements, and
+    # the limits above set per transaction instead of per connection (shareplatform/db.py).
+    DB_VIA_PGBOUNCER: bool = False
     KEYS_DIR: str = ""
     # SHAREPLATFORM_PRODUCTION=1: `validate` refuses every unsafe setting below at start.
     PRODUCTION: bool = False
@@ -141,7 +154,14 @@ class Config:
         """Every setting from the environment; any `X` may be given as `X_FILE` instead."""
         url = _env_str("DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'shareplatform.db'}")
         return cls(
-            DATABASE_URL=url,
+            DATABASE_URL=libpq_url(url),
+            REPORTS_DATABASE_URL=libpq_url(_env_str("SHAREPLATFORM_REPORTS_DATABASE_URL", "")),
+            DB_STATEMENT_TIMEOUT=_env_float("SHAREPLATFORM_DB_STATEMENT_TIMEOUT", 30),
+            DB_LOCK_TIMEOUT=_env_float("SHAREPLATFORM_DB_LOCK_TIMEOUT", 10),
+            DB_IDLE_IN_TRANSACTION_TIMEOUT=_env_float(
+                "SHAREPLATFORM_DB_IDLE_IN_TRANSACTION_TIMEOUT", 60
+            ),
+            DB_VIA_PGBOUNCER=_env_bool("SHAREPLATFORM_DB_PGBOUNCER", False),
             KEYS_DIR=_env_str("SHAREPLATFORM_KEYS_DIR", str(ROOT / "keys")),
             AUDIT_WITNESS=_env_str("SHAREPLATFORM_AUDIT_WITNESS", "") or default_witness(url),
             AUDIT_CHECKPOINT_EVERY=_env_int("SHAREPLATFORM_AUDIT_CHECKPOINT_EVERY", 1000),
@@ -162,6 +182,15 @@ class Config:
             RESET_CODE_HOURS=_env_int("SHAREPLATFORM_RESET_CODE_HOURS", 4),
             KEY_WATCH_SECONDS=_env_float("SHAREPLATFORM_KEY_WATCH_SECONDS", 1),
             KEY_WATCH_TTL_SECONDS=_env_float("SHAREPLATFORM_KEY_WATCH_TTL_SECONDS", 30),
+        )
+
+    def connection_limits(self) -> ConnectionLimits:
+        """What every PostgreSQL connection is held to (shareplatform/db.py)."""
+        return ConnectionLimits(
+            statement_timeout=self.DB_STATEMENT_TIMEOUT,
+            lock_timeout=self.DB_LOCK_TIMEOUT,
+            idle_in_transaction_timeout=self.DB_IDLE_IN_TRANSACTION_TIMEOUT,
+            via_pgbouncer=self.DB_VIA_PGBOUNCER,
         )
 
     def validate(self) -> None:

@@ -21,6 +21,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
 
+from .db import libpq_url
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # pg_advisory_lock key for schema changes: any constant no other lock in this product uses
 ADVISORY_LOCK_KEY = 0x5348_4152_4550  # "SHAREP"
@@ -44,7 +46,8 @@ def lock_file(url: str) -> Path | None:
 
 @contextmanager
 def _postgres_lock(url: str) -> Iterator[None]:
-    engine = create_engine(url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+    # libpq_url: a primary-and-standby URL names its hosts the way libpq needs (shareplatform/db.py)
+    engine = create_engine(libpq_url(url), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:  # a session lock: released however the run ends
             conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})

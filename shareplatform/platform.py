@@ -58,7 +58,13 @@ def provider_for(config: Config) -> KeyProvider:
 class Platform:
     def __init__(self, config: Config, provider: KeyProvider | None = None) -> None:
         self.config = config
-        self.db = Database(config.DATABASE_URL)
+        self.db = Database(config.DATABASE_URL, config.connection_limits())
+        # management information may read from a standby (shareplatform/reports/source.py)
+        self.reports_db = (
+            Database(config.REPORTS_DATABASE_URL, config.connection_limits())
+            if config.REPORTS_DATABASE_URL
+            else self.db
+        )
         self.provider: KeyProvider = provider or provider_for(config)
         self._bound = False
         self._lock = threading.Lock()
@@ -179,6 +185,8 @@ class Platform:
         """Stop the key watch (withdrawing this process's report) and close the database."""
         self.key_watch.stop()
         self.db.dispose()
+        if self.reports_db is not self.db:
+            self.reports_db.dispose()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -16,7 +16,8 @@ def register(app: Flask) -> None:
     """Pages, API, commands and navigation of this feature."""
     from ..access.vocabulary import Permission
     from ..web.shell import add_nav
-    from . import views
+    from . import source, views
 
     app.register_blueprint(views.bp)
+    source.close_at_teardown(app)
     add_nav(app, "Reports", "reports.dashboard_page", Permission.CASE_READ, order=70)

@@ -18,6 +18,7 @@ from ..records.models import Record
 from ..records.visibility import record_filter
 from .scope import OS, Scope
 from .settings import DEFAULT_REPORT_SETTINGS, ReportSettings
+from .source import figures
 from .standards import CONTACTS, SUPERVISED, CaseFacts, Compliance, Status, evaluate
 
 
@@ -31,11 +32,15 @@ def case_compliance(
     """Each standard judged on one case from the contacts the viewer may read (audited once)."""
     case = get_case(ctx, case_id)
     readable = record_filter(ctx, case_ref(case))
-    contacts = ctx.session.execute(
-        select(Record.record_type, Record.occurred_on).where(
-            Record.case_id == case.id, Record.record_type.in_(CONTACTS), readable
+    contacts = (
+        figures(ctx)
+        .execute(
+            select(Record.record_type, Record.occurred_on).where(
+                Record.case_id == case.id, Record.record_type.in_(CONTACTS), readable
+            )
         )
-    ).all()
+        .all()
+    )
     ctx.access.record(
         ctx.session,
         ctx.subject,
@@ -76,14 +81,18 @@ def scope_compliance(
     ctx: Ctx, scope: Scope, settings: ReportSettings = DEFAULT_REPORT_SETTINGS
 ) -> list[StandardSummary]:
     """Every standard over the viewer's supervised cases, from the contacts they may count."""
-    cases = ctx.session.execute(
-        select(Case.id, Case.reference, Case.phase, Case.mappa_level, Case.release_date).where(
-            scope.cases(),
-            Case.phase.in_(SUPERVISED),
-            Case.release_date.is_not(None),
-            Case.release_date <= ctx.today,
+    cases = (
+        figures(ctx)
+        .execute(
+            select(Case.id, Case.reference, Case.phase, Case.mappa_level, Case.release_date).where(
+                scope.cases(),
+                Case.phase.in_(SUPERVISED),
+                Case.release_date.is_not(None),
+                Case.release_date <= ctx.today,
+            )
         )
-    ).all()
+        .all()
+    )
     facts = {
         cid: (ref, CaseFacts(phase, level, release)) for cid, ref, phase, level, release in cases
     }
@@ -92,7 +101,7 @@ def scope_compliance(
         return summaries
     oldest = min(f.release_date for _, f in facts.values() if f.release_date is not None)
     contacts: dict[uuid.UUID, list[tuple[str, date]]] = {}
-    rows = ctx.session.execute(
+    rows = figures(ctx).execute(
         select(Record.case_id, Record.record_type, Record.occurred_on)
         .join(Case, Case.id == Record.case_id)
         .where(
@@ -134,7 +143,7 @@ def contact_dates(ctx: Ctx, case: Case) -> list[tuple[str, date]]:
     ).allowed:
         return []
     readable = record_filter(ctx, case_ref(case))
-    rows = ctx.session.execute(
+    rows = figures(ctx).execute(
         select(Record.record_type, Record.occurred_on).where(
             Record.case_id == case.id, Record.record_type.in_(CONTACTS), readable
         )

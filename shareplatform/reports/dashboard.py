@@ -20,6 +20,7 @@ from .compliance import StandardSummary, scope_compliance
 from .reviews import ChairingHours, ReviewDue, chairing_hours, level3_reviews_due, upcoming_reviews
 from .scope import OS, Scope, scope_for
 from .settings import DEFAULT_REPORT_SETTINGS, ReportSettings, suppressed
+from .source import figures
 from .workload import Workload, workloads
 
 SECRET = Classification.SECRET
@@ -109,7 +110,7 @@ def headcounts(
     def by(column: Any) -> list[tuple[Any, int]]:
         return [
             (k, n)
-            for k, n in ctx.session.execute(
+            for k, n in figures(ctx).execute(
                 select(column, func.count()).select_from(Case).where(where).group_by(column)
             )
         ]
@@ -186,7 +187,7 @@ def secret_counts(
         for label in Classification:
             allowed = scope.where_allowed(ctx, kind, label)
             total += (
-                ctx.session.scalar(
+                figures(ctx).scalar(
                     select(func.count())
                     .select_from(model)
                     .join(Case, Case.id == model.case_id)

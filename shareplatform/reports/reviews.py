@@ -15,6 +15,7 @@ from ..context import Ctx
 from ..mappa.models import MappaMeeting
 from .scope import OS, Scope
 from .settings import DEFAULT_REPORT_SETTINGS, ReportSettings
+from .source import figures
 from .standards import add_months, level3_review_anchor
 
 
@@ -47,23 +48,27 @@ def level3_reviews_due(ctx: Ctx, scope: Scope) -> list[ReviewDue]:
         .group_by(MappaMeeting.case_id)
         .subquery()
     )
-    rows = ctx.session.execute(
-        select(
-            Case.id,
-            Case.reference,
-            Case.nsd_unit,
-            Case.ct_unit,
-            Case.release_date,
-            Case.created_at,
-            Case.next_review,
-            last_change.c.since,
-            last_meeting.c.review,
+    rows = (
+        figures(ctx)
+        .execute(
+            select(
+                Case.id,
+                Case.reference,
+                Case.nsd_unit,
+                Case.ct_unit,
+                Case.release_date,
+                Case.created_at,
+                Case.next_review,
+                last_change.c.since,
+                last_meeting.c.review,
+            )
+            .outerjoin(last_change, last_change.c.case_id == Case.id)
+            .outerjoin(last_meeting, last_meeting.c.case_id == Case.id)
+            .where(Case.mappa_level == 3, scope.cases())
+            .order_by(Case.reference)
         )
-        .outerjoin(last_change, last_change.c.case_id == Case.id)
-        .outerjoin(last_meeting, last_meeting.c.case_id == Case.id)
-        .where(Case.mappa_level == 3, scope.cases())
-        .order_by(Case.reference)
-    ).all()
+        .all()
+    )
     due = []
     for cid, ref, nsd, ctu, release, created, next_review, since, meeting_review in rows:
         anchor = level3_review_anchor(since, release, created.date(), ctx.today)
@@ -79,16 +84,20 @@ def upcoming_reviews(ctx: Ctx, scope: Scope, days: int = 28) -> list[tuple[str, 
     """Next review dates in the coming weeks (cases.next_review), for the viewer's cases."""
     if scope.national:
         return []
-    rows = ctx.session.execute(
-        select(Case.reference, Case.id, Case.next_review)
-        .where(
-            scope.cases(),
-            Case.next_review.is_not(None),
-            Case.next_review >= ctx.today,
-            Case.next_review <= ctx.today + timedelta(days=days),
+    rows = (
+        figures(ctx)
+        .execute(
+            select(Case.reference, Case.id, Case.next_review)
+            .where(
+                scope.cases(),
+                Case.next_review.is_not(None),
+                Case.next_review >= ctx.today,
+                Case.next_review <= ctx.today + timedelta(days=days),
+            )
+            .order_by(Case.next_review, Case.reference)
         )
-        .order_by(Case.next_review, Case.reference)
-    ).all()
+        .all()
+    )
     return [(r, i, d) for r, i, d in rows if d is not None]
 
 
@@ -115,11 +124,15 @@ def chairing_hours(
         return []  # per-person figures are for managers with oversight of the unit
     since = add_months(ctx.today, -settings.chairing_months)
     readable = scope.where_allowed(ctx, Kind.MEETING_OPEN, OS)
-    rows = ctx.session.execute(
-        select(MappaMeeting.meeting_type, MappaMeeting.chair_id, MappaMeeting.co_chair_id)
-        .join(Case, Case.id == MappaMeeting.case_id)
-        .where(readable, MappaMeeting.held_on >= since, MappaMeeting.held_on <= ctx.today)
-    ).all()
+    rows = (
+        figures(ctx)
+        .execute(
+            select(MappaMeeting.meeting_type, MappaMeeting.chair_id, MappaMeeting.co_chair_id)
+            .join(Case, Case.id == MappaMeeting.case_id)
+            .where(readable, MappaMeeting.held_on >= since, MappaMeeting.held_on <= ctx.today)
+        )
+        .all()
+    )
     tally: dict[uuid.UUID, list[float]] = {}
     for mtype, chair, co_chair in rows:
         hours = settings.meeting_duration(mtype)
@@ -131,7 +144,7 @@ def chairing_hours(
             t[2] += hours
     if not tally:
         return []
-    people = {u.id: u for u in ctx.session.scalars(select(User).where(or_(User.id.in_(tally))))}
+    people = {u.id: u for u in figures(ctx).scalars(select(User).where(or_(User.id.in_(tally))))}
     out = [
         ChairingHours(uid, people[uid].display_name, people[uid].role, int(t[0]), int(t[1]), t[2])
         for uid, t in tally.items()

@@ -25,6 +25,7 @@ from ..crypto.models import DataKey
 from ..domain.labels import Classification
 from ..records.models import Record
 from ..records.visibility import record_filter
+from .source import figures
 
 OS = Classification.OFFICIAL_SENSITIVE
 RELATIONS = ("team", "panel", "oversight", "break_glass")
@@ -144,9 +145,11 @@ def own_groups(ctx: Ctx) -> list[Group]:
             assert pred is not None
             terms.append(pred if on else not_(pred))
         where = and_(*terms)
-        row = ctx.session.execute(
-            select(Case.id, Case.nsd_unit, Case.ct_unit).where(where).limit(1)
-        ).first()
+        row = (
+            figures(ctx)
+            .execute(select(Case.id, Case.nsd_unit, Case.ct_unit).where(where).limit(1))
+            .first()
+        )
         if row is None:
             continue
         ref = CaseRef(row[0], row[1], row[2])

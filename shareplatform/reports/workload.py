@@ -20,6 +20,7 @@ from ..context import Ctx
 from ..records.models import Record
 from .scope import OS, Scope
 from .settings import DEFAULT_REPORT_SETTINGS, ReportSettings
+from .source import figures
 from .standards import CONTACTS
 
 
@@ -58,17 +59,21 @@ def workloads(
     )
     if mine_only:
         current = and_(current, TeamMembership.user_id == ctx.subject.user_id)
-    rows = ctx.session.execute(
-        select(
-            TeamMembership.user_id,
-            Case.category,
-            Case.mappa_level,
-            func.count(func.distinct(Case.id)),
+    rows = (
+        figures(ctx)
+        .execute(
+            select(
+                TeamMembership.user_id,
+                Case.category,
+                Case.mappa_level,
+                func.count(func.distinct(Case.id)),
+            )
+            .join(Case, Case.id == TeamMembership.case_id)
+            .where(current, team_visible)
+            .group_by(TeamMembership.user_id, Case.category, Case.mappa_level)
         )
-        .join(Case, Case.id == TeamMembership.case_id)
-        .where(current, team_visible)
-        .group_by(TeamMembership.user_id, Case.category, Case.mappa_level)
-    ).all()
+        .all()
+    )
     tally: dict[uuid.UUID, list[float]] = {}
     for uid, category, level, n in rows:
         t = tally.setdefault(uid, [0, 0.0, 0])
@@ -80,22 +85,26 @@ def workloads(
         return []
     since = ctx.today - timedelta(weeks=settings.contact_weeks)
     # contacts on each member's current cases, counted only where the viewer may read them
-    contact_rows = ctx.session.execute(
-        select(TeamMembership.user_id, func.count(Record.id))
-        .join(Case, Case.id == TeamMembership.case_id)
-        .join(Record, Record.case_id == Case.id)
-        .where(
-            current,
-            team_visible,
-            Record.record_type.in_(CONTACTS),
-            Record.occurred_on > since,
-            Record.occurred_on <= ctx.today,
-            scope.records(),
+    contact_rows = (
+        figures(ctx)
+        .execute(
+            select(TeamMembership.user_id, func.count(Record.id))
+            .join(Case, Case.id == TeamMembership.case_id)
+            .join(Record, Record.case_id == Case.id)
+            .where(
+                current,
+                team_visible,
+                Record.record_type.in_(CONTACTS),
+                Record.occurred_on > since,
+                Record.occurred_on <= ctx.today,
+                scope.records(),
+            )
+            .group_by(TeamMembership.user_id)
         )
-        .group_by(TeamMembership.user_id)
-    ).all()
+        .all()
+    )
     contacts = dict(contact_rows)
-    people = {u.id: u for u in ctx.session.scalars(select(User).where(User.id.in_(tally)))}
+    people = {u.id: u for u in figures(ctx).scalars(select(User).where(User.id.in_(tally)))}
     out = []
     for uid, (cases, weighted, terrorist) in tally.items():
         user = people.get(uid)

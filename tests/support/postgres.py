@@ -9,6 +9,13 @@ safety net). Durability is switched off for speed: the data is thrown away anywa
         engine = sqlalchemy.create_engine(pg.url)       # postgresql+psycopg://...
         other_url = pg.create_database("second")
 
+A primary with a synchronous streaming standby (for failover tests):
+
+    with PostgresServer(replicated=True) as primary, primary.standby() as standby:
+        primary.require_synchronous()       # commits now wait for the standby
+        primary.crash()                     # pg_ctl stop -m immediate, data kept
+        standby.promote()                   # the standby takes writes
+
 initdb and postgres refuse to run as root ("initdb: error: cannot be run as root"), and CI runs
 as root, so as root both run as an unprivileged user: Debian's `postgres` system user, or a
 dedicated system user created on first use when there is none.
@@ -21,6 +28,7 @@ import glob
 import os
 import pwd
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -118,9 +126,20 @@ def _free_port() -> int:
 class PostgresServer:
     """A private PostgreSQL cluster in a temporary folder; see the module docstring."""
 
-    def __init__(self, dbname: str = DEFAULT_DB, *, start_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        dbname: str = DEFAULT_DB,
+        *,
+        start_timeout: float = 60.0,
+        replicated: bool = False,
+        primary: PostgresServer | None = None,
+    ) -> None:
         self.dbname = dbname
         self.start_timeout = start_timeout
+        # a replicated primary or a standby commits durably (to the standby when it is
+        # synchronous); a standalone server skips that for speed
+        self.replicated = replicated or primary is not None
+        self.primary = primary  # set: this server is a streaming standby of that one
         self.host = "127.0.0.1"
         self.port: int | None = None
         self.user = LOGIN_ROLE
@@ -160,8 +179,9 @@ class PostgresServer:
             self._init_cluster()
             self._start_server()
             self._running = True
-            self._sql(f'CREATE ROLE "{LOGIN_ROLE}" LOGIN CREATEDB')
-            self.create_database(self.dbname)
+            if self.primary is None:  # a standby has the primary's roles and databases
+                self._sql(f'CREATE ROLE "{LOGIN_ROLE}" LOGIN CREATEDB')
+                self.create_database(self.dbname)
         except BaseException:
             self.stop()
             raise
@@ -196,11 +216,69 @@ class PostgresServer:
         _check_ident(name)
         self._sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    # ---- replication ------------------------------------------------------------------------
+
+    def standby(self) -> PostgresServer:
+        """A new streaming standby of this (replicated) server, from pg_basebackup -R; started."""
+        assert self.replicated and self._running, "start a PostgresServer(replicated=True) first"
+        return PostgresServer(self.dbname, start_timeout=self.start_timeout, primary=self).start()
+
+    def require_synchronous(self, timeout: float = 30.0) -> None:
+        """Make every commit wait until a standby has it (synchronous_standby_names), and wait
+        until a standby streams synchronously."""
+        self._sql("ALTER SYSTEM SET synchronous_standby_names = '*'")
+        self._sql("SELECT pg_reload_conf()")
+        deadline = time.monotonic() + timeout
+        while self._query("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")[
+            0
+        ] == (0,):
+            if time.monotonic() > deadline:
+                raise RuntimeError("no standby became synchronous")
+            time.sleep(0.1)
+
+    def crash(self) -> None:
+        """Stop at once, as a crash would (pg_ctl stop -m immediate); the data stays."""
+        assert self.tmpdir is not None
+        self._pg(["pg_ctl", "-D", str(self.tmpdir / "data"), "-m", "immediate", "-w", "stop"])
+        self._running = False
+
+    def promote(self) -> None:
+        """Turn this standby into a primary (pg_ctl promote), waiting until it takes writes."""
+        assert self.tmpdir is not None
+        self._pg(["pg_ctl", "-D", str(self.tmpdir / "data"), "-w", "-t", "60", "promote"])
+
+    def in_recovery(self) -> bool:
+        return bool(self._query("SELECT pg_is_in_recovery()")[0][0])
+
     def __enter__(self) -> PostgresServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    # ---- stopped and started again on the same port (outage tests) -------------------------
+
+    def halt(self, mode: str = "fast") -> None:
+        """Stop the server process only (pg_ctl stop -m fast|immediate): data and port are
+        kept for `resume()`, and `stop()` still removes everything."""
+        assert self.tmpdir is not None, "server not started"
+        self._pg(["pg_ctl", "-D", str(self.tmpdir / "data"), "-m", mode, "-w", "-t", "30", "stop"])
+
+    def resume(self) -> None:
+        """Start a halted server again with the options it last ran with (postmaster.opts:
+        same port, socket and settings); returns once it accepts connections."""
+        assert self.tmpdir is not None, "server not started"
+        data = self.tmpdir / "data"
+        argv = shlex.split((data / "postmaster.opts").read_text())[1:]  # without the binary
+        if "-D" in argv:  # pg_ctl passes the data folder itself
+            at = argv.index("-D")
+            del argv[at : at + 2]
+        log = self.tmpdir / "server.log"
+        timeout = str(int(self.start_timeout))
+        self._pg(
+            ["pg_ctl", "-D", str(data), "-l", str(log), "-o", shlex.join(argv)]
+            + ["-w", "-t", timeout, "start"]
+        )
 
     # ---- internals --------------------------------------------------------------------------
 
@@ -239,6 +317,9 @@ class PostgresServer:
         if self._pw is not None:
             for p in (self.tmpdir, self.tmpdir / "socket"):
                 os.chown(p, self._pw.pw_uid, self._pw.pw_gid)
+        if self.primary is not None:
+            self._base_backup(self.primary)
+            return
         # --no-sync: skip fsync of the new cluster; trust auth: password-less local log-ins
         # (the server only listens on 127.0.0.1 and a socket inside our private folder).
         self._pg(
@@ -256,6 +337,29 @@ class PostgresServer:
             ]
         )
 
+    def _base_backup(self, primary: PostgresServer) -> None:
+        """Copy the primary; -R writes standby.signal and primary_conninfo (loopback)."""
+        assert self.tmpdir is not None and primary.port is not None
+        self._pg(
+            [
+                "pg_basebackup",
+                "-D",
+                str(self.tmpdir / "data"),
+                "-h",
+                primary.host,
+                "-p",
+                str(primary.port),
+                "-U",
+                SUPERUSER,
+                "-R",
+                "-X",
+                "stream",
+                "-c",
+                "fast",
+                "--no-sync",
+            ]
+        )
+
     def _start_server(self) -> None:
         assert self.tmpdir is not None
         data, log = self.tmpdir / "data", self.tmpdir / "server.log"
@@ -267,7 +371,8 @@ class PostgresServer:
                     "-c listen_addresses=127.0.0.1",
                     f"-p {self.port}",
                     f"-c unix_socket_directories={self.socket_dir}",
-                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+                    "-c fsync=off -c full_page_writes=off",
+                    self._durability(),
                     "-c max_connections=100",
                 ]
             )
@@ -292,6 +397,21 @@ class PostgresServer:
             last_error = proc.stdout + proc.stderr + (log.read_text() if log.exists() else "")
             time.sleep(0.2)
         raise RuntimeError(f"PostgreSQL did not start:\n{last_error}")
+
+    def _durability(self) -> str:
+        if not self.replicated:
+            return "-c synchronous_commit=off"
+        # commits wait for a synchronous standby once require_synchronous() names one
+        return "-c wal_level=replica -c max_wal_senders=10 -c hot_standby=on"
+
+    def _query(self, statement: str) -> list[tuple[object, ...]]:
+        """Rows of one read-only statement, as the superuser."""
+        import psycopg
+
+        with psycopg.connect(
+            host=self.host, port=self.port, user=SUPERUSER, dbname="postgres", autocommit=True
+        ) as conn:
+            return conn.execute(statement).fetchall()  # type: ignore[arg-type]
 
     def _sql(self, statement: str) -> None:
         """Run one statement as the superuser, outside a transaction (CREATE DATABASE)."""
