@@ -155,7 +155,9 @@ def _headers(response: Response) -> Response:
         "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # Never to another site; to this one, because over https the CSRF check (Flask-WTF's
+    # WTF_CSRF_SSL_STRICT) refuses a form posted without a same-origin Referer.
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"

@@ -248,7 +248,7 @@ def test_security_headers_on_every_response(client, platform) -> None:  # type: 
     assert scripts and all(f'nonce="{nonce}"' in s for s in scripts)
     assert 'type="module"' in html
     assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
-    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Referrer-Policy"] == "same-origin"
     assert page.headers["X-Content-Type-Options"] == "nosniff"
     assert page.headers["Cache-Control"] == "no-store"
     assert "Strict-Transport-Security" not in page.headers

@@ -64,6 +64,8 @@ class Gunicorn:
     workers: int = 2
     log: Path | None = None
     port: int = field(default_factory=free_port)
+    # its own process group, so `kill` takes the workers down with the master (a crashed host)
+    own_group: bool = False
     proc: subprocess.Popen[bytes] | None = None
     _out: object = None
 
@@ -72,6 +74,10 @@ class Gunicorn:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, ready_timeout: float = 60) -> Gunicorn:
+        return self.spawn().wait_ready(ready_timeout)
+
+    def spawn(self) -> Gunicorn:
+        """Start the process without waiting for it (several nodes boot in parallel)."""
         out = self._out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
             [
@@ -90,7 +96,12 @@ class Gunicorn:
             env=self.env,
             stdout=out,
             stderr=out,
+            start_new_session=self.own_group,
         )
+        return self
+
+    def wait_ready(self, ready_timeout: float = 60) -> Gunicorn:
+        assert self.proc is not None, "spawn first"
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -112,8 +123,27 @@ class Gunicorn:
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                self._sigkill()
                 self.proc.wait(timeout=10)
+        self._closed()
+
+    def kill(self) -> None:
+        """SIGKILL the master and, with `own_group`, every worker at once: nothing shuts down
+        cleanly and the port stops answering, as when the node's host dies."""
+        if self.proc is None:
+            return
+        self._sigkill()
+        self.proc.wait(timeout=10)
+        self._closed()
+
+    def _sigkill(self) -> None:
+        assert self.proc is not None
+        if self.own_group:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        else:
+            self.proc.kill()
+
+    def _closed(self) -> None:
         self.proc = None
         if hasattr(self._out, "close"):
             self._out.close()  # type: ignore[union-attr]
