@@ -272,7 +272,7 @@ def housekeeping(session_days: int, throttle_hours: int, token_days: int) -> Non
         _audit_system(session, "housekeeping", {**swept.as_detail(), **keep.__dict__})
     click.echo(
         f"deleted {swept.sessions} sessions, {swept.throttle} throttle counters, "
-        f"{swept.tokens} API tokens"
+        f"{swept.tokens} API tokens, {swept.challenges} security-key challenges"
     )
 
 

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .db import ConnectionLimits, libpq_url
 
@@ -93,6 +94,12 @@ def default_witness(database_url: str) -> str:
     return str(ROOT / "instance" / "audit-witness.jsonl")
 
 
+def _rp_id_fits(rp_id: str, origin: str) -> bool:
+    """WebAuthn's rule: the relying-party id is the origin's host or a domain that contains it."""
+    host = urlsplit(origin).hostname or ""
+    return host == rp_id or host.endswith("." + rp_id)
+
+
 @dataclass
 class Config:
     # PostgreSQL or SQLite. For a primary and standby, list both hosts and ask for the writable
@@ -147,6 +154,11 @@ class Config:
     API_RATE_LIMIT: int = 600  # API requests per token per window
     # A policy change that removes access for more users than this needs a second administrator.
     POLICY_MAX_USERS_LOST: int = 10
+    # WebAuthn security keys (shareplatform/accounts/webauthn.py): the relying-party id (a domain,
+    # e.g. share.example.gov.uk) and the exact origin pages are served from. Unset outside
+    # production: taken from the request's host; unset in production: security keys are off.
+    WEBAUTHN_RP_ID: str = ""
+    WEBAUTHN_ORIGIN: str = ""
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -182,6 +194,8 @@ class Config:
             RESET_CODE_HOURS=_env_int("SHAREPLATFORM_RESET_CODE_HOURS", 4),
             KEY_WATCH_SECONDS=_env_float("SHAREPLATFORM_KEY_WATCH_SECONDS", 1),
             KEY_WATCH_TTL_SECONDS=_env_float("SHAREPLATFORM_KEY_WATCH_TTL_SECONDS", 30),
+            WEBAUTHN_RP_ID=_env_str("SHAREPLATFORM_WEBAUTHN_RP_ID", "").strip().lower(),
+            WEBAUTHN_ORIGIN=_env_str("SHAREPLATFORM_WEBAUTHN_ORIGIN", "").strip().rstrip("/"),
         )
 
     def connection_limits(self) -> ConnectionLimits:
@@ -209,6 +223,16 @@ class Config:
             )
         if self.PROXY_HOPS < 0:
             problems.append(f"SHAREPLATFORM_PROXY_HOPS={self.PROXY_HOPS} must not be negative")
+        if bool(self.WEBAUTHN_RP_ID) != bool(self.WEBAUTHN_ORIGIN):
+            problems.append(
+                "SHAREPLATFORM_WEBAUTHN_RP_ID and SHAREPLATFORM_WEBAUTHN_ORIGIN: "
+                "set both or neither"
+            )
+        elif self.WEBAUTHN_RP_ID and not _rp_id_fits(self.WEBAUTHN_RP_ID, self.WEBAUTHN_ORIGIN):
+            problems.append(
+                f"SHAREPLATFORM_WEBAUTHN_RP_ID={self.WEBAUTHN_RP_ID} is not the host of "
+                f"SHAREPLATFORM_WEBAUTHN_ORIGIN={self.WEBAUTHN_ORIGIN} or a domain above it"
+            )
         return problems
 
     def _unsafe(self) -> list[str]:
@@ -233,6 +257,8 @@ class Config:
                     "SHAREPLATFORM_PKCS11_PIN missing or a development default: set the "
                     "token's PIN (SHAREPLATFORM_PKCS11_PIN_FILE may name a file holding it)"
                 )
+        if self.WEBAUTHN_ORIGIN and not self.WEBAUTHN_ORIGIN.startswith("https://"):
+            unsafe.append(f"SHAREPLATFORM_WEBAUTHN_ORIGIN={self.WEBAUTHN_ORIGIN}: use https://")
         unsafe += self._unsafe_secret_key()
         return unsafe
 

@@ -15,13 +15,14 @@ def register(app: Flask) -> None:
     from ..web.api import register_api
     from ..web.request import set_identity
     from ..web.shell import add_nav
-    from . import admin_views, api, cli, identity, token_views, views
+    from . import admin_views, api, cli, identity, token_views, views, webauthn_views
 
     set_identity(app, identity.AccountsIdentity())  # how each request is identified
     app.context_processor(lambda: {"current_user": identity.current_user()})
 
     app.register_blueprint(views.bp)
     app.register_blueprint(token_views.bp)
+    app.register_blueprint(webauthn_views.bp)
     app.register_blueprint(admin_views.bp)
     register_api(app, api.account)
     app.cli.add_command(cli.tokens_cli)

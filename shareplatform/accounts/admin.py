@@ -27,7 +27,7 @@ from ..context import Ctx
 from ..db import utcnow
 from ..domain.errors import InvalidValue, NotFound
 from ..domain.vetting import Vetting, VettingStatus
-from . import approvals, auth, recovery
+from . import approvals, auth, recovery, webauthn
 from .approvals import audit_done, require_manage
 from .duties import DutyRefused, Profile, privileged, refuse_self, why_two_administrators
 from .models import User, UserChangeRequest, UserSession
@@ -467,6 +467,7 @@ def _clear_second_factor(
 ) -> None:
     user.totp_secret_sealed, user.totp_last_step, user.must_enrol = None, None, True
     ended = auth.revoke_credentials(ctx.session, user.id)
+    ended["keys_removed"] = webauthn.remove_all(ctx.session, user.id)  # every second factor goes
     _done(ctx, "user.reset_mfa", user, reason.strip(), {**ended, **(detail or {})})
 
 

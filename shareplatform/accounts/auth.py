@@ -183,6 +183,7 @@ def _fail(
     address: str | None,
     step: str,
     now: datetime,
+    reason: str = "",
 ) -> None:
     window = timedelta(minutes=settings.lockout_minutes)
     _hit(session, _address_key(address), window, now)
@@ -201,6 +202,7 @@ def _fail(
             outcome="fail",
             label=Classification.OFFICIAL,
             object_id=str(user.id) if user else "",
+            reason=reason,
             detail={"username": username[:64], "address": address or ""},
         ),
     )
@@ -405,10 +407,15 @@ def _complete(
     access: AccessLayer,
     user: User,
     active: ActiveSession,
-    step: int,
+    step: int | None,
     user_agent: str | None,
+    action: str = "signin.code",
+    detail: dict[str, object] | None = None,
 ) -> Outcome:
-    user.totp_last_step = step
+    """The second factor is proven (a TOTP `step`, or a security key: shareplatform/accounts/
+    webauthn.py): a new, full session."""
+    if step is not None:
+        user.totp_last_step = step
     user.failed_logins = 0
     user.locked_until = None
     end_session(session, active.id_hash)  # a new id once fully signed in (no session fixation)
@@ -417,11 +424,12 @@ def _complete(
         session,
         None,
         Event(
-            action="signin.code",
+            action=action,
             object_type="user",
             outcome="allow",
             label=Classification.OFFICIAL,
             object_id=str(user.id),
+            detail=detail or {},
         ),
     )
     return Outcome(True, token=token, next_step="done")

@@ -5,7 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..crypto.attested import Attested
@@ -74,6 +84,7 @@ class LoginThrottle(Base):
 
 
 TOKEN_NAME_MAX = 80
+KEY_NAME_MAX = 60
 
 
 class ApiToken(Attested, Base):
@@ -137,3 +148,33 @@ class UserChangeRequest(Attested, Base):
     decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
     decision_note: Mapped[str | None] = mapped_column(String(500))
+
+
+class WebAuthnCredential(Attested, Base):
+    """A security key or platform authenticator a user enrolled as a second factor
+    (shareplatform/accounts/webauthn.py). Only the public key is kept; the sign count lets a
+    cloned authenticator be noticed."""
+
+    __tablename__ = "webauthn_credentials"
+    # whose key it is and which key: a row forged in the database signs nobody in
+    __facts__ = ("user_id", "credential_id", "public_key", "sign_count")
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary(1023), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)  # unsigned 32-bit in WebAuthn
+    transports: Mapped[str] = mapped_column(String(200), default="")  # comma-separated hints
+    nickname: Mapped[str] = mapped_column(String(KEY_NAME_MAX))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+
+class WebAuthnChallenge(Base):
+    """The one outstanding WebAuthn challenge of a session, kept server-side (the cookie holds only
+    a random id) and deleted when used, so a challenge answers one ceremony only."""
+
+    __tablename__ = "webauthn_challenges"
+    session_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # user_sessions.id_hash
+    purpose: Mapped[str] = mapped_column(String(16))  # "register" or "sign-in"
+    challenge: Mapped[bytes] = mapped_column(LargeBinary(64))
+    expires_at: Mapped[datetime]

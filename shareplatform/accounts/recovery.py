@@ -27,7 +27,7 @@ from ..audit.log import Event
 from ..db import utcnow
 from ..domain.errors import InvalidValue
 from ..domain.labels import Classification
-from . import auth, secrets
+from . import auth, secrets, webauthn
 from .models import RecoveryCode, User
 
 MIN_PASSWORD = 12
@@ -61,7 +61,8 @@ def reset_sign_in(
 ) -> dict[str, int]:
     """Kill every credential of `user` and store the code whose hash is `hashed`.
 
-    Returns what ended (sessions, tokens, older codes) for the caller's audit entry."""
+    Returns what ended (sessions, tokens, older codes, security keys) for the caller's audit
+    entry."""
     if hours < 1:
         raise InvalidValue("hours", hours, why="a recovery code lasts at least an hour")
     now = now or utcnow()
@@ -79,6 +80,7 @@ def reset_sign_in(
     user.must_change_password = False
     user.failed_logins, user.locked_until = 0, None
     ended = auth.revoke_credentials(session, user.id, now)
+    keys = webauthn.remove_all(session, user.id)  # security keys go with the TOTP secret
     session.add(
         RecoveryCode(
             id=uuid.uuid4(),
@@ -91,7 +93,7 @@ def reset_sign_in(
         )
     )
     session.flush()
-    return {**ended, "codes_revoked": int(older or 0)}
+    return {**ended, "codes_revoked": int(older or 0), "keys_removed": keys}
 
 
 def redeem(

@@ -10,7 +10,7 @@ import segno
 from flask import Blueprint, redirect, request, url_for
 from markupsafe import Markup
 
-from ..accounts import auth, recovery
+from ..accounts import auth, recovery, webauthn
 from ..accounts.models import User
 from ..domain.errors import InvalidValue
 from ..web import db_session, platform
@@ -120,8 +120,23 @@ def code():
             )
     form.code.data = ""
     return render(
-        "auth/code.html", form=form, problem=problem, status=400 if problem or form.errors else 200
+        "auth/code.html",
+        form=form,
+        problem=problem,
+        security_key=_offers_key(act),
+        next_url=safe_next(request.args.get("next")),
+        status=400 if problem or form.errors else 200,
     )
+
+
+def _offers_key(act: auth.ActiveSession) -> bool:
+    """Offer "Use your security key" when the user has a key and the service is set up."""
+    from .webauthn_views import relying_party
+
+    if relying_party() is None:
+        return False
+    with platform().db.transaction() as session:
+        return webauthn.has_keys(session, act.user_id)
 
 
 @bp.route("/sign-in/enrol", methods=["GET", "POST"])

@@ -3,7 +3,9 @@
 - sessions that ended, or went unused past any timeout, more than `session_days` ago;
 - sign-in throttle counters whose window closed more than `throttle_hours` ago (a closed window
   counts nothing: shareplatform/accounts/auth.py `_count`);
-- API tokens expired or revoked more than `token_days` ago.
+- API tokens expired or revoked more than `token_days` ago;
+- WebAuthn challenges past their expiry (an expired one is refused anyway:
+  shareplatform/accounts/webauthn.py).
 
 No foreign key points at these tables, no authorisation fact of another row reads them, and
 the audit log names sessions by user and tokens by id as text, so its entries and their proofs
@@ -19,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, or_
 from sqlalchemy.orm import Session
 
-from ..accounts.models import ApiToken, LoginThrottle, UserSession
+from ..accounts.models import ApiToken, LoginThrottle, UserSession, WebAuthnChallenge
 
 
 @dataclass(frozen=True)
@@ -34,9 +36,15 @@ class Swept:
     sessions: int
     throttle: int
     tokens: int
+    challenges: int = 0
 
     def as_detail(self) -> dict[str, object]:
-        return {"sessions": self.sessions, "throttle": self.throttle, "tokens": self.tokens}
+        return {
+            "sessions": self.sessions,
+            "throttle": self.throttle,
+            "tokens": self.tokens,
+            "challenges": self.challenges,
+        }
 
 
 def _count(result: object) -> int:
@@ -75,4 +83,7 @@ def sweep(
             or_(ApiToken.expires_at < token_cutoff, ApiToken.revoked_at < token_cutoff)
         )
     )
-    return Swept(_count(sessions), _count(throttle), _count(tokens))
+    challenges = session.execute(
+        delete(WebAuthnChallenge).where(WebAuthnChallenge.expires_at < now)
+    )
+    return Swept(_count(sessions), _count(throttle), _count(tokens), _count(challenges))

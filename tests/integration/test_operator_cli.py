@@ -12,7 +12,14 @@ import pytest
 from sqlalchemy import select
 
 from shareplatform.accounts import auth, recovery, tokens
-from shareplatform.accounts.models import ApiToken, LoginThrottle, RecoveryCode, User, UserSession
+from shareplatform.accounts.models import (
+    ApiToken,
+    LoginThrottle,
+    RecoveryCode,
+    User,
+    UserSession,
+    WebAuthnChallenge,
+)
 from shareplatform.audit.models import AuditEntry
 from shareplatform.db import utcnow
 from tests.support import factories as f
@@ -149,8 +156,17 @@ def test_housekeeping_deletes_only_what_is_over(platform, cli) -> None:  # type:
                     expires_at=expires,
                 )
             )
+        for name, expires in (("old", old), ("open", now + timedelta(minutes=5))):
+            s.add(
+                WebAuthnChallenge(
+                    session_hash=name.ljust(64, "x"),
+                    purpose="sign-in",
+                    challenge=b"c" * 32,
+                    expires_at=expires,
+                )
+            )
     out = cli("housekeeping").output
-    assert "deleted 2 sessions, 1 throttle counters, 1 API tokens" in out
+    assert "deleted 2 sessions, 1 throttle counters, 1 API tokens, 1 security-key challenges" in out
     with platform.transaction() as s:
         assert sorted(x.id_hash[:10].rstrip("x") for x in s.scalars(select(UserSession))) == [
             "just-ended",
@@ -158,6 +174,8 @@ def test_housekeeping_deletes_only_what_is_over(platform, cli) -> None:  # type:
         ]
         assert [t.key for t in s.scalars(select(LoginThrottle))] == ["addr:new"]
         assert [t.name for t in s.scalars(select(ApiToken))] == ["current"]
+        [challenge] = s.scalars(select(WebAuthnChallenge))
+        assert challenge.session_hash.startswith("open")
     [(actor, detail)] = _entries(platform, "housekeeping")
     assert actor == "system" and detail["sessions"] == 2
     assert "deleted 0 sessions" in cli("housekeeping").output
