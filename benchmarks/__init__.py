@@ -24,6 +24,7 @@ MEASURES = (
     "generate",
     "server",
     "import",
+    "import_load",
     "api",
     "statements",
 )
@@ -46,11 +47,12 @@ class Sizes:
     server_seconds: int
     server_clients: int
     verify_entries: int = 100_000  # the audit log's size when verify is measured
+    import_load_rows: int = 10_000  # the import other users' latency is measured under
 
     @classmethod
     def full(cls) -> Sizes:
         sizes = cls(10_000, 1_000_000, 200, 21, 500, 20, 240, 3, 50_000, 3, 1000, 10, 30, 16)
-        return replace(sizes, verify_entries=1_000_000)
+        return replace(sizes, verify_entries=1_000_000, import_load_rows=100_000)
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -117,6 +119,9 @@ def run(root: Path, sizes: Sizes, only: list[str], seed: int) -> list[Result]:
     from . import m_import
 
     step("import", lambda: m_import.import_throughput(small(), sizes.crypto_records))
+    from . import m_import_load
+
+    step("import_load", lambda: m_import_load.import_under_load(small(), sizes.import_load_rows))
     step("api", lambda: m_import.api_vs_web(small(), sizes.page_rounds))
     from . import m_statements
 

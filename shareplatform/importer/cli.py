@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .common import ImportInterrupted, ImportReport
+from .common import CHUNK, ImportInterrupted, ImportReport
 
 import_cli = AppGroup(
     "import",
@@ -27,6 +27,13 @@ _fmt = click.option(
     type=click.Choice(["csv", "json"]),
     default=None,
     help="Default: from the file's extension (.json, otherwise CSV).",
+)
+_chunk = click.option(
+    "--chunk",
+    type=click.IntRange(1, 100_000),
+    default=CHUNK,
+    show_default=True,
+    help="Rows written per transaction: smaller chunks let other users' writes in sooner.",
 )
 
 
@@ -50,30 +57,42 @@ def _finish(run: Callable[[], ImportReport]) -> None:
 @_file
 @_dry
 @_fmt
-def import_nominals_cmd(file: Path, dry_run: bool, fmt: str | None) -> None:
+@_chunk
+def import_nominals_cmd(file: Path, dry_run: bool, fmt: str | None, chunk: int) -> None:
     """Nominals and the case each is managed under; matched on identifiers (blind index)."""
     from .nominals import import_nominals
 
     platform = current_app.extensions["shareplatform"]
-    _finish(lambda: import_nominals(platform, file, fmt=fmt, dry_run=dry_run, progress=_progress))
+    _finish(
+        lambda: import_nominals(
+            platform, file, fmt=fmt, dry_run=dry_run, progress=_progress, chunk=chunk
+        )
+    )
 
 
 @import_cli.command("records")
 @_file
 @_dry
 @_fmt
+@_chunk
 @click.option(
     "--author",
     required=True,
     help="Username accountable for the import (author where a row names none).",
 )
-def import_records_cmd(file: Path, dry_run: bool, fmt: str | None, author: str) -> None:
+def import_records_cmd(file: Path, dry_run: bool, fmt: str | None, chunk: int, author: str) -> None:
     """Records, each with its label; matched on the source system's id (re-import: no change)."""
     from .records import import_records
 
     platform = current_app.extensions["shareplatform"]
     _finish(
         lambda: import_records(
-            platform, file, author=author, fmt=fmt, dry_run=dry_run, progress=_progress
+            platform,
+            file,
+            author=author,
+            fmt=fmt,
+            dry_run=dry_run,
+            progress=_progress,
+            chunk=chunk,
         )
     )

@@ -108,7 +108,7 @@ P = ParamSpec("P")
 def chunk_of(report: ImportReport, committed: int) -> Iterator[None]:
     """Around one chunk's transaction: a failure is reported as an interrupted import, with the
     rows of the chunks committed before it (a re-run finishes it); a fault point follows each
-    commit."""
+    commit (and `before_commit` precedes it)."""
     try:
         yield
     except Exception as exc:
@@ -116,6 +116,11 @@ def chunk_of(report: ImportReport, committed: int) -> Iterator[None]:
         raise ImportInterrupted(report.finish(), exc) from exc
     report.transactions += 1
     faults.point("import.chunk")
+
+
+def before_commit() -> None:
+    """A chunk's rows are written but not committed: a crash here must leave nothing of it."""
+    faults.point("import.chunk.uncommitted")
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

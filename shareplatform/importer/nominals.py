@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from .. import faults
 from ..audit.log import Event
 from ..cases.models import Case, Nominal, NominalIndex
 from ..cases.services import IDENTIFIERS, index_terms
@@ -34,6 +35,7 @@ from .common import (
     SOURCE_AGENCY,
     ImportReport,
     Progress,
+    before_commit,
     chunk_of,
     chunks,
     no_progress,
@@ -123,6 +125,7 @@ def import_nominals(
                 "cases": report.cases_created,
             },
         )
+        faults.point("import.file.uncommitted")  # every row written, the file's entry not yet
     report.transactions += 1
     report.written = True
     return report.finish()
@@ -363,11 +366,13 @@ def _write(
         with chunk_of(report, done), platform.db.transaction() as session:
             ids = _write_nominals(session, platform, batch, report.file_sha256)
             _write_cases(session, platform, [(ids[r.number], r) for r in cases], report)
+            before_commit()
         done += len(batch)
         progress(done, total)
     for batch_cases in chunks(for_existing, size):
         with chunk_of(report, len(plan.new)), platform.db.transaction() as session:
             _write_cases(session, platform, batch_cases, report)
+            before_commit()
         done += len(batch_cases)
         progress(done, total)
 

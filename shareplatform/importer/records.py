@@ -37,6 +37,7 @@ from .common import (
     SOURCE_AGENCY,
     ImportReport,
     Progress,
+    before_commit,
     chunk_of,
     chunks,
     memo,
@@ -404,6 +405,7 @@ def _write(
                 _write_chunk(session, platform, batch, report.file_sha256)
             if number == len(batches):
                 file_entry(session)
+            before_commit()
         done += len(batch)
         progress(done, len(planned))
 

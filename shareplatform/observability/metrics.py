@@ -35,6 +35,7 @@ from prometheus_client import (
 from sqlalchemy import Engine, event
 
 from ..audit.models import AuditEntry
+from ..config import env_secret
 from ..web.permissions import public
 
 TOKEN_SETTING = "SHAREPLATFORM_METRICS_TOKEN"  # noqa: S105 (the setting's name)
@@ -105,6 +106,10 @@ def _committed(conn: Any) -> None:
 
 
 def _rolled_back(conn: Any) -> None:
+    # A connection lost mid-commit (database stopped) is invalidated: its info cannot be read,
+    # and raising here would turn the outage's 503 into a 500. Nothing is pending on it anyway.
+    if conn.invalidated:
+        return
     conn.info.pop(_PENDING, None)
 
 
@@ -149,7 +154,7 @@ def _bearer_matches(expected: str) -> bool:
 
 @public  # a bearer of the metrics token, checked here: scrapers do not sign in
 def metrics() -> Response:
-    expected = current_app.config.get(TOKEN_SETTING) or os.environ.get(TOKEN_SETTING, "")
+    expected = current_app.config.get(TOKEN_SETTING) or env_secret(TOKEN_SETTING)
     if not expected:
         return Response("Not Found\n", status=404, mimetype="text/plain")
     if not _bearer_matches(str(expected)):

@@ -9,10 +9,8 @@ run again.
 from __future__ import annotations
 
 import re
-import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -26,6 +24,7 @@ from shareplatform.crypto import keyring
 from shareplatform.records.services import record_page
 from tests.factories import ctx_for, fresh_platform
 from tests.security import builders
+from tests.support.load import Writers, wait_for
 from tests.support.processes import Gunicorn, flask, instance_env
 
 pytestmark = pytest.mark.slow
@@ -72,78 +71,13 @@ def _ok(result) -> str:  # type: ignore[no-untyped-def]
     return str(result.stdout)
 
 
-# -- writers ------------------------------------------------------------------------------------
-@dataclass
-class Acknowledged:
-    record_id: str
-    body: str
-    at: float
-
-
-class Writers:
-    """Client threads posting SECRET notes through the API; every 201 is remembered."""
-
-    def __init__(self, base: str, case_id: str, tokens_: list[str]) -> None:
-        self.base, self.case_id, self.tokens = base, case_id, tokens_
-        self.acked: list[Acknowledged] = []
-        self.refused: list[str] = []
-        self._stop = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._run, args=(n,), daemon=True) for n in range(len(tokens_))
-        ]
-
-    def _run(self, n: int) -> None:
-        with requests.Session() as http:
-            http.headers["Authorization"] = f"Bearer {self.tokens[n]}"
-            count = 0
-            while not self._stop.is_set():
-                count += 1
-                body = f"Closed-session note {n}-{count}: the panel agreed to review the plan."
-                try:
-                    resp = http.post(
-                        f"{self.base}/api/v1/cases/{self.case_id}/records",
-                        json={
-                            "record_type": "MINUTES",
-                            "occurred_on": date.today().isoformat(),
-                            "classification": "SECRET",
-                            "title": f"Minute {n}-{count}",
-                            "body": body,
-                        },
-                        timeout=30,
-                    )
-                except requests.RequestException as exc:
-                    self.refused.append(repr(exc))
-                    continue
-                if resp.status_code == 201:
-                    self.acked.append(Acknowledged(resp.json()["id"], body, time.monotonic()))
-                else:
-                    self.refused.append(f"{resp.status_code} {resp.text[:200]}")
-
-    def __enter__(self) -> Writers:
-        for t in self._threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        for t in self._threads:
-            t.join(timeout=60)
-
-
-def _wait_for(predicate, timeout: float) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
-
-
 def test_notes_written_during_rotation_and_retirement_survive_a_restart(
     instance: Instance, tmp_path: Path
 ) -> None:
     log = tmp_path / "gunicorn.log"
     with Gunicorn(instance.env, workers=2, log=log) as server:
         with Writers(server.url, instance.case_id, instance.tokens) as writers:
-            _wait_for(lambda: len(writers.acked) >= 20, 60)
+            wait_for(lambda: len(writers.acked) >= 20, 60)
             rotate_start = time.monotonic()
             rotated = _ok(
                 flask(instance.env, "keys", "rotate", "--level", "SECRET", "--batch", "5")
@@ -163,7 +97,7 @@ def test_notes_written_during_rotation_and_retirement_survive_a_restart(
                 assert attempts < 30, retired.stderr
                 time.sleep(0.5)
             retire_end = time.monotonic()
-            _wait_for(lambda: sum(1 for a in writers.acked if a.at > retire_end) >= 20, 60)
+            wait_for(lambda: sum(1 for a in writers.acked if a.at > retire_end) >= 20, 60)
         acked = list(writers.acked)
 
     during = [a for a in acked if rotate_start <= a.at <= rotate_end]
