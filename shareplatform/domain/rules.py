@@ -7,6 +7,7 @@ from datetime import date
 
 from .agencies import Agency
 from .cases import RecordType
+from .labels import Label
 
 
 @dataclass(frozen=True)
@@ -32,3 +33,10 @@ def assessment_current(visit_on: date, assessed_on: date | None, settings: Setti
     if assessed_on is None or assessed_on > visit_on:
         return False
     return (visit_on - assessed_on).days <= settings.home_visit_assessment_days
+
+
+def lowers(old: Label, new: Label) -> bool:
+    """Would `new` downgrade `old`: a lower classification, or a handling caveat dropped? Only the
+    originator may downgrade (docs/domain.md, "Labels"); anyone else corrects at the same label
+    or above."""
+    return new.classification < old.classification or not old.caveats <= new.caveats

@@ -8,12 +8,15 @@ from datetime import date
 
 from sqlalchemy import or_, select
 
+from ..access.vocabulary import Act, ObjectKind
 from ..accounts.models import User
+from ..audit.log import Event
 from ..cases.models import Case, TeamMembership
 from ..casework import OS, SECRET, case_facts, demand, may
 from ..context import Ctx
 from ..domain.agencies import Role
 from ..domain.errors import InvalidValue, NotFound
+from ..domain.labels import Classification
 
 
 def parse_id(value: object, what: str) -> uuid.UUID:
@@ -88,6 +91,39 @@ def check_chair(ctx: Ctx, case: Case, user: User, what: str, required_role: Role
         )
 
 
+def conceal(
+    ctx: Ctx,
+    case: Case,
+    *,
+    kind: ObjectKind,
+    act: Act,
+    event: Event,
+    label: Classification = SECRET,
+) -> None:
+    """Decide; on refusal audit the denial and answer exactly as for an object that does not
+    exist (NotFound), for what the user may not know is there: never a reason that names a label,
+    the sterile corridor or their vetting."""
+    facts = case_facts(ctx, case, kind, label)
+    decision = ctx.access.decide(ctx.session, ctx.subject, facts, act)
+    if decision.allowed:
+        return
+    ctx.access.record(
+        ctx.session,
+        ctx.subject,
+        Event(
+            action=event.action,
+            object_type=event.object_type,
+            outcome="deny",
+            label=label,
+            object_id=event.object_id,
+            case_id=event.case_id,
+            reason=decision.explanation,
+            detail=event.detail,
+        ),
+    )
+    raise NotFound(event.object_type or "page")
+
+
 def not_future(kind: str, value: date | None, today: date) -> date:
     if value is None:
         raise InvalidValue(kind, None, why=f"enter the {kind}")
@@ -97,4 +133,4 @@ def not_future(kind: str, value: date | None, today: date) -> date:
 
 
 # the shared case-work access helpers, re-exported for the MAPPA services
-__all__ = ["OS", "SECRET", "case_facts", "demand", "may"]
+__all__ = ["OS", "SECRET", "case_facts", "conceal", "demand", "may"]

@@ -26,6 +26,7 @@ from ..db import utcnow
 from ..domain.cases import MappaLevel
 from ..domain.errors import InvalidValue, NotPermitted
 from ..domain.labels import Caveat, Classification, Label
+from ..domain.rules import lowers
 from . import signing
 from .common import (
     OS,
@@ -34,6 +35,7 @@ from .common import (
     case_facts,
     current_members,
     demand,
+    may,
     names,
     not_future,
     parse_id,
@@ -137,6 +139,11 @@ class Prepared:
         return f"{MeetingType(self.meeting.meeting_type).title}, {self.meeting.held_on:%d %B %Y}"
 
 
+def may_record(ctx: Ctx, case: Case) -> bool:
+    """May the user record (or correct) decisions on this case at all? Pages offer only this."""
+    return may(ctx, case, kind=Kind.DECISION, act=Act.WRITE, label=SECRET)
+
+
 # -- validation -----------------------------------------------------------------------------------
 def prepare_decision(
     ctx: Ctx,
@@ -179,6 +186,16 @@ def prepare_decision(
         raise NotPermitted(CHAIRS_ONLY)
     disclosures = _disclosures(ctx, case, data.disclosure_ids)
     _check_label(label, disclosures)
+    originator = supersedes.signed_by_id if supersedes is not None else None
+    if (
+        supersedes is not None
+        and lowers(supersedes.label, label)
+        and originator != ctx.subject.user_id
+    ):  # docs/domain.md, "Labels"
+        raise NotPermitted(
+            "Only the originator of this decision may correct it to a lower label or drop a "
+            "handling caveat."
+        )
     if data.actions:
         demand(
             ctx,

@@ -24,6 +24,7 @@ from .common import (
     active_user,
     case_facts,
     check_chair,
+    conceal,
     demand,
     may,
     names,
@@ -498,15 +499,7 @@ def disclosures_for_case(ctx: Ctx, case_id: uuid.UUID | str) -> list[DisclosureV
         object_id="",
         case_id=str(case.id),
     )
-    demand(
-        ctx,
-        case,
-        kind=Kind.DISCLOSURE,
-        label=SECRET,
-        act=Act.READ,
-        event=event,
-        message=NOT_CORRIDOR.format("record or read disclosures"),
-    )
+    conceal(ctx, case, kind=Kind.DISCLOSURE, label=SECRET, act=Act.READ, event=event)
     rows = ctx.session.scalars(
         select(Disclosure)
         .where(Disclosure.case_id == case.id)

@@ -21,7 +21,7 @@ from ..crypto.sealed import Sealed
 from ..domain.errors import NotFound
 from ..domain.labels import Classification, Label
 from . import signing
-from .common import OS, SECRET, case_facts, demand, names, parse_id
+from .common import OS, SECRET, case_facts, conceal, names, parse_id
 from .content import action_content, breakout_content, decision_content
 from .meetings import DisclosureView, open_disclosures
 from .models import (
@@ -37,10 +37,6 @@ from .vocab import DUE_SOON_DAYS, ActionState, MeetingType
 
 UNOPENABLE = "its stored content cannot be opened: it fails its integrity check"
 FACTS_FORGED = "its authorisation facts do not match their stamp: it fails its integrity check"
-NO_DECISIONS = (
-    "Only senior managers in the sterile corridor who sit on this case's MAPPA panel "
-    "may read its decisions."
-)
 
 
 @dataclass(frozen=True)
@@ -185,7 +181,10 @@ def decision_and_case(ctx: Ctx, decision_id: uuid.UUID | str) -> tuple[MappaDeci
             ),
         )
         raise NotFound("decision")
-    return row, get_case(ctx, row.case_id)
+    try:
+        return row, get_case(ctx, row.case_id)
+    except NotFound:
+        raise NotFound("decision") from None  # worded as for a decision that does not exist
 
 
 def open_decision(ctx: Ctx, case: Case, row: MappaDecision) -> dict[str, str | None]:
@@ -208,7 +207,7 @@ def open_decision(ctx: Ctx, case: Case, row: MappaDecision) -> dict[str, str | N
 def decision_log(ctx: Ctx, case_id: uuid.UUID | str) -> list[DecisionView]:
     """Every decision on the case the reader may see, corrected ones flagged, newest first."""
     case = get_case(ctx, case_id)
-    demand(
+    conceal(
         ctx,
         case,
         kind=Kind.DECISION,
@@ -222,7 +221,6 @@ def decision_log(ctx: Ctx, case_id: uuid.UUID | str) -> list[DecisionView]:
             object_id="",
             case_id=str(case.id),
         ),
-        message=NO_DECISIONS,
     )
     rows = ctx.session.scalars(
         select(MappaDecision)
@@ -237,7 +235,7 @@ def decision_page(
 ) -> tuple[DecisionView, list[DecisionView]]:
     """One decision and every version of it (oldest first), each verified."""
     row, case = decision_and_case(ctx, decision_id)
-    demand(
+    conceal(  # a decision the user may not read answers as one that does not exist
         ctx,
         case,
         kind=Kind.DECISION,
@@ -251,7 +249,6 @@ def decision_page(
             object_id=str(row.id),
             case_id=str(case.id),
         ),
-        message=NO_DECISIONS,
     )
     chain = _chain(ctx, row)
     views = {v.id: v for v in decision_views(ctx, case, chain)}

@@ -20,9 +20,9 @@ from ..cases.services import case_ref, get_case
 from ..context import Ctx
 from ..domain.agencies import Agency
 from ..domain.cases import RecordType
-from ..domain.errors import Conflict, InvalidValue, NotFound
+from ..domain.errors import Conflict, InvalidValue, NotFound, NotPermitted
 from ..domain.labels import Classification, Label, highest
-from ..domain.rules import assessment_current, needs_home_visit_assessment
+from ..domain.rules import assessment_current, lowers, needs_home_visit_assessment
 from .models import Record, RecordAttendee
 from .visibility import record_filter
 
@@ -280,7 +280,38 @@ def correct_record(ctx: Ctx, record_id: uuid.UUID | str, data: NewRecord, reason
         raise Conflict(
             "This record has already been corrected: correct the latest version instead."
         )
+    if lowers(old.label, Label.of(data.classification, data.caveats)):
+        _check_downgrade(ctx, case, old, data, reason.strip())
     return post_record(ctx, case.id, data, supersedes=old, reason=reason.strip())
+
+
+def _check_downgrade(ctx: Ctx, case: Case, old: Record, data: NewRecord, reason: str) -> None:
+    """A correction at a lower label is a downgrade: the originator's alone (docs/domain.md,
+    "Labels"), audited with its reason whether refused or done."""
+    mine = old.author_id == ctx.subject.user_id
+    ctx.access.record(
+        ctx.session,
+        ctx.subject,
+        Event(
+            action="record.downgrade",
+            object_type="record",
+            outcome="allow" if mine else "deny",
+            label=Classification.parse(old.classification),
+            object_id=str(old.id),
+            case_id=str(case.id),
+            reason=reason if mine else "only the originator may downgrade",
+            detail={
+                "from": old.label.canonical(),
+                "to": Label.of(data.classification, data.caveats).canonical(),
+                "reason": reason,
+            },
+        ),
+    )
+    if not mine:
+        raise NotPermitted(
+            "Only the originator of this record may correct it to a lower label or drop a "
+            "handling caveat."
+        )
 
 
 def _get_record(ctx: Ctx, record_id: uuid.UUID | str) -> Record:
@@ -415,6 +446,7 @@ def _views(ctx: Ctx, opened: list) -> dict[uuid.UUID, RecordView]:
         ):
             # selected by supersedes_id IN (...), so old_id is never None
             superseded_by[old_id] = new_id  # type: ignore[index]
+    readable = _readable_of(ctx, {r.supersedes_id for r, _ in opened} | set(superseded_by.values()))
     return {
         r.id: RecordView(
             r.id,
@@ -428,11 +460,31 @@ def _views(ctx: Ctx, opened: list) -> dict[uuid.UUID, RecordView]:
             plain["title"] or "",
             plain["body"] or "",
             sorted(attendees.get(r.id, [])),
-            r.supersedes_id,
-            superseded_by.get(r.id),
+            r.supersedes_id if r.supersedes_id in readable else None,
+            superseded_by.get(r.id) if superseded_by.get(r.id) in readable else None,
             plain.get("correction_reason"),
         )
         for r, plain in opened
+    }
+
+
+def _readable_of(ctx: Ctx, ids: set[uuid.UUID | None]) -> set[uuid.UUID]:
+    """The versions, among `ids`, the user may read: a view names no other (withheld mode: never
+    the id of a SECRET original to a reader of its OFFICIAL-SENSITIVE correction)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return set()
+    rows = list(ctx.session.scalars(select(Record).where(Record.id.in_(wanted))))
+    cases = {
+        c.id: c
+        for c in ctx.session.scalars(select(Case).where(Case.id.in_({r.case_id for r in rows})))
+    }
+    return {
+        r.id
+        for r in rows
+        if ctx.access.decide(
+            ctx.session, ctx.subject, record_facts(ctx, cases[r.case_id], r), Act.READ
+        ).allowed
     }
 
 

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from shareplatform.domain.errors import NotPermitted
+from shareplatform.domain.errors import NotFound, NotPermitted
 from shareplatform.mappa.exports import (
     inspection_export,
     minutes_document,
@@ -97,7 +97,7 @@ def test_inspection_export_verifies_offline_and_detects_tampering(recorded, tmp_
     world, _mt, dec = recorded
     with world.platform.transaction() as s:
         data = inspection_export(world.ctx(s, "lro"), world.case_id)
-        with pytest.raises(NotPermitted):
+        with pytest.raises(NotFound):  # as for a case that does not exist
             inspection_export(world.ctx(s, "com"), world.case_id)
     assert data["banner"] == "SECRET"
     [d] = data["decisions"]
