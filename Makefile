@@ -24,12 +24,14 @@ export npm_config_fund := false
 export npm_config_audit := false
 export npm_config_update_notifier := false
 
-.PHONY: help venv assets system-deps run test lint bench bench-quick clean distclean
+.PHONY: help venv lock audit assets system-deps run test lint bench bench-quick clean distclean
 
 help:
 	@echo "make run          set up and serve the app on http://127.0.0.1:5000"
 	@echo "make test         set up (incl. Debian packages), lint, and run the tests; PYTEST_ARGS=..."
 	@echo "make lint         ruff check, ruff format --check, mypy"
+	@echo "make audit        known vulnerabilities in the locked dependencies (pip-audit, npm audit)"
+	@echo "make lock         re-resolve requirements*.lock (hashed) from pyproject.toml"
 	@echo "make bench        benchmarks (bench-quick: a short run)"
 	@echo "make venv | assets | system-deps | clean | distclean"
 
@@ -39,10 +41,26 @@ venv: $(VENV)/.installed
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Re-install only when pyproject.toml changed since the last install.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# Every Python dependency (tools included) comes from requirements.lock, each file checked
+# against its recorded hashes; then the project itself, with nothing more resolved.
+# Re-install only when the lock or pyproject.toml changed since the last install.
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# Re-resolve the locks from pyproject.toml, with hashes for every published file of each pin:
+# requirements.lock (everything, tools and build dependencies included) for the virtualenv, and
+# requirements-runtime.lock (what the app imports) for the application image.
+LOCK_FLAGS := --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links
+lock: venv
+	$(BIN)/pip-compile $(LOCK_FLAGS) --all-build-deps --extra dev --allow-unsafe \
+	    -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) -o requirements-runtime.lock pyproject.toml
+
+# Known vulnerabilities in the locked Python and npm dependencies (scripts/audit-allowlist.txt).
+audit: venv
+	$(BIN)/python scripts/audit_deps.py
 
 # ---- Front-end assets --------------------------------------------------------------------------
 assets: $(GOVUK_DST)/.copied
@@ -75,7 +93,7 @@ run: venv assets
 # ---- Checks ------------------------------------------------------------------------------------
 # Lint first (a minute at most), then the suite. The REQUIRE_* variables make the fixtures fail
 # (not skip) if PostgreSQL or Chromium is missing.
-test: venv assets system-deps lint
+test: venv assets system-deps lint audit
 	SHAREPLATFORM_REQUIRE_POSTGRES=1 SHAREPLATFORM_REQUIRE_BROWSER=1 \
 	    $(BIN)/python -m pytest $(PYTEST_ARGS)
 
