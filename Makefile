@@ -24,7 +24,7 @@ export npm_config_fund := false
 export npm_config_audit := false
 export npm_config_update_notifier := false
 
-.PHONY: help venv lock audit assets system-deps run test lint bench bench-quick clean distclean
+.PHONY: help venv lock audit container assets system-deps run test lint bench bench-quick clean distclean
 
 help:
 	@echo "make run          set up and serve the app on http://127.0.0.1:5000"
@@ -32,6 +32,7 @@ help:
 	@echo "make lint         ruff check, ruff format --check, mypy"
 	@echo "make audit        known vulnerabilities in the locked dependencies (pip-audit, npm audit)"
 	@echo "make lock         re-resolve requirements*.lock (hashed) from pyproject.toml"
+	@echo "make container    build the image (deploy/Containerfile) and run it read-only (podman)"
 	@echo "make bench        benchmarks (bench-quick: a short run)"
 	@echo "make venv | assets | system-deps | clean | distclean"
 
@@ -51,12 +52,16 @@ $(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
 
 # Re-resolve the locks from pyproject.toml, with hashes for every published file of each pin:
 # requirements.lock (everything, tools and build dependencies included) for the virtualenv, and
-# requirements-runtime.lock (what the app imports) for the application image.
+# requirements-runtime.lock (what the app imports) for the container image (deploy/Containerfile).
 LOCK_FLAGS := --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links
 lock: venv
 	$(BIN)/pip-compile $(LOCK_FLAGS) --all-build-deps --extra dev --allow-unsafe \
 	    -o requirements.lock pyproject.toml
 	$(BIN)/pip-compile $(LOCK_FLAGS) -o requirements-runtime.lock pyproject.toml
+
+# The application image, built and run read-only with podman (scripts/container.sh).
+container: assets
+	scripts/container.sh check
 
 # Known vulnerabilities in the locked Python and npm dependencies (scripts/audit-allowlist.txt).
 audit: venv

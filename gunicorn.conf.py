@@ -8,8 +8,14 @@ from SHAREPLATFORM_PROXY_HOPS in the app (shareplatform/__init__.py), not from g
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
+import tempfile
+from typing import Any
 
+METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+_made_here: dict[str, str] = {}  # the metrics directory, when on_starting made it
 MAX_DEFAULT_WORKERS = 8  # each worker holds its own database pool and HSM session
 
 
@@ -41,3 +47,39 @@ forwarded_allow_ips = ""
 SHARED_MEMORY = "/dev/shm"  # noqa: S108 - gunicorn creates its private heartbeat files here
 if os.path.isdir(SHARED_MEMORY):
     worker_tmp_dir = SHARED_MEMORY
+
+# No runtime control socket (gunicornc): workers are changed by redeploying, not by whoever can
+# reach a socket on the host; and a read-only root filesystem has nowhere to put it.
+control_socket_disable = True
+
+
+def on_starting(server: object) -> None:
+    """Refuse to start in the master, once, with the setting named: a worker refused by the same
+    check would otherwise be replaced, fail again and be replaced, for ever. Then give the workers
+    one metrics directory (prometheus_client's multiprocess mode: /metrics adds up every worker,
+    shareplatform/observability/metrics.py), emptied of an earlier run's values."""
+    from shareplatform.config import Config, ConfigError
+
+    try:
+        Config.from_env().validate()
+    except ConfigError as exc:
+        raise SystemExit(f"shareplatform will not start: {exc}") from None
+    metrics = os.environ.get(METRICS_DIR)
+    if not metrics:
+        metrics = _made_here["metrics"] = tempfile.mkdtemp(prefix="shareplatform-metrics-")
+    os.makedirs(metrics, exist_ok=True)
+    for stale in glob.glob(os.path.join(metrics, "*.db")):
+        os.remove(stale)
+    os.environ[METRICS_DIR] = metrics  # inherited by every worker forked from here on
+
+
+def on_exit(server: object) -> None:
+    if "metrics" in _made_here:
+        shutil.rmtree(_made_here["metrics"], ignore_errors=True)
+
+
+def child_exit(server: object, worker: Any) -> None:
+    """A worker's live gauges leave /metrics with it (prometheus_client's multiprocess rule)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

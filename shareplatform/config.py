@@ -32,6 +32,11 @@ def _raw(name: str) -> str | None:
         raise ConfigError(f"{name}_FILE={path!r} cannot be read: {exc.strerror}") from exc
 
 
+def env_secret(name: str) -> str:
+    """A secret read where it is needed, not at start (`NAME` or `NAME_FILE`); "" when unset."""
+    return _raw(name) or ""
+
+
 def _env_str(name: str, default: str) -> str:
     value = _raw(name)
     return default if value is None else value

@@ -6,8 +6,9 @@
   event sees it without changing the log) and added only when the transaction commits;
 - integrity failures: ERROR records of the `shareplatform.integrity` logger.
 
-With PROMETHEUS_MULTIPROC_DIR set (gunicorn workers) prometheus_client keeps the values in files
-there and /metrics aggregates them; otherwise the default registry of this process.
+With PROMETHEUS_MULTIPROC_DIR set (gunicorn.conf.py sets it for its workers) prometheus_client
+keeps the values in files there and /metrics adds up every worker; otherwise the default registry
+of this process.
 
 /metrics answers only a bearer of SHAREPLATFORM_METRICS_TOKEN: 404 while the token is unset,
 401 without it.

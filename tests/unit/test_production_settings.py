@@ -164,3 +164,38 @@ def test_demo_commands_refuse_in_production(tmp_path: Path, command: list[str]) 
     assert result.exit_code == 1
     assert "demo commands are refused when SHAREPLATFORM_PRODUCTION=1" in result.output
     assert not (tmp_path / "keys").exists()  # nothing was created
+
+
+def test_gunicorn_refuses_in_its_master_with_the_setting_named(tmp_path: Path) -> None:
+    """An unsafe production setting stops gunicorn itself (gunicorn.conf.py `on_starting`), once,
+    instead of each worker failing and being replaced for ever."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "SHAREPLATFORM_PRODUCTION": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'never.db'}",
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(root / "gunicorn.conf.py"),
+            "-b",
+            "127.0.0.1:0",
+        ]
+        + ["--chdir", str(root), "wsgi:app"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "shareplatform will not start" in done.stderr and "DATABASE_URL" in done.stderr
+    assert "Booting worker" not in done.stderr
+    assert not (tmp_path / "never.db").exists()
