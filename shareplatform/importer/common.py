@@ -2,8 +2,9 @@
 file-level audit entry.
 
 An import validates and plans the whole file first (nothing is written if any row is bad), then
-writes the new rows in chunks of CHUNK rows, each chunk its own short transaction with its own
-audit entry, so other users' writes interleave with a large import instead of waiting for it.
+writes the new rows in chunks of at most CHUNK rows (`paced`), each chunk its own short transaction
+with its own audit entry, so other users' writes interleave with a large import instead of
+waiting for it.
 Every written row is matched on re-import (blind index), so a chunked write is resumable: after a
 failure half-way, running the same file again writes only the rows still missing.
 """
@@ -121,6 +122,34 @@ def chunk_of(report: ImportReport, committed: int) -> Iterator[None]:
 def before_commit() -> None:
     """A chunk's rows are written but not committed: a crash here must leave nothing of it."""
     faults.point("import.chunk.uncommitted")
+
+
+# SQLite has one writer for the whole file, and its busy handler (the `timeout` of
+# shareplatform/db.py) retries a waiting writer at most every 100 ms: an import committing chunk
+# after chunk would take the lock back before any waiting request retried. So on SQLite a chunk
+# holds the lock about CHUNK_SECONDS, then the import lets it go for YIELD_SECONDS, longer than
+# that retry interval. PostgreSQL queues writers on its locks and the audit head is taken only at
+# commit (shareplatform/audit/log.py), so chunks there go back to back.
+CHUNK_SECONDS = 0.25
+YIELD_SECONDS = 0.12
+
+
+def paced(items: Sequence[T], size: int, *, sqlite: bool) -> Iterator[tuple[Sequence[T], bool]]:
+    """(chunk, is_last) for the write loop, the caller committing each chunk before asking for
+    the next. At most `size` rows a chunk; on SQLite sized to about CHUNK_SECONDS of writing
+    (from the rate of the chunks before it) and followed by a pause for other writers."""
+    start, rows = 0, min(size, 200) if sqlite else size
+    while True:
+        chunk = items[start : start + rows]
+        start += len(chunk)
+        began = time.perf_counter()
+        yield chunk, start >= len(items)
+        if start >= len(items):
+            return
+        if sqlite:
+            rate = len(chunk) / max(time.perf_counter() - began, 1e-3)
+            rows = max(1, min(size, int(rate * CHUNK_SECONDS)))
+            time.sleep(YIELD_SECONDS)
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

@@ -37,8 +37,8 @@ from .common import (
     Progress,
     before_commit,
     chunk_of,
-    chunks,
     no_progress,
+    paced,
     record_file,
 )
 from .formats import Problem, Value, parse_date, text
@@ -361,7 +361,10 @@ def _write(
     for_existing = [(existing, row) for existing, row in plan.new_cases if existing is not None]
     total = len(plan.new) + len(for_existing)
     done = 0
-    for batch in chunks(plan.new, size):
+    sqlite = platform.db.is_sqlite
+    for batch, _ in paced(plan.new, size, sqlite=sqlite):
+        if not batch:
+            break
         cases = [row for row in batch if row.number in with_case]
         with chunk_of(report, done), platform.db.transaction() as session:
             ids = _write_nominals(session, platform, batch, report.file_sha256)
@@ -369,7 +372,9 @@ def _write(
             before_commit()
         done += len(batch)
         progress(done, total)
-    for batch_cases in chunks(for_existing, size):
+    for batch_cases, _ in paced(for_existing, size, sqlite=sqlite):
+        if not batch_cases:
+            break
         with chunk_of(report, len(plan.new)), platform.db.transaction() as session:
             _write_cases(session, platform, batch_cases, report)
             before_commit()

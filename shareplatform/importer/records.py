@@ -42,6 +42,7 @@ from .common import (
     chunks,
     memo,
     no_progress,
+    paced,
     record_file,
 )
 from .formats import Problem, Value, parse_date, text
@@ -397,13 +398,13 @@ def _write(
 ) -> None:
     """Each chunk in a transaction of its own: the database's write lock (SQLite) and the audit
     log's head row are held for one chunk at a time, so other users' writes go in between."""
-    batches = list(chunks(planned, size)) or [[]]  # a re-import writes only the file's entry
     done = 0
-    for number, batch in enumerate(batches, start=1):
+    # a re-import plans no rows: its one chunk is empty and writes only the file's entry
+    for batch, last in paced(planned, size, sqlite=platform.db.is_sqlite):
         with chunk_of(report, done), platform.db.transaction() as session:
             if batch:
                 _write_chunk(session, platform, batch, report.file_sha256)
-            if number == len(batches):
+            if last:
                 file_entry(session)
             before_commit()
         done += len(batch)
