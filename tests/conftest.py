@@ -4,12 +4,16 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
+from shareplatform.migrate import upgrade
 from tests.factories import SeededCopy, fresh_platform, seeded_platform
 from tests.support import postgres
 
@@ -38,17 +42,59 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return server.create_database(f"t_{uuid.uuid4().hex[:12]}")
 
 
+class MigratedTemplates:
+    """Each backend's schema migrated once per session; a test's database starts as a copy of it
+    (SQLite: the file, by SQLite's backup; PostgreSQL: CREATE DATABASE ... TEMPLATE), so the
+    migrations run once instead of once per test. tests/integration/test_migrations.py still
+    runs them on empty databases."""
+
+    def __init__(self, root: Path, request: pytest.FixtureRequest) -> None:
+        self._root, self._request = root, request
+        self._sqlite: Path | None = None
+        self._postgres: str | None = None
+
+    def copy(self, db_url: str) -> str:
+        """A migrated database at `db_url` (an empty one the db_url fixture made); its URL."""
+        if db_url.startswith("sqlite"):
+            if self._sqlite is None:
+                self._sqlite = self._root / "migrated.sqlite"
+                upgrade(f"sqlite:///{self._sqlite}")
+            with (
+                closing(sqlite3.connect(self._sqlite)) as src,
+                closing(sqlite3.connect(db_url.removeprefix("sqlite:///"))) as dst,
+            ):
+                src.backup(dst)
+            return db_url
+        server = self._request.getfixturevalue("pg_server")
+        if self._postgres is None:
+            self._postgres = "tmpl_migrated"
+            upgrade(server.create_database(self._postgres))
+        name = make_url(db_url).database
+        assert name is not None
+        server.drop_database(name)
+        return server.create_database(name, template=self._postgres)
+
+
+@pytest.fixture(scope="session")
+def migrated(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> MigratedTemplates:
+    return MigratedTemplates(tmp_path_factory.mktemp("migrated"), request)
+
+
 @pytest.fixture
-def platform(db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+def platform(db_url: str, tmp_path: Path, migrated: MigratedTemplates):  # type: ignore[no-untyped-def]
     """A migrated, key-bound platform with the default policy and no data, on each backend."""
-    p = fresh_platform(db_url, tmp_path / "keys")
+    p = fresh_platform(migrated.copy(db_url), tmp_path / "keys", migrate=False)
     yield p
     p.db.dispose()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def module_platform(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    migrated: MigratedTemplates,
 ) -> Iterator[object]:
     """A fresh platform (default policy, no data) shared by one module, on each backend: for
     modules that build their data once and then only read it."""
@@ -60,7 +106,7 @@ def module_platform(
         if server is None:
             pytest.skip("PostgreSQL not available here")
         url = server.create_database(f"m_{uuid.uuid4().hex[:12]}")
-    p = fresh_platform(url, root / "keys")
+    p = fresh_platform(migrated.copy(url), root / "keys", migrate=False)
     yield p
     p.db.dispose()
 

@@ -33,9 +33,13 @@ def make_config(db_url: str, keys_dir: Path) -> TestConfig:
     )
 
 
-def fresh_platform(db_url: str, keys_dir: Path, *, policy: bool = True) -> Platform:
-    """A migrated, key-bound platform with the default policy loaded (no demo data)."""
-    upgrade(db_url)
+def fresh_platform(
+    db_url: str, keys_dir: Path, *, policy: bool = True, migrate: bool = True
+) -> Platform:
+    """A migrated, key-bound platform with the default policy loaded (no demo data); `migrate`
+    False for a database already at head (tests/conftest.py `MigratedTemplates`)."""
+    if migrate:
+        upgrade(db_url)
     platform = Platform(make_config(db_url, keys_dir))
     platform.bind()
     if policy:

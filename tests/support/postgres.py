@@ -206,10 +206,15 @@ class PostgresServer:
             shutil.rmtree(tmpdir, ignore_errors=True)
             atexit.unregister(self.stop)
 
-    def create_database(self, name: str) -> str:
-        """Create another database owned by the login role; return its SQLAlchemy URL."""
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """Create another database owned by the login role, empty or a copy of `template` (a
+        database nobody is connected to); return its SQLAlchemy URL."""
         _check_ident(name)
-        self._sql(f'CREATE DATABASE "{name}" OWNER "{LOGIN_ROLE}"')
+        copy = ""
+        if template is not None:
+            _check_ident(template)
+            copy = f' TEMPLATE "{template}"'
+        self._sql(f'CREATE DATABASE "{name}" OWNER "{LOGIN_ROLE}"{copy}')
         return self._url(self.user, name)
 
     def drop_database(self, name: str) -> None:
