@@ -171,6 +171,8 @@ CONDITIONS = {
     "oversight": lambda s, o: o.oversight,
     "break_glass": lambda s, o: o.break_glass and not _need_to_know(o),
     "author": lambda s, o: o.author,
+    # the object is someone else's (for deny lines: e.g. a keyworker reads only their own contacts)
+    "others": lambda s, o: not o.author,
     "owner": lambda s, o: o.owner,
     "orcon_foreign": lambda s, o: o.orcon_foreign,
     "uncleared": lambda s, o: not clearance_dominates(s.clearance, o.label),

@@ -151,9 +151,16 @@ class AccessLayer:
         act: Act,
         label: Classification = Classification.OFFICIAL,
     ) -> bool:
-        """Route-level capability: does any line let this role do `act` on `kind` at all?"""
-        facts = Facts(kind, label, team=True, panel=True, oversight=True)
-        return self._verdict(session, subject, facts, act).allowed
+        """Route-level capability: does any line let this role do `act` on `kind` at all, on a
+        case it is related to, as the object's author or not (a keyworker reads only the
+        contacts they wrote: policies/policy.csv)?"""
+        return any(
+            self._verdict(session, subject, facts, act).allowed
+            for facts in (
+                Facts(kind, label, team=True, panel=True, oversight=True),
+                Facts(kind, label, team=True, panel=True, oversight=True, author=True),
+            )
+        )
 
     def explain(self, subject: Subject, facts: Facts, act: Act, verdict: Verdict) -> str:
         from .explain import explain

@@ -20,7 +20,8 @@ from ..domain.errors import Conflict, InvalidValue, NotFound
 from ..domain.labels import Classification
 from ..records.models import Record
 from .common import OS, case_facts, case_record, current_members, demand, names, parse_id, write_own
-from .models import ChecklistEntry, PlanBasis, RiskPlan, TransitionChecklist
+from .models import ChecklistEntry, PlanBasis, TransitionChecklist
+from .plans import plan_versions, readable_versions
 from .stages import Enquiry, EnquiryOutcome, Transition, validate_entry
 
 
@@ -292,18 +293,22 @@ def checklists_for_case(ctx: Ctx, case: Case) -> list[ChecklistView]:
 
 
 def _plan_versions_for(ctx: Ctx, case: Case, record_ids: set[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """The latest plan version resting on each record (rec 13: enquiry results in the plan)."""
+    """The latest plan version resting on each record (rec 13: enquiry results in the plan),
+    numbered among the versions the user may read, as the plan pages number them
+    (shareplatform/lifecycle/plans.py): a version they may not read is neither shown nor counted."""
     ids = [r for r in record_ids if r]
     if not ids:
         return {}
+    readable = readable_versions(ctx, case, plan_versions(ctx, case))  # newest first
+    number = {plan.id: len(readable) - n for n, plan in enumerate(readable)}
     rows = ctx.session.execute(
-        select(PlanBasis.record_id, RiskPlan.version)
-        .join(RiskPlan, RiskPlan.id == PlanBasis.plan_id)
-        .where(RiskPlan.case_id == case.id, PlanBasis.record_id.in_(ids))
+        select(PlanBasis.record_id, PlanBasis.plan_id).where(
+            PlanBasis.plan_id.in_(list(number)), PlanBasis.record_id.in_(ids)
+        )
     ).all()
     out: dict[uuid.UUID, int] = {}
-    for rid, version in rows:
-        out[rid] = max(version, out.get(rid, 0))
+    for rid, plan_id in rows:
+        out[rid] = max(number[plan_id], out.get(rid, 0))
     return out
 
 

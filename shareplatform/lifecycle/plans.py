@@ -194,9 +194,8 @@ def countersign(ctx: Ctx, plan_id: uuid.UUID | str) -> PlanCountersignature:
         select(func.max(RiskPlan.version)).where(RiskPlan.case_id == case.id)
     )
     if plan.version != latest:
-        raise Conflict(
-            f"Version {latest} has replaced this version: countersign the latest version."
-        )
+        # no number: the stored one counts versions this user may not be able to read
+        raise Conflict("A later version has replaced this version: countersign the latest version.")
     if ctx.session.scalar(
         select(PlanCountersignature.id).where(PlanCountersignature.plan_id == plan.id)
     ):
@@ -214,25 +213,54 @@ def latest_assessment(ctx: Ctx, case: Case) -> date | None:
     return rows[0].occurred_on if rows else None
 
 
-def alert_for(plan: RiskPlan | None, latest: date | None) -> str:
+def alert_for(plan: RiskPlan | None, latest: date | None, number: int | None = None) -> str:
+    """The stale-plan alert for `plan`, named as version `number` (the reader's count, see
+    `numbering`; the stored version when not given)."""
     if plan is not None and stale(plan.effective_on, latest):
         assert latest is not None
         return (
-            f"Version {plan.version} of the plan ({plan.effective_on.isoformat()}) "
+            f"Version {number or plan.version} of the plan ({plan.effective_on.isoformat()}) "
             "predates the latest "
             f"ERG 22+ or PGF ({latest.isoformat()}): review the plan."
         )
     return ""
 
 
-def plans_for_case(ctx: Ctx, case_id: uuid.UUID | str) -> list[PlanView]:
-    """Every version the user may read, newest first, with basis, countersignature and alert."""
-    case = get_case(ctx, case_id)
-    rows = list(
+def readable_versions(ctx: Ctx, case: Case, rows: list[RiskPlan]) -> list[RiskPlan]:
+    """The versions among `rows` the user may read, decided without opening any: the only ones
+    they may count, date or be alerted about."""
+    return [
+        p
+        for p in rows
+        if ctx.access.decide(
+            ctx.session,
+            ctx.subject,
+            case_facts(ctx, case, Kind.PLAN, Classification.parse(p.classification)),
+            Act.READ,
+        ).allowed
+    ]
+
+
+def numbering(readable: list[RiskPlan]) -> dict[uuid.UUID, int]:
+    """Version numbers as this reader counts them, 1, 2, ... over the versions they may read,
+    oldest first: a version withheld from them (a SECRET one) never shows as a gap."""
+    oldest_first = sorted(readable, key=lambda p: p.version)
+    return {p.id: n for n, p in enumerate(oldest_first, start=1)}
+
+
+def plan_versions(ctx: Ctx, case: Case) -> list[RiskPlan]:
+    """Every version of the case's plan, newest first (none opened)."""
+    return list(
         ctx.session.scalars(
             select(RiskPlan).where(RiskPlan.case_id == case.id).order_by(RiskPlan.version.desc())
         )
     )
+
+
+def plans_for_case(ctx: Ctx, case_id: uuid.UUID | str) -> list[PlanView]:
+    """Every version the user may read, newest first, with basis, countersignature and alert."""
+    case = get_case(ctx, case_id)
+    rows = plan_versions(ctx, case)
     event = Event(
         action="plan.read",
         object_type="plan",
@@ -266,6 +294,9 @@ def plans_for_case(ctx: Ctx, case_id: uuid.UUID | str) -> list[PlanView]:
         }
     who = names(ctx, [r.author_id for r, _ in opened.rows] + [c.by_id for c in signed.values()])  # type: ignore[attr-defined]
     latest = latest_assessment(ctx, case) if rows else None
+    readable = readable_versions(ctx, case, rows)
+    number = numbering(readable)
+    newest = readable[0].id if readable else None
     out = []
     for row, plain in opened.rows:
         p: RiskPlan = row  # type: ignore[assignment]
@@ -274,7 +305,7 @@ def plans_for_case(ctx: Ctx, case_id: uuid.UUID | str) -> list[PlanView]:
             PlanView(
                 p.id,
                 case.id,
-                p.version,
+                number[p.id],
                 p.label,
                 [Risk(c) for c in p.covers.split(",") if c],
                 p.effective_on,
@@ -285,27 +316,32 @@ def plans_for_case(ctx: Ctx, case_id: uuid.UUID | str) -> list[PlanView]:
                 basis.get(p.id, []),
                 who.get(sig.by_id, "") if sig else "",
                 sig.at if sig else None,
-                alert_for(p, latest) if p.version == rows[0].version else "",
+                alert_for(p, latest, number[p.id]) if p.id == newest else "",
             )
         )
     return out
 
 
+def latest_readable(ctx: Ctx, case: Case) -> tuple[RiskPlan | None, int]:
+    """The newest version the user may read and its number as they count (0: none)."""
+    readable = readable_versions(ctx, case, plan_versions(ctx, case))
+    return (readable[0], len(readable)) if readable else (None, 0)
+
+
 def plan_state(ctx: Ctx, case: Case) -> tuple[int, date | None, bool, bool]:
-    """(latest version, its date, countersigned, stale) without opening any plan text."""
-    plan = ctx.session.scalar(
-        select(RiskPlan).where(RiskPlan.case_id == case.id).order_by(RiskPlan.version.desc())
-    )
+    """(latest version, its date, countersigned, stale) without opening any plan text, counting
+    only the versions the user may read."""
+    plan, number = latest_readable(ctx, case)
     if plan is None:
         return 0, None, False, False
     signed = ctx.session.scalar(
         select(PlanCountersignature.id).where(PlanCountersignature.plan_id == plan.id)
     )
     return (
-        plan.version,
+        number,
         plan.effective_on,
         signed is not None,
-        bool(alert_for(plan, latest_assessment(ctx, case))),
+        bool(alert_for(plan, latest_assessment(ctx, case), number)),
     )
 
 
@@ -314,10 +350,8 @@ def plan_alerts(ctx: Ctx, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
     out = {}
     for cid in case_ids:
         case = get_case(ctx, cid)
-        version, _, _, is_stale = plan_state(ctx, case)
-        if is_stale:
-            plan = ctx.session.scalar(
-                select(RiskPlan).where(RiskPlan.case_id == cid, RiskPlan.version == version)
-            )
-            out[cid] = alert_for(plan, latest_assessment(ctx, case))
+        plan, number = latest_readable(ctx, case)
+        alert = alert_for(plan, latest_assessment(ctx, case), number) if plan else ""
+        if alert:
+            out[cid] = alert
     return out

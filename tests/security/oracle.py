@@ -13,7 +13,8 @@ transcribed from docs/domain.md's table and the default policy's documented inte
 - the sterile corridor: SECRET only for corridor roles (operational and senior managers), never
   frontline or specialists whatever their vetting;
 - ORCON: only the originating agency reads it until released;
-- keyworkers read no assessments and no enquiries;
+- keyworkers read no assessments and no enquiries, and of the contact log only their own contacts
+  ("keyworkers see plan objectives, risk flags and their contact log only");
 - writing needs clearance for the label and team membership, or a corridor role with need-to-know;
 - a withheld record shows a "further information is held" marker only to current team members
   cleared for its label, and never for SECRET; otherwise it leaves no trace.
@@ -94,6 +95,7 @@ class What:
     label: str
     caveat: str  # one of CAVEATS
     record_type: str
+    by_reader: bool = False  # written by the user asking
 
 
 def cleared(who: Who, label: str) -> bool:
@@ -122,6 +124,8 @@ def may_read(who: Who, what: What) -> bool:
         return False
     if what.caveat == "orcon-other":
         return False
+    if who.role == "KEYWORKER" and what.record_type.startswith("CONTACT_"):
+        return what.by_reader
     return not (
         who.role == "KEYWORKER" and what.record_type.startswith(("ASSESSMENT_", "ENQUIRY_"))
     )

@@ -1,7 +1,15 @@
-"""One answer for everything withheld: for every demo user, every route with an id in its path
-(walked from app.url_map, both faces), asked with the ids of objects the user may not see and with
-random ids, must answer alike: same status, same body byte for byte once per-request values (CSRF
-tokens, nonces, the id itself) are normalised. GET everywhere; POST where the route accepts it.
+"""One answer for everything withheld: for one demo user of each role and clearance tier, every
+route with an id in its path (walked from app.url_map, both faces), asked with the id of an object
+the user may not see and with a random id, must answer alike: same status, same body byte for byte
+once per-request values (CSRF tokens, nonces, the id itself) are normalised. GET everywhere; POST
+(with a valid CSRF token) where the route accepts it. Each route is asked with one withheld object
+per method, the sampled objects taking turns across the routes naming them, so every sampled
+object is asked too.
+
+Every route is asked with a random id even when nothing of its kind is withheld from the user, so a
+refusal by the route check itself (shareplatform/web/authorise.py) is read on every route: it may
+never name SECRET, the corridor or vetting. The demo data set holds no risk management plan,
+transition checklist or break-glass grant: the crawl adds some, so their routes meet real ids.
 
 An object the user may know exists may answer otherwise: when they can see it (a 2xx or 3xx), or
 with the "further information is held" marker for a record the withheld-mode policy lets them
@@ -15,8 +23,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -25,14 +35,19 @@ from shareplatform.accounts import tokens
 from shareplatform.accounts.auth import _new_session
 from shareplatform.accounts.models import User
 from shareplatform.break_glass.models import BreakGlass
+from shareplatform.break_glass.services import take_break_glass
 from shareplatform.cases.models import Case
 from shareplatform.demo.seed import DEMO_USERS
 from shareplatform.domain.agencies import Role
+from shareplatform.domain.cases import RecordType
+from shareplatform.domain.labels import Classification
+from shareplatform.domain.vetting import Vetting
+from shareplatform.lifecycle import services as lc
 from shareplatform.lifecycle.models import RiskPlan, TransitionChecklist
 from shareplatform.mappa.models import MappaAction, MappaDecision, MappaMeeting
 from shareplatform.records.models import Record
 from shareplatform.web.shell import SESSION_COOKIE
-from tests.factories import app_for
+from tests.factories import app_for, ctx_for
 
 # the URL parameters that name an object, and where such objects live
 TABLES = {
@@ -59,10 +74,12 @@ PER_TABLE = 2  # sampled objects per table: each label present first, then other
 NEVER_SHOWN = ("record_id", "decision_id")  # whose SECRET rows a frontline user never opens
 MARKER = "Further information is held"
 NAMED = re.compile(r"SECRET|sterile corridor|vetting", re.IGNORECASE)
-PER_REQUEST = (
-    re.compile(r'(name="csrf_token"(?: type="hidden")? value=")[^"]+'),
-    re.compile(r'(nonce=")[^"]+'),
+# values that change with every request (CSRF tokens carry a timestamp), in any attribute order
+CSRF = re.compile(
+    r'(name="csrf_token"(?: type="hidden")? value="|type="hidden" name="csrf_token" value="'
+    r'|data-csrf-token=")([^"]+)'
 )
+PER_REQUEST = (CSRF, re.compile(r'(nonce=")[^"]+'))
 
 
 @dataclass(frozen=True)
@@ -139,9 +156,11 @@ class Asker:
                 session, platform.access, user, "crawl", "read-write", 1, by_system=True
             )
         self.client.set_cookie(SESSION_COOKIE, cookie)
-        home = self.client.get("/").get_data(as_text=True)
-        found = PER_REQUEST[0].search(home)
-        self.csrf = found.group(0).rsplit('"', 1)[1] if found else ""
+        home = self.client.get("/", follow_redirects=True).get_data(as_text=True)
+        found = CSRF.search(home)
+        assert found, "no CSRF token on the home page: every POST would stop at the CSRF check"
+        self.csrf = found.group(2)
+        self.refused: dict[str, bool] = {}
 
     def ask(self, route: Route, method: str, value: str) -> tuple[int, str]:
         url = route.url(value)
@@ -162,11 +181,30 @@ class Asker:
             return True
         page = OWN_PAGE.get(param)
         url = page.format(obj.id) if page else OWN_PAGE["case_id"].format(obj.case_id)
-        r = self.client.get(url)
-        return r.status_code >= 400 and MARKER not in r.get_data(as_text=True)
+        if url not in self.refused:  # objects without a page of their own share their case's
+            r = self.client.get(url)
+            self.refused[url] = r.status_code >= 400 and MARKER not in r.get_data(as_text=True)
+        return self.refused[url]
 
 
-USERS = [(u, role) for u, _, role, *_ in DEMO_USERS if u != "com.expired"]
+GRANTEE = "pom.quinn"  # takes a break-glass grant on the case below; another POM is crawled
+
+
+def _tier(vetting: str) -> bool:
+    return Vetting(vetting).clearance is Classification.SECRET
+
+
+def one_per_tier() -> list[tuple[str, str]]:
+    """One demo user per role, clearance tier and unit: others of the same would be refused and
+    shown exactly alike."""
+    users: dict[tuple[object, ...], tuple[str, str]] = {}
+    for username, _, role, vetting, nsd, ct in DEMO_USERS:
+        if username not in ("com.expired", GRANTEE):
+            users.setdefault((role, _tier(vetting), nsd, ct), (username, role))
+    return list(users.values())
+
+
+USERS = one_per_tier()
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +216,7 @@ def crawled(seeded_template, tmp_path_factory):  # type: ignore[no-untyped-def]
     url, keys = seeded_template.copy(tmp_path_factory.mktemp("withheld-crawl"))
     platform = Platform(make_config(url, keys))
     platform.bind()
+    add_unseeded_objects(platform)
     app = app_for(platform)
     app.config["API_RATE_LIMIT"] = 1_000_000
     with platform.transaction() as session:
@@ -186,11 +225,41 @@ def crawled(seeded_template, tmp_path_factory):  # type: ignore[no-untyped-def]
     platform.db.dispose()
 
 
-def _answers(asker: Asker, route: Route, objects: list[Sampled]) -> Iterator[tuple]:  # type: ignore[type-arg]
+def add_unseeded_objects(platform) -> None:  # type: ignore[no-untyped-def]
+    """On SP-1001: a SECRET plan version by the panel's HoNSU, an OFFICIAL-SENSITIVE one and a
+    transition checklist by the COM, and a break-glass grant taken by a POM not on the case."""
+    today = date.today()
+    with platform.transaction() as session:
+        case_id = session.scalar(select(Case.id).where(Case.reference == "SP-1001"))
+        honsu, com = (ctx_for(platform, session, u) for u in ("honsu.hughes", "com.cole"))
+        basis = session.scalars(
+            select(Record.id).where(
+                Record.case_id == case_id,
+                Record.record_type.in_([t.value for t in PLAN_BASIS]),
+            )
+        ).all()
+        for ctx, label in ((honsu, "SECRET"), (com, "OFFICIAL-SENSITIVE")):
+            lc.record_plan(ctx, case_id, _plan(list(basis), label))
+        lc.open_checklist(com, case_id, lc.NewChecklist("RELEASE", today, com.subject.user_id))
+        grantee = ctx_for(platform, session, GRANTEE)
+        take_break_glass(grantee, case_id, "Urgent risk information needed out of hours")
+
+
+PLAN_BASIS = (RecordType.ASSESSMENT_OASYS, RecordType.ASSESSMENT_ERG)
+
+
+def _plan(basis: list[uuid.UUID], label: str) -> lc.NewPlan:
+    text = f"{label} plan text"
+    return lc.NewPlan(text, text, text, text, text, ["TERRORISM"], basis, classification=label)
+
+
+def _answers(asker: Asker, route: Route, objects: list[Sampled], turn: int) -> Iterator[tuple]:  # type: ignore[type-arg]
+    """Per method: the answer for a random id, and for the withheld object whose turn it is."""
     for method in sorted(route.methods):
         unknown = asker.ask(route, method, str(uuid.uuid4()))
-        for obj in objects:
-            yield method, obj.id, obj.label, unknown, asker.ask(route, method, obj.id)
+        mine = [objects[turn % len(objects)]] if objects else []
+        asked = [(o, asker.ask(route, method, o.id)) for o in mine]
+        yield method, unknown, asked
 
 
 @pytest.mark.parametrize(("username", "role"), USERS, ids=[u for u, _ in USERS])
@@ -203,16 +272,18 @@ def test_withheld_answers_as_unknown(crawled, username: str, role: str) -> None:
         for param, sample in ids.items()
     }
     problems: list[str] = []
+    turns: Counter[str] = Counter()
     for route in routes:
-        for method, value, label, unknown, (status, body) in _answers(
-            asker, route, hidden[route.param]
-        ):
-            where = f"{method} {route.rule} {label or ''} {value}"
+        turn = turns[route.param]
+        turns[route.param] += 1
+        for method, unknown, asked in _answers(asker, route, hidden[route.param], turn):
             named = NAMED.search(_text(unknown[1])) if unknown[0] >= 400 else None
             if named:  # refusals never give a reason in terms of labels, corridor or vetting
                 problems.append(f"{method} {route.rule}: the refusal names {named.group(0)!r}")
-            if (status, body) != unknown:
-                problems.append(f"{where}: {status} where an unknown id answers {unknown[0]}")
+            for obj, (status, body) in asked:
+                if (status, body) != unknown:
+                    where = f"{method} {route.rule} {obj.label} {obj.id}"
+                    problems.append(f"{where}: {status} where an unknown id answers {unknown[0]}")
     problems = list(dict.fromkeys(problems))
     assert not problems, f"{len(problems)} answers differ, e.g.\n" + "\n".join(problems[:20])
 

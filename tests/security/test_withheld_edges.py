@@ -90,3 +90,64 @@ def test_only_the_originator_downgrades(seeded) -> None:  # type: ignore[no-unty
             )
         )
         assert refused is not None and refused.outcome == "deny"
+
+
+@pytest.fixture
+def ordinary_decision(platform):  # type: ignore[no-untyped-def]
+    """An OFFICIAL-SENSITIVE decision resting on no disclosure, signed by the chair (honsu)."""
+    from tests.integration.mappa_world import build_world, decide, decision_data, meeting
+
+    world = build_world(platform)
+    with platform.transaction() as s:
+        mt = meeting(world, s)
+        dec = decide(world, s, decision_data(world, mt.id, [], **ORDINARY)).id
+
+    def data(**kw):  # type: ignore[no-untyped-def]
+        return decision_data(world, mt.id, [], **{**ORDINARY, **kw})
+
+    return world, dec, data
+
+
+ORDINARY = {"caveats": (), "actions": [], "classification": "OFFICIAL-SENSITIVE"}
+
+
+def test_only_the_signer_lowers_a_decision(ordinary_decision) -> None:  # type: ignore[no-untyped-def]
+    """docs/domain.md, "Labels": a MAPPA decision corrected to a lower label by anyone but the
+    chair who signed it is refused (shareplatform/domain/rules.py `lowers`); at the same label the
+    correction stands, and its own signer may then lower it."""
+    from shareplatform.mappa.services import correct_decision, prepare_correction
+
+    world, dec, data = ordinary_decision
+    lowered = data(classification="OFFICIAL", decision="Lowered")
+    with world.platform.transaction() as s, pytest.raises(NotPermitted, match="originator"):
+        prepare_correction(world.ctx(s, "lro"), dec, lowered, "Tidying the label")  # co-chair
+    with world.platform.transaction() as s:
+        same = data(decision="Typo fixed")
+        prepared = prepare_correction(world.ctx(s, "lro"), dec, same, "Typo")
+        fixed = correct_decision(world.ctx(s, "lro"), dec, same, "Typo", prepared.token).id
+    with world.platform.transaction() as s:
+        with pytest.raises(NotPermitted, match="originator"):  # the correction is lro's now
+            prepare_correction(world.ctx(s, "honsu"), fixed, lowered, "Lowering")
+        prepared = prepare_correction(world.ctx(s, "lro"), fixed, lowered, "Lowering")
+        lower = correct_decision(world.ctx(s, "lro"), fixed, lowered, "Lowering", prepared.token)
+        assert lower.classification == "OFFICIAL"
+
+
+def test_a_refused_decision_downgrade_is_audited(ordinary_decision) -> None:  # type: ignore[no-untyped-def]
+    from shareplatform.mappa.services import prepare_correction
+
+    world, dec, data = ordinary_decision
+    with world.platform.transaction() as s:
+        before = _denials(s)
+        with pytest.raises(NotPermitted, match="originator"):
+            prepare_correction(world.ctx(s, "lro"), dec, data(classification="OFFICIAL"), "Tidy")
+    with world.platform.transaction() as s:
+        refused = _denials(s) - before
+    assert sorted(refused) == [("lro", str(dec))]
+
+
+def _denials(session) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    rows = session.execute(
+        select(AuditEntry.actor, AuditEntry.object_id).where(AuditEntry.outcome == "deny")
+    )
+    return {(actor, object_id) for actor, object_id in rows}

@@ -53,14 +53,17 @@ CASES = [
     # deny wins: keyworkers match the practitioner allow but their deny line decides
     ("KEYWORKER", OS, "record/ASSESSMENT_ERG", OS, TEAM, "read", False, "keyworker-assessment"),
     ("KEYWORKER", OS, "record/ENQUIRY_DOMESTIC_ABUSE", OS, TEAM, "read", False, "keyworker-da"),
-    ("KEYWORKER", OS, NOTE, OS, TEAM, "read", True, "keyworker-contact-log"),
+    ("KEYWORKER", OS, NOTE, OS, {**TEAM, "author": True}, "read", True, "keyworker-contact-log"),
+    ("KEYWORKER", OS, NOTE, OS, TEAM, "read", False, "keyworker-others-contacts"),
     ("KEYWORKER", OS, "checklist", OS, TEAM, "read", False, "keyworker-checklist"),
     ("POM", OS, "record/ASSESSMENT_ERG", OS, TEAM, "read", True, "pom-erg-handling-rule"),
     # MAPPA decision log
     ("HONSU", S, "meeting/closed", S, PANEL, "read", True, "closed-part-panel"),
     ("HONSU", S, "meeting/closed", S, OVERSIGHT, "read", False, "closed-part-needs-panel"),
     ("LRO", S, "decision", S, PANEL, "write", True, "lro-records-decision"),
-    ("COM", S, "decision", OS, TEAM, "read", False, "frontline-decision-log"),
+    # an ordinary decision (no SECRET disclosure under it) is read by the team; a SECRET one never
+    ("COM", S, "decision", OS, TEAM, "read", True, "frontline-reads-ordinary-decision"),
+    ("COM", S, "decision", S, TEAM, "read", False, "frontline-never-secret-decision"),
     ("COM", OS, "breakout", OS, OWNER, "read", True, "owner-reads-breakout"),
     ("HONSU", S, "breakout", S, PANEL, "write", False, "no-secret-breakout"),
     # break-glass: OFFICIAL-SENSITIVE at most

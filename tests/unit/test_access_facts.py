@@ -143,6 +143,7 @@ SATISFIED_BY = {
     "oversight": {"oversight"},
     "break_glass": {"break_glass"},
     "author": {"author"},
+    "others": (set(FLAGS) | {None}) - {"author"},
     "owner": {"owner"},
     "orcon_foreign": {"orcon_foreign"},
 }

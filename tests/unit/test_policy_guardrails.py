@@ -268,4 +268,5 @@ def test_relations_cover_every_condition() -> None:
         "owner",
         "orcon_foreign",
     }
-    assert set(CONDITIONS) - {"any", "need_to_know", "uncleared"} <= flags_named
+    # "others" (not the author) holds in every fact set without `author`, "no relation" first
+    assert set(CONDITIONS) - {"any", "need_to_know", "uncleared", "others"} <= flags_named
