@@ -20,7 +20,7 @@ from .common import OS, case_facts, demand, parse_id
 from .decisions import new_breakout, prepare_breakout, store_breakout
 from .models import ActionStatus, Breakout, MappaAction, MappaDecision, MappaMeeting
 from .reading import ActionView, action_views
-from .vocab import ActionState, NewBreakout, optional_text
+from .vocab import LIVE_STATES, NEXT_STATES, ActionState, NewBreakout, optional_text
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,8 @@ def action_page(ctx: Ctx, action_id: uuid.UUID | str) -> ActionView:
 def update_action(
     ctx: Ctx, action_id: uuid.UUID | str, status: str, note: str = ""
 ) -> ActionStatus:
-    """Append a status step (done or cancelled, with a note). History is never rewritten."""
+    """Append a status step (in progress, done, or cancelled with a note: who, when, from which
+    status to which). History is never rewritten."""
     action, case = _action_and_case(ctx, action_id)
     view = action_page(ctx, action.id)  # the reader must see the action or its break-out
     demand(
@@ -139,13 +140,17 @@ def update_action(
         owner=action.owner_id == ctx.subject.user_id,
     )
     state = ActionState.parse(status)
-    if state is ActionState.OPEN:
-        raise InvalidValue(
-            "action status", status, why="an action is open until it is done or cancelled"
-        )
-    if view.status is not ActionState.OPEN:
+    if not view.to_do:
         raise InvalidValue(
             "action status", status, why=f"this action is already {view.status.title.lower()}"
+        )
+    allowed = sorted(NEXT_STATES[view.status.value])
+    if state.value not in allowed:
+        raise InvalidValue(
+            "action status",
+            status,
+            why=f"an action that is {view.status.title.lower()} can move to "
+            + " or ".join(ActionState(s).title.lower() for s in allowed),
         )
     if not view.live:
         raise NotPermitted(
@@ -219,7 +224,7 @@ def _dashboard(ctx: Ctx, which, action: str) -> list[ActionItem]:
         select(MappaAction)
         .where(
             which,
-            latest == ActionState.OPEN.value,
+            latest.in_(sorted(LIVE_STATES)),
             ~select(successor.id)
             .where(successor.supersedes_id == MappaAction.decision_id)
             .exists(),
@@ -255,6 +260,28 @@ def _dashboard(ctx: Ctx, which, action: str) -> list[ActionItem]:
                 )
             )
     return sorted(items, key=lambda i: (not i.overdue, i.action.due_on, i.case_reference))
+
+
+def case_actions(ctx: Ctx, case: Case) -> list[ActionView]:
+    """Every action on the case this reader may see (the action, or only its break-out), for the
+    case timeline, newest first. The access layer decides and audits each one; the rest leave no
+    trace."""
+    rows = ctx.session.scalars(
+        select(MappaAction)
+        .where(MappaAction.case_id == case.id)
+        .order_by(MappaAction.created_at.desc(), MappaAction.position)
+    ).all()
+    # an action whose integrity check failed is shown only to those who may read the action
+    return [
+        v for v in action_views(ctx, case, list(rows)) if v.description is not None or v.breakout
+    ]
+
+
+def shown_label(view: ActionView) -> str:
+    """The marking of what a reader is shown of an action: the action, or only its break-out."""
+    if view.description is None and view.breakout is not None:
+        return view.breakout.label.classification.marking
+    return view.label.classification.marking
 
 
 def due_summary(items: list[ActionItem], today: date) -> dict[str, int]:

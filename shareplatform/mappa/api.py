@@ -63,7 +63,9 @@ def my_actions() -> dict[str, Any]:
 @requires(Permission.DECISION_READ)
 @mappa_blp.response(200, s.DecisionListSchema)
 def decisions(case_id: uuid.UUID) -> dict[str, Any]:
-    """The case's MAPPA decision log (sterile corridor only), newest first, corrections flagged."""
+    """The case's MAPPA decisions the reader may see, newest first, corrections flagged: ordinary
+    (OFFICIAL, OFFICIAL-SENSITIVE) ones for the case team and panel, SECRET ones for the sterile
+    corridor on the panel only."""
     from ..mappa.reading import decision_log
 
     ctx = context()
@@ -84,10 +86,35 @@ def decisions(case_id: uuid.UUID) -> dict[str, Any]:
                 "supersedes_id": d.supersedes_id,
                 "superseded_by_id": d.superseded_by_id,
                 "correction_reason": d.correction_reason,
+                "disclosure_ids": [x.id for x in d.disclosures],
+                "actions": [_action(a) for a in d.actions],
                 "verified": d.verified,
             }
             for d in decision_log(ctx, case_id)
         ]
+    }
+
+
+def _action(a: Any) -> dict[str, Any]:
+    shown = a.breakout.label if a.description is None and a.breakout else a.label
+    return {
+        "id": a.id,
+        "owner": a.owner,
+        "owner_agency": a.owner_agency,
+        "due_on": a.due_on,
+        "label": label_dict(shown),
+        "description": a.description,
+        "status": a.status.value,
+        "history": [
+            {
+                "status": h.status.value,
+                "from_status": h.from_status.value if h.from_status else None,
+                "at": h.at,
+                "by": h.by,
+                "note": h.note,
+            }
+            for h in a.history
+        ],
     }
 
 
@@ -105,6 +132,10 @@ def _meeting(m: Any) -> dict[str, Any]:
         "attendees": [asdict(a) for a in m.attendees],
         "closed_minutes": m.closed_minutes,
         "decisions": m.decisions,
+        "superseded_by": m.superseded_by,
+        "withdrawn": m.withdrawn,
+        "superseded_reason": m.superseded_reason,
+        "corrects": m.corrects,
         "highest": "SECRET" if m.closed_minutes is not None else "OFFICIAL-SENSITIVE",
     }
 

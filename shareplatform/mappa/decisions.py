@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
+from blinker import signal
 from sqlalchemy import insert, select
 
 from ..access.vocabulary import Act, Kind
@@ -60,6 +61,7 @@ from .vocab import (
     optional_text,
 )
 
+ORDINARY = (Classification.OFFICIAL, OS)  # the labels a chair picks for a decision on no disclosure
 CHAIRS_ONLY = "Only the chair or co-chair of the meeting may record its decisions."
 CHAIR_APPROVES = "Only the chair of the meeting may approve a break-out for release."
 
@@ -145,6 +147,34 @@ def may_record(ctx: Ctx, case: Case) -> bool:
 
 
 # -- validation -----------------------------------------------------------------------------------
+def _check_downgrade(
+    ctx: Ctx, case_id: uuid.UUID, old: MappaDecision, label: Label, reason: str
+) -> None:
+    """A correction at a lower label is a downgrade: the signer's alone (docs/domain.md,
+    "Labels"), audited with its reason whether refused or allowed, as records are
+    (shareplatform/records/services.py)."""
+    mine = old.signed_by_id == ctx.subject.user_id
+    ctx.access.record(
+        ctx.session,
+        ctx.subject,
+        Event(
+            action="mappa.decision.downgrade",
+            object_type="decision",
+            outcome="allow" if mine else "deny",
+            label=Classification.parse(old.classification),
+            object_id=str(old.id),
+            case_id=str(case_id),
+            reason=reason if mine else "only the originator may downgrade",
+            detail={"from": old.label.canonical(), "to": label.canonical(), "reason": reason},
+        ),
+    )
+    if not mine:
+        raise NotPermitted(
+            "Only the originator of this decision may correct it to a lower label or drop a "
+            "handling caveat."
+        )
+
+
 def prepare_decision(
     ctx: Ctx,
     case_id: uuid.UUID | str,
@@ -155,7 +185,8 @@ def prepare_decision(
 ) -> Prepared:
     """Validate a decision; return what would be recorded (confirmation step). Stores nothing."""
     case = get_case(ctx, case_id)
-    label = Label.of(data.classification or SECRET, list(data.caveats))
+    disclosures = _disclosures(ctx, case, data.disclosure_ids)
+    label = _label_for(data, disclosures)
     event = Event(
         action="mappa.decision.prepare",
         object_type="decision",
@@ -184,18 +215,9 @@ def prepare_decision(
         raise InvalidValue("meeting", str(meeting_id), why="not a meeting of this case")
     if ctx.subject.user_id not in (meeting.chair_id, meeting.co_chair_id):
         raise NotPermitted(CHAIRS_ONLY)
-    disclosures = _disclosures(ctx, case, data.disclosure_ids)
     _check_label(label, disclosures)
-    originator = supersedes.signed_by_id if supersedes is not None else None
-    if (
-        supersedes is not None
-        and lowers(supersedes.label, label)
-        and originator != ctx.subject.user_id
-    ):  # docs/domain.md, "Labels"
-        raise NotPermitted(
-            "Only the originator of this decision may correct it to a lower label or drop a "
-            "handling caveat."
-        )
+    if supersedes is not None and lowers(supersedes.label, label):
+        _check_downgrade(ctx, case.id, supersedes, label, reason)
     if data.actions:
         demand(
             ctx,
@@ -248,10 +270,9 @@ def prepare_decision(
 
 
 def _disclosures(ctx: Ctx, case: Case, ids: list[uuid.UUID]) -> list[Disclosure]:
+    """The disclosures a decision rests on: none for an ordinary MAPPA or core-group decision."""
     if not ids:
-        raise InvalidValue(
-            "disclosures", "", why="choose the disclosure or disclosures the decision rests on"
-        )
+        return []
     wanted = {parse_id(i, "disclosure") for i in ids}
     rows = list(
         ctx.session.scalars(
@@ -265,8 +286,36 @@ def _disclosures(ctx: Ctx, case: Case, ids: list[uuid.UUID]) -> list[Disclosure]
     return sorted(rows, key=lambda d: (d.received_at, str(d.id)))
 
 
+def _label_for(data: NewDecision, disclosures: list[Disclosure]) -> Label:
+    """A decision's label follows what it rests on: the disclosures' label (SECRET), or, resting
+    on none, OFFICIAL or OFFICIAL-SENSITIVE as the chair chooses (OFFICIAL-SENSITIVE by default).
+    Only a decision resting on SECRET material is in the sterile corridor."""
+    if disclosures:  # it carries what it rests on: their label and their handling caveats
+        floor = max(Classification.parse(d.classification) for d in disclosures)
+        inherited = {c.value for d in disclosures for c in d.label.caveats}
+        return Label.of(data.classification or floor, sorted(inherited | set(data.caveats)))
+    label = Label.of(data.classification or OS, list(data.caveats))
+    if Caveat.ORCON in label.caveats:  # decisions' facts carry no originator to enforce it for
+        raise InvalidValue(
+            "caveats",
+            str(label),
+            why="ORCON is an originator's control of what they disclosed: a decision that rests "
+            "on no disclosure cannot carry it",
+        )
+    if Classification.parse(label.classification.marking) not in ORDINARY:
+        raise InvalidValue(
+            "label",
+            str(label),
+            why="a decision that rests on no disclosure is OFFICIAL or OFFICIAL-SENSITIVE; "
+            "choose the disclosure it rests on to record it at SECRET",
+        )
+    return label
+
+
 def _check_label(label: Label, disclosures: list[Disclosure]) -> None:
     """A decision carries at least the label it rests on: only an originator may downgrade."""
+    if not disclosures:
+        return
     floor = max(Classification.parse(d.classification) for d in disclosures)
     if label.classification < floor:
         raise InvalidValue(
@@ -499,10 +548,11 @@ def commit(ctx: Ctx, prep: Prepared, confirm: str) -> MappaDecision:
         ),
     )
     ctx.session.flush()
-    ctx.session.execute(
-        insert(decision_disclosures),
-        [{"decision_id": row.id, "disclosure_id": d.id} for d in prep.disclosures],
-    )
+    if prep.disclosures:  # an ordinary decision rests on none
+        ctx.session.execute(
+            insert(decision_disclosures),
+            [{"decision_id": row.id, "disclosure_id": d.id} for d in prep.disclosures],
+        )
     for act, aplain, _ in actions:
         ctx.access.write(
             ctx.session,
@@ -528,6 +578,9 @@ def commit(ctx: Ctx, prep: Prepared, confirm: str) -> MappaDecision:
     for _act, (bo, bplain) in breakouts:
         store_breakout(ctx, case, bo, bplain)
     ctx.session.flush()
+    # owners are told (shareplatform/notifications/services.py), in this transaction
+    assigned = [act for act, _, _ in actions]
+    signal("shareplatform.actions-assigned").send(ctx, case=case, actions=assigned)
     return row
 
 

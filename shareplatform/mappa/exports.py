@@ -7,14 +7,13 @@ Every paragraph comes from the access layer's reads (decided and audited); the c
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
-import io
 import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import Response
 from markupsafe import escape
 
 from ..access.vocabulary import Act, Kind
@@ -25,6 +24,7 @@ from ..cases.services import get_case
 from ..context import Ctx
 from ..db import utcnow
 from ..domain.labels import Caveat, Classification, Label
+from ..web import csv_export, pdf
 from . import signing
 from .common import OS, conceal, demand, may
 from .meetings import _meeting_and_case, meeting_view
@@ -244,20 +244,20 @@ def to_html(doc: MinutesDocument, nonce: str = "") -> str:
     )
 
 
+def to_pdf_response(doc: MinutesDocument) -> Response:
+    """The minutes as a PDF attachment, the banner in every page's header and footer."""
+    marking = str(doc.banner)
+    name = pdf.filename(f"mappa-minutes-{doc.case_reference}", marking)
+    return pdf.pdf_response(pdf.render_pdf(to_html(doc), marking), name)
+
+
 def to_csv(doc: MinutesDocument) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["banner", str(doc.banner), doc.title])
-    writer.writerow(["section", "label", "text"])
-    for p in doc.paragraphs:
-        writer.writerow([p.section, str(p.label), _csv_safe(p.text)])
-    writer.writerow(["banner", str(doc.banner), ""])
-    return out.getvalue()
-
-
-def _csv_safe(text: str) -> str:
-    """Spreadsheet formula injection: a cell must not start with a formula character."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """The minutes as CSV through the shared writer (its formula-injection guard covers every
+    cell: shareplatform/web/csv_export.py)."""
+    rows: list[list[str]] = [["banner", str(doc.banner), doc.title], ["section", "label", "text"]]
+    rows += [[p.section, str(p.label), p.text] for p in doc.paragraphs]
+    rows.append(["banner", str(doc.banner), ""])
+    return csv_export.to_csv(rows)
 
 
 # -- inspection export -----------------------------------------------------------------------------

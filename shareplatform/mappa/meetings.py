@@ -7,17 +7,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
+from ..access.facts import Facts, relation
 from ..access.vocabulary import Act, Kind
 from ..audit.log import Event
 from ..cases.models import Case
-from ..cases.services import get_case
+from ..cases.services import case_ref, get_case
 from ..context import Ctx
 from ..db import utcnow
 from ..domain.agencies import Agency, Role
 from ..domain.errors import InvalidValue, NotFound
 from ..domain.labels import Classification, Label
+from ..domain.vetting import Vetting, VettingStatus
 from .common import (
     OS,
     SECRET,
@@ -31,7 +33,13 @@ from .common import (
     not_future,
     parse_id,
 )
-from .models import Disclosure, MappaMeeting, MeetingAttendee, MeetingClosedPart
+from .models import (
+    Disclosure,
+    MappaMeeting,
+    MeetingAttendee,
+    MeetingClosedPart,
+    MeetingSupersession,
+)
 from .vocab import (
     MAX_SHORT,
     Attendee,
@@ -54,6 +62,7 @@ class AttendeeView:
     role: str
     name: str
     closed_part: bool
+    user_id: uuid.UUID | None = None
 
 
 @dataclass
@@ -70,6 +79,16 @@ class MeetingView:
     closed_minutes: str | None = None  # None: none recorded, or not the reader's to see
     can_read_closed: bool = False
     decisions: list[uuid.UUID] = field(default_factory=list)
+    superseded_by: uuid.UUID | None = None  # the correcting meeting
+    withdrawn: bool = False
+    superseded_reason: str = ""
+    corrects: uuid.UUID | None = None  # the meeting this one corrects
+    chair_id: uuid.UUID | None = None
+    co_chair_id: uuid.UUID | None = None
+
+    @property
+    def superseded(self) -> bool:
+        return self.withdrawn or self.superseded_by is not None
 
 
 @dataclass(frozen=True)
@@ -147,6 +166,8 @@ def record_meeting(ctx: Ctx, case_id: uuid.UUID | str, data: NewMeeting) -> Mapp
     attendees = [_attendee(ctx, a) for a in data.attendees]
     if not attendees:
         raise InvalidValue("attendees", "", why="list who attended, by agency and role")
+    if any(a["closed_part"] for a in attendees):
+        _check_closed_attendance(ctx, case, data.attendees)
 
     meeting = MappaMeeting(
         id=uuid.uuid4(),
@@ -246,6 +267,56 @@ def _write_closed(ctx: Ctx, case: Case, meeting: MappaMeeting, text: str) -> Mee
     return part
 
 
+CLOSED_ATTENDANCE = "closed-part attendance"
+
+
+def _check_closed_attendance(ctx: Ctx, case: Case, attendees: list[Attendee]) -> None:
+    """Refuse to record anyone in the closed part (SECRET) who could not read it: the access layer
+    decides for that person as it would for them. Only someone who may record the closed part
+    learns why (their vetting, role or panel seat); anyone else is told only that they may not."""
+    if not may(ctx, case, kind=Kind.MEETING_CLOSED, act=Act.WRITE, label=SECRET):
+        raise InvalidValue(
+            CLOSED_ATTENDANCE,
+            "",
+            why="only senior managers in the sterile corridor who sit on this case's MAPPA panel "
+            "may record who attended the closed part",
+        )
+    for a in attendees:
+        if a.closed_part:
+            why = _closed_part_bar(ctx, case, a)
+            if why:
+                raise InvalidValue(CLOSED_ATTENDANCE, a.name or "", why=why)
+
+
+def _closed_part_bar(ctx: Ctx, case: Case, a: Attendee) -> str:
+    """Why this person may not sit in the closed part, in plain English ("" when they may)."""
+    role = Role.parse(a.role)
+    if a.user_id is None:
+        who = a.name or role.title
+        if not role.in_corridor:
+            return f"{who} is a {role.title}, who is not in the sterile corridor"
+        return f"choose {who} from the people on the case, so that their vetting can be checked"
+    user = active_user(ctx, a.user_id, "attendee")
+    who = user.display_name
+    subject = ctx.access.subject(ctx.session, user.id, ctx.today)
+    facts = Facts.on(Kind.MEETING_CLOSED, SECRET, relation(subject, case_ref(case)))
+    if ctx.access.decide(ctx.session, subject, facts, Act.READ).allowed:
+        return ""
+    vetting = VettingStatus(Vetting.parse(user.vetting), user.vetting_expires)
+    if vetting.expired(ctx.today):
+        return f"{who}'s vetting has expired, and the closed part is SECRET"
+    cleared = vetting.clearance(ctx.today)
+    if cleared is None or cleared < SECRET:
+        return (
+            f"{who} is not cleared for SECRET (the closed part needs SC or DV vetting; "
+            f"they hold {vetting.level.value})"
+        )
+    own_role = Role.parse(user.role)
+    if not own_role.in_corridor:
+        return f"{who} is a {own_role.title}, who is not in the sterile corridor"
+    return f"{who} does not sit on this case's MAPPA panel, and the closed part is for the panel"
+
+
 def _attendee(ctx: Ctx, a: Attendee) -> dict[str, object]:
     agency = Agency.parse(a.agency)
     role = Role.parse(a.role)
@@ -285,6 +356,12 @@ def _meeting_and_case(ctx: Ctx, meeting_id: uuid.UUID | str) -> tuple[MappaMeeti
 
 
 def meeting_view(ctx: Ctx, meeting_id: uuid.UUID | str) -> MeetingView:
+    meeting, case = _readable_meeting(ctx, meeting_id)
+    return _views(ctx, case, [meeting], with_closed=True)[0]
+
+
+def _readable_meeting(ctx: Ctx, meeting_id: uuid.UUID | str) -> tuple[MappaMeeting, Case]:
+    """The meeting, when the reader may see it; otherwise the answer for an unknown id."""
     meeting, case = _meeting_and_case(ctx, meeting_id)
     if not _readable(ctx, case):
         ctx.access.record(
@@ -301,7 +378,92 @@ def meeting_view(ctx: Ctx, meeting_id: uuid.UUID | str) -> MeetingView:
             ),
         )
         raise NotFound("meeting")
-    return _views(ctx, case, [meeting], with_closed=True)[0]
+    return meeting, case
+
+
+# -- corrections and withdrawals: the original stays, marked superseded ---------------------------
+def correct_meeting(
+    ctx: Ctx, meeting_id: uuid.UUID | str, data: NewMeeting, reason: str
+) -> MappaMeeting:
+    """Record a corrected meeting that supersedes this one, with the reason. Nothing is changed in
+    place: the original stays readable, marked as superseded by the correction."""
+    old, case = _supersedable(ctx, meeting_id, "correct")
+    why = need_text("reason", reason, "say why the meeting record is being corrected")
+    new = record_meeting(ctx, case.id, data)
+    _write_supersession(ctx, case, old, new.id, why)
+    ctx.session.flush()
+    return new
+
+
+def withdraw_meeting(ctx: Ctx, meeting_id: uuid.UUID | str, reason: str) -> MeetingSupersession:
+    """Withdraw a meeting recorded in error, with the reason; the record stays, marked withdrawn."""
+    old, case = _supersedable(ctx, meeting_id, "withdraw")
+    why = need_text("reason", reason, "say why the meeting record is being withdrawn")
+    row = _write_supersession(ctx, case, old, None, why)
+    ctx.session.flush()
+    return row
+
+
+def may_supersede(ctx: Ctx, case: Case) -> bool:
+    return may(ctx, case, kind=Kind.MEETING_OPEN, act=Act.WRITE, label=OS)
+
+
+def _supersedable(ctx: Ctx, meeting_id: uuid.UUID | str, verb: str) -> tuple[MappaMeeting, Case]:
+    old, case = _readable_meeting(ctx, meeting_id)
+    demand(
+        ctx,
+        case,
+        kind=Kind.MEETING_OPEN,
+        label=OS,
+        act=Act.WRITE,
+        event=Event(
+            action=f"mappa.meeting.{verb}",
+            object_type="meeting",
+            outcome="done",
+            label=OS,
+            object_id=str(old.id),
+            case_id=str(case.id),
+        ),
+        message=f"Only those who may record this case's meetings may {verb} one.",
+    )
+    done = ctx.session.scalar(
+        select(MeetingSupersession.id).where(MeetingSupersession.meeting_id == old.id)
+    )
+    if done is not None:
+        raise InvalidValue("reason", "", why="this meeting has already been corrected or withdrawn")
+    return old, case
+
+
+def _write_supersession(
+    ctx: Ctx, case: Case, old: MappaMeeting, replacement: uuid.UUID | None, reason: str
+) -> MeetingSupersession:
+    row = MeetingSupersession(
+        id=uuid.uuid4(),
+        meeting_id=old.id,
+        case_id=case.id,
+        replacement_id=replacement,
+        by_id=ctx.subject.user_id,
+        at=utcnow(),
+        classification=OS,
+        caveats="",
+    )
+    ctx.access.write(
+        ctx.session,
+        ctx.subject,
+        row,
+        {"reason": reason},
+        case_facts(ctx, case, Kind.MEETING_OPEN, OS),
+        Event(
+            action="mappa.meeting.correct" if replacement else "mappa.meeting.withdraw",
+            object_type="meeting",
+            outcome="done",
+            label=OS,
+            object_id=str(old.id),
+            case_id=str(case.id),
+            detail={"replacement": str(replacement or "")},
+        ),
+    )
+    return row
 
 
 def meetings_for_case(ctx: Ctx, case_id: uuid.UUID | str) -> list[MeetingView]:
@@ -351,7 +513,7 @@ def _views(ctx: Ctx, case: Case, rows: list[MappaMeeting], with_closed: bool) ->
         if a.closed_part and not closed_ok:
             continue  # who sat in the closed part is itself for the corridor only
         attendees.setdefault(a.meeting_id, []).append(
-            AttendeeView(a.agency, a.role, a.name, a.closed_part)
+            AttendeeView(a.agency, a.role, a.name, a.closed_part, a.user_id)
         )
     closed: dict[uuid.UUID, str] = {}
     if with_closed and closed_ok:
@@ -377,13 +539,22 @@ def _views(ctx: Ctx, case: Case, rows: list[MappaMeeting], with_closed: bool) ->
             )
             closed = {p.meeting_id: plain["minutes"] or "" for p, plain in got.rows}  # type: ignore[attr-defined]
     decisions: dict[uuid.UUID, list[uuid.UUID]] = {}
-    if may(ctx, case, kind=Kind.DECISION, label=SECRET):
+    readable = {
+        level.marking
+        for level in (Classification.OFFICIAL, OS, SECRET)
+        if may(ctx, case, kind=Kind.DECISION, label=level)
+    }  # only the decisions the reader may open are linked: the rest leave no trace
+    if readable:
         for did, mid in ctx.session.execute(
             select(MappaDecision.id, MappaDecision.meeting_id)
-            .where(MappaDecision.meeting_id.in_(ids))
+            .where(
+                MappaDecision.meeting_id.in_(ids),
+                MappaDecision.classification.in_(sorted(readable)),
+            )
             .order_by(MappaDecision.created_at)
         ):
             decisions.setdefault(mid, []).append(did)
+    marks, corrects = _supersessions(ctx, case, ids)
     out = []
     for row, plain in opened.rows:
         m = cast(MappaMeeting, row)
@@ -403,7 +574,57 @@ def _views(ctx: Ctx, case: Case, rows: list[MappaMeeting], with_closed: bool) ->
                 decisions.get(m.id, []),
             )
         )
+        out[-1].chair_id, out[-1].co_chair_id = m.chair_id, m.co_chair_id
+        mark = marks.get(m.id)
+        if mark is not None:
+            out[-1].superseded_by, out[-1].superseded_reason = mark
+            out[-1].withdrawn = mark[0] is None
+        out[-1].corrects = corrects.get(m.id)
     return out
+
+
+Marks = dict[uuid.UUID, tuple[uuid.UUID | None, str]]
+
+
+def _supersessions(
+    ctx: Ctx, case: Case, ids: list[uuid.UUID]
+) -> tuple[Marks, dict[uuid.UUID, uuid.UUID]]:
+    """Superseded meetings -> (their correction, or None when withdrawn; the reason), and
+    corrections -> the meeting each corrects."""
+    marks: Marks = {}
+    corrects: dict[uuid.UUID, uuid.UUID] = {}
+    if not ids:
+        return marks, corrects
+    rows = ctx.session.scalars(
+        select(MeetingSupersession).where(
+            or_(
+                MeetingSupersession.meeting_id.in_(ids),
+                MeetingSupersession.replacement_id.in_(ids),
+            )
+        )
+    ).all()
+    if not rows:
+        return marks, corrects
+    opened = ctx.access.read(
+        ctx.session,
+        ctx.subject,
+        list(rows),
+        lambda r: case_facts(ctx, case, Kind.MEETING_OPEN, Classification.parse(r.classification)),
+        Event(
+            action="mappa.meeting.read",
+            object_type="meeting",
+            outcome="allow",
+            label=OS,
+            object_id="",
+            case_id=str(case.id),
+        ),
+    )
+    for r, plain in opened.rows:
+        row = cast(MeetingSupersession, r)
+        marks[row.meeting_id] = (row.replacement_id, plain["reason"] or "")
+        if row.replacement_id is not None:
+            corrects[row.replacement_id] = row.meeting_id
+    return marks, corrects
 
 
 # -- disclosures -----------------------------------------------------------------------------------

@@ -47,6 +47,23 @@ class MappaMeeting(Sealed, Base):
     open_minutes_ct: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class MeetingSupersession(Sealed, Base):
+    """A meeting corrected (by a replacement meeting) or withdrawn, with the reason (OFFICIAL-
+    SENSITIVE, like the open part). The original row stays as it was: this row marks it."""
+
+    __tablename__ = "mappa_meeting_supersessions"
+    __sealed__ = ("reason_ct",)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("mappa_meetings.id"), unique=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    replacement_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("mappa_meetings.id"), unique=True
+    )  # None: withdrawn
+    by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason_ct: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class MeetingAttendee(Base):
     __tablename__ = "mappa_meeting_attendees"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -196,6 +213,7 @@ IMMUTABLE = (
     ActionStatus,
     Breakout,
     MeetingAttendee,
+    MeetingSupersession,
 )
 
 

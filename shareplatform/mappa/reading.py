@@ -21,7 +21,7 @@ from ..crypto.sealed import Sealed
 from ..domain.errors import NotFound
 from ..domain.labels import Classification, Label
 from . import signing
-from .common import OS, SECRET, case_facts, conceal, names, parse_id
+from .common import OS, SECRET, case_facts, conceal, may, names, parse_id
 from .content import action_content, breakout_content, decision_content
 from .meetings import DisclosureView, open_disclosures
 from .models import (
@@ -33,7 +33,7 @@ from .models import (
     MappaMeeting,
     decision_disclosures,
 )
-from .vocab import DUE_SOON_DAYS, ActionState, MeetingType
+from .vocab import DUE_SOON_DAYS, LIVE_STATES, ActionState, MeetingType
 
 UNOPENABLE = "its stored content cannot be opened: it fails its integrity check"
 FACTS_FORGED = "its authorisation facts do not match their stamp: it fails its integrity check"
@@ -45,6 +45,7 @@ class StatusView:
     at: datetime
     by: str
     note: str
+    from_status: ActionState | None = None  # None: the first step (the action was agreed)
 
 
 @dataclass(frozen=True)
@@ -84,13 +85,16 @@ class ActionView:
     content: dict[str, object] | None = None
     content_hash: str = ""
 
+    @property
+    def to_do(self) -> bool:
+        """Open or in progress: still to be done."""
+        return self.status.value in LIVE_STATES
+
     def overdue(self, today: date) -> bool:
-        return self.status is ActionState.OPEN and self.due_on < today
+        return self.to_do and self.due_on < today
 
     def due_soon(self, today: date) -> bool:
-        return self.status is ActionState.OPEN and today <= self.due_on <= today + timedelta(
-            days=DUE_SOON_DAYS
-        )
+        return self.to_do and today <= self.due_on <= today + timedelta(days=DUE_SOON_DAYS)
 
 
 @dataclass
@@ -207,27 +211,49 @@ def open_decision(ctx: Ctx, case: Case, row: MappaDecision) -> dict[str, str | N
 def decision_log(ctx: Ctx, case_id: uuid.UUID | str) -> list[DecisionView]:
     """Every decision on the case the reader may see, corrected ones flagged, newest first."""
     case = get_case(ctx, case_id)
+    event = Event(
+        action="mappa.decision.list",
+        object_type="decision",
+        outcome="allow",
+        label=SECRET,
+        object_id="",
+        case_id=str(case.id),
+    )
+    # the team and panel read ordinary decisions; the corridor SECRET ones too
     conceal(
         ctx,
         case,
         kind=Kind.DECISION,
-        label=SECRET,
+        label=lowest_readable(ctx, case, Kind.DECISION),
         act=Act.READ,
-        event=Event(
-            action="mappa.decision.list",
-            object_type="decision",
-            outcome="allow",
-            label=SECRET,
-            object_id="",
-            case_id=str(case.id),
-        ),
+        event=event,
     )
     rows = ctx.session.scalars(
         select(MappaDecision)
         .where(MappaDecision.case_id == case.id)
         .order_by(MappaDecision.created_at.desc())
     ).all()
-    return decision_views(ctx, case, list(rows))
+    views = decision_views(ctx, case, list(rows))
+    if not views:  # outside the corridor, a log with only SECRET decisions answers as an absent one
+        conceal(ctx, case, kind=Kind.DECISION, label=SECRET, act=Act.READ, event=event)
+    return views
+
+
+LEVELS = (Classification.OFFICIAL, OS, SECRET)
+
+
+def lowest_readable(ctx: Ctx, case: Case, kind: Kind) -> Classification:
+    """The lowest label at which the reader may read `kind` on the case (SECRET when none: the
+    check then refuses, as for a case with no such objects)."""
+    for level in LEVELS:
+        if may(ctx, case, kind=kind, label=level):
+            return level
+    return SECRET
+
+
+def readable_labels(ctx: Ctx, case: Case, kind: Kind) -> set[str]:
+    """The markings at which the reader may read `kind` on this case."""
+    return {level.marking for level in LEVELS if may(ctx, case, kind=kind, label=level)}
 
 
 def decision_page(
@@ -337,12 +363,25 @@ def decision_views(ctx: Ctx, case: Case, rows: list[MappaDecision]) -> list[Deci
     by_decision: dict[uuid.UUID, list[MappaAction]] = {}
     for row in action_rows:
         by_decision.setdefault(row.decision_id, []).append(row)
-    successors = dict(
-        ctx.session.execute(
-            select(MappaDecision.supersedes_id, MappaDecision.id).where(
-                MappaDecision.supersedes_id.in_(ids)
-            )
+    # a correction names its neighbours only where the reader may read them: a withheld original
+    # or successor is not named (reading.py `decision_page` answers it as unknown)
+    readable = readable_labels(ctx, case, Kind.DECISION)
+    successors = {
+        old: new
+        for old, new, marking in ctx.session.execute(
+            select(
+                MappaDecision.supersedes_id, MappaDecision.id, MappaDecision.classification
+            ).where(MappaDecision.supersedes_id.in_(ids))
         ).all()
+        if marking in readable
+    }
+    originals = set(
+        ctx.session.scalars(
+            select(MappaDecision.id).where(
+                MappaDecision.id.in_({r.supersedes_id for r, _ in opened if r.supersedes_id}),  # type: ignore[attr-defined]
+                MappaDecision.classification.in_(readable),
+            )
+        )
     )
     meetings = {
         m.id: m
@@ -403,7 +442,7 @@ def decision_views(ctx: Ctx, case: Case, rows: list[MappaDecision]) -> list[Deci
                 d.signer_name,
                 d.signer_role,
                 d.created_at,
-                d.supersedes_id,
+                d.supersedes_id if d.supersedes_id in originals else None,
                 successors.get(d.id),
                 p.get("correction_reason") or "",
                 d.content_hash.hex(),
@@ -465,10 +504,28 @@ def action_views(ctx: Ctx, case: Case, rows: list[MappaAction]) -> list[ActionVi
             owner=owner_of[action_id] == me,
         )
 
+    bo_rows = list(ctx.session.scalars(select(Breakout).where(Breakout.action_id.in_(ids))))
+    got_bo, bo_problems = read_checked(
+        ctx,
+        bo_rows,
+        lambda r: child_facts(r, Kind.BREAKOUT),
+        Event(
+            action="mappa.breakout.read",
+            object_type="breakout",
+            outcome="allow",
+            label=OS,
+            object_id="",
+            case_id=str(case.id),
+        ),
+    )
+    # status history only of the actions this reader sees (the action or its break-out)
+    visible = [i for i in ids if plains.get(i) is not None or i in problems] + [
+        cast(Breakout, b).action_id for b, _ in got_bo
+    ]
     status_rows = list(
         ctx.session.scalars(
             select(ActionStatus)
-            .where(ActionStatus.action_id.in_(ids))
+            .where(ActionStatus.action_id.in_(set(visible)))
             .order_by(ActionStatus.action_id, ActionStatus.position)
         )
     )
@@ -492,20 +549,6 @@ def action_views(ctx: Ctx, case: Case, rows: list[MappaAction]) -> list[ActionVi
             case_id=str(case.id),
         ),
     )
-    bo_rows = list(ctx.session.scalars(select(Breakout).where(Breakout.action_id.in_(ids))))
-    got_bo, bo_problems = read_checked(
-        ctx,
-        bo_rows,
-        lambda r: child_facts(r, Kind.BREAKOUT),
-        Event(
-            action="mappa.breakout.read",
-            object_type="breakout",
-            outcome="allow",
-            label=OS,
-            object_id="",
-            case_id=str(case.id),
-        ),
-    )
     people = names(
         ctx,
         [a.owner_id for a in rows]
@@ -515,9 +558,14 @@ def action_views(ctx: Ctx, case: Case, rows: list[MappaAction]) -> list[ActionVi
     history: dict[uuid.UUID, list[StatusView]] = {}
     for srow, p in got_status:
         st = cast(ActionStatus, srow)
-        history.setdefault(st.action_id, []).append(
+        steps = history.setdefault(st.action_id, [])
+        steps.append(
             StatusView(
-                ActionState(st.status), st.at, people.get(st.by_id, ""), (p or {}).get("note") or ""
+                ActionState(st.status),
+                st.at,
+                people.get(st.by_id, ""),
+                (p or {}).get("note") or "",
+                steps[-1].status if steps else None,
             )
         )
     breakouts: dict[uuid.UUID, BreakoutView] = {}

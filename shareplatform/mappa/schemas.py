@@ -31,6 +31,33 @@ class ActionListSchema(Schema):
     items = fields.List(fields.Nested(ActionItemSchema), required=True)
 
 
+class StatusStepSchema(Schema):
+    status = fields.String(
+        required=True, metadata={"description": "OPEN, IN_PROGRESS, DONE or CANCELLED"}
+    )
+    from_status = fields.String(
+        allow_none=True, required=True, metadata={"description": "None for the first step"}
+    )
+    at = fields.DateTime(required=True)
+    by = fields.String(required=True)
+    note = fields.String(required=True)
+
+
+class DecisionActionSchema(Schema):
+    id = fields.UUID(required=True)
+    owner = fields.String(required=True)
+    owner_agency = fields.String(required=True)
+    due_on = fields.Date(required=True)
+    label = fields.Nested(LabelSchema, required=True)
+    description = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "None when the reader may see only the break-out"},
+    )
+    status = fields.String(required=True)
+    history = fields.List(fields.Nested(StatusStepSchema), required=True)
+
+
 class DecisionSchema(Schema):
     id = fields.UUID(required=True)
     case_id = fields.UUID(required=True)
@@ -46,6 +73,15 @@ class DecisionSchema(Schema):
     supersedes_id = fields.UUID(allow_none=True, required=True)
     superseded_by_id = fields.UUID(allow_none=True, required=True)
     correction_reason = fields.String(required=True)
+    disclosure_ids = fields.List(
+        fields.UUID(),
+        required=True,
+        metadata={
+            "description": "The disclosures it rests on (none for an ordinary MAPPA or core-group "
+            "decision, which is OFFICIAL or OFFICIAL-SENSITIVE)"
+        },
+    )
+    actions = fields.List(fields.Nested(DecisionActionSchema), required=True)
     verified = fields.Boolean(
         required=True, metadata={"description": "Signature and content hash check out"}
     )
@@ -84,6 +120,16 @@ class MeetingSchema(Schema):
         fields.UUID(),
         required=True,
         metadata={"description": "Decisions taken at the meeting (corridor panel only)"},
+    )
+    superseded_by = fields.UUID(
+        allow_none=True, required=True, metadata={"description": "The correcting meeting, if any"}
+    )
+    withdrawn = fields.Boolean(required=True)
+    superseded_reason = fields.String(
+        required=True, metadata={"description": "Why it was corrected or withdrawn"}
+    )
+    corrects = fields.UUID(
+        allow_none=True, required=True, metadata={"description": "The meeting this one corrects"}
     )
     highest = fields.String(required=True, metadata={"description": "Highest classification shown"})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .actions import (
     ActionItem,
     action_page,
+    case_actions,
     chair_actions,
     due_summary,
     my_actions,
@@ -24,12 +25,14 @@ from .decisions import (
 from .meetings import (
     DisclosureView,
     MeetingView,
+    correct_meeting,
     disclosures_for_case,
     meeting_view,
     meetings_for_case,
     record_closed_part,
     record_disclosure,
     record_meeting,
+    withdraw_meeting,
 )
 from .reading import ActionView, BreakoutView, DecisionView, decision_log, decision_page
 from .signing import SigningFailed
@@ -64,9 +67,11 @@ __all__ = [
     "Prepared",
     "SigningFailed",
     "action_page",
+    "case_actions",
     "chair_actions",
     "commit",
     "correct_decision",
+    "correct_meeting",
     "decision_log",
     "decision_page",
     "disclosures_for_case",
@@ -84,4 +89,5 @@ __all__ = [
     "record_meeting",
     "release_breakout",
     "update_action",
+    "withdraw_meeting",
 ]

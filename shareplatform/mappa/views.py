@@ -16,11 +16,13 @@ from ..access.vocabulary import Act, Kind
 from ..audit.log import Event
 from ..cases.services import get_case
 from ..casework import OS, SECRET, case_facts
-from ..domain.errors import InvalidValue, NotPermitted
+from ..domain.errors import InvalidValue, NotFound, NotPermitted
 from ..domain.labels import Caveat, Classification
 from ..mappa import exports
 from ..mappa import services as mappa
 from ..mappa.common import conceal
+from ..mappa.meetings import may_supersede
+from ..mappa.reading import readable_labels
 from ..web.forms import form_date
 from ..web.permissions import Permission, requires
 from ..web.rendering import render, rollback
@@ -57,6 +59,8 @@ FIELDS = {
     "action status": "status",
     "note": "note",
     "next review date": "next_review-day",
+    "closed-part attendance": "attendees",
+    "reason": "reason",
 }
 
 
@@ -99,7 +103,9 @@ def case_page(case_id: str):
     corridor = c.access.decide(
         c.session, c.subject, _facts(c, case, Kind.DECISION), Act.READ
     ).allowed
-    decisions = mappa.decision_log(c, case.id) if corridor else []
+    # the team and panel read ordinary decisions; SECRET ones and disclosures stay in the corridor
+    can_read_decisions = bool(readable_labels(c, case, Kind.DECISION))
+    decisions = _decisions_shown(c, case) if can_read_decisions else []
     disclosures = mappa.disclosures_for_case(c, case.id) if corridor else []
     labels = [
         "OFFICIAL-SENSITIVE" if meetings else None,
@@ -114,12 +120,29 @@ def case_page(case_id: str):
         decisions=decisions,
         disclosures=disclosures,
         corridor=corridor,
+        can_read_decisions=can_read_decisions,
         can_record=corridor and mappa.may_record(c, case),
         can_export=corridor and exports.may_export_decisions(c, case),
         can_meet=c.access.decide(
             c.session, c.subject, _facts(c, case, Kind.MEETING_OPEN), Act.WRITE
         ).allowed,
     )
+
+
+def _decisions_shown(c, case) -> list:
+    """The log as this reader may see it; one of only withheld decisions shows as empty."""
+    try:
+        return mappa.decision_log(c, case.id)
+    except NotFound:
+        return []
+
+
+def ctx_case(c, case_id):
+    """The action's case, named on its page when the reader may open the case."""
+    try:
+        return get_case(c, case_id)
+    except NotFound:
+        return None
 
 
 def _facts(c, case, kind: Kind, label: Classification = SECRET):
@@ -137,32 +160,40 @@ def new_meeting(case_id: str):
     form = request.form
     if request.method == "POST":
         try:
-            attendees = [
-                mappa.Attendee(
-                    p.agency, p.role, user_id=p.id, closed_part=form.get(f"closed_{p.id}") == "y"
-                )
-                for p in mappa.people_of_case(c, case)
-                if form.get(f"attended_{p.id}") == "y"
-            ]
-            meeting = mappa.record_meeting(
-                c,
-                case.id,
-                mappa.NewMeeting(
-                    form.get("meeting_type", ""),
-                    form_date(form, "held_on", "held on"),
-                    _uuid(form.get("chair_id")),
-                    _uuid(form.get("co_chair_id")),
-                    attendees,
-                    form.get("open_minutes", ""),
-                    form.get("closed_minutes", ""),
-                    form_date(form, "next_review", "next review"),
-                ),
-            )
+            meeting = mappa.record_meeting(c, case.id, _meeting_data(c, case, form))
         except InvalidValue as exc:
             rollback()
             errors = _errors(exc)
         else:
             return redirect(url_for("mappa.meeting", meeting_id=meeting.id))
+    return _meeting_form(c, case, form, errors)
+
+
+def _meeting_data(c, case, form) -> mappa.NewMeeting:
+    attendees = [
+        mappa.Attendee(
+            p.agency,
+            p.role,
+            name=p.display_name,
+            user_id=p.id,
+            closed_part=form.get(f"closed_{p.id}") == "y",
+        )
+        for p in mappa.people_of_case(c, case)
+        if form.get(f"attended_{p.id}") == "y"
+    ]
+    return mappa.NewMeeting(
+        form.get("meeting_type", ""),
+        form_date(form, "held_on", "held on"),
+        _uuid(form.get("chair_id")),
+        _uuid(form.get("co_chair_id")),
+        attendees,
+        form.get("open_minutes", ""),
+        form.get("closed_minutes", ""),
+        form_date(form, "next_review", "next review"),
+    )
+
+
+def _meeting_form(c, case, form, errors, old=None):
     people = mappa.people_of_case(c, case)
     closed_ok = c.access.decide(
         c.session, c.subject, _facts(c, case, Kind.MEETING_CLOSED), Act.WRITE
@@ -176,8 +207,80 @@ def new_meeting(case_id: str):
         form=form,
         types=list(mappa.MeetingType),
         closed_ok=closed_ok,
+        old=old,
         status=400 if errors else 200,
     )
+
+
+@bp.route("/mappa/meetings/<meeting_id>/correct", methods=["GET", "POST"])
+@requires(Permission.MEETING_WRITE)
+def correct_meeting(meeting_id: str):
+    """A corrected meeting, pre-filled from the one it supersedes (which stays, marked)."""
+    c = ctx()
+    old = mappa.meeting_view(c, meeting_id)  # refused as if absent when unreadable
+    case = get_case(c, old.case_id)
+    if not may_supersede(c, case):
+        raise NotPermitted("You may not correct this meeting.")
+    errors: list[dict[str, str]] = []
+    form = request.form if request.method == "POST" else _meeting_prefill(old)
+    if request.method == "POST":
+        try:
+            new = mappa.correct_meeting(
+                c, old.id, _meeting_data(c, case, form), form.get("reason", "")
+            )
+        except InvalidValue as exc:
+            rollback()
+            errors = _errors(exc)
+        else:
+            return redirect(url_for("mappa.meeting", meeting_id=new.id, saved="1"))
+    return _meeting_form(c, case, form, errors, old)
+
+
+@bp.route("/mappa/meetings/<meeting_id>/withdraw", methods=["POST"])
+@requires(Permission.MEETING_WRITE)
+def withdraw_meeting(meeting_id: str):
+    c = ctx()
+    try:
+        mappa.withdraw_meeting(c, meeting_id, request.form.get("reason", ""))
+    except InvalidValue as exc:
+        rollback()
+        view = mappa.meeting_view(c, meeting_id)
+        case = get_case(c, view.case_id)
+        return render(
+            "mappa/meeting.html",
+            "OFFICIAL-SENSITIVE",
+            "SECRET" if view.closed_minutes else None,
+            case=case,
+            meeting=view,
+            caps=exports.export_caps(c, case),
+            can_supersede=True,
+            errors=[{"text": f"Reason: {exc.why}", "href": "#withdraw-reason"}],
+            status=400,
+        )
+    return redirect(url_for("mappa.meeting", meeting_id=meeting_id, saved="1"))
+
+
+def _meeting_prefill(old) -> MultiDict[str, str]:
+    data: MultiDict[str, str] = MultiDict(
+        {
+            "meeting_type": old.meeting_type.value,
+            "chair_id": str(old.chair_id or ""),
+            "co_chair_id": str(old.co_chair_id or ""),
+            "open_minutes": old.open_minutes,
+            "closed_minutes": old.closed_minutes or "",
+        }
+    )
+    for prefix, day in (("held_on", old.held_on), ("next_review", old.next_review)):
+        if day is not None:
+            parts = (day.day, day.month, day.year)
+            for part, value in zip(("day", "month", "year"), parts, strict=True):
+                data[f"{prefix}-{part}"] = str(value)
+    for a in old.attendees:
+        if a.user_id is not None:
+            data[f"attended_{a.user_id}"] = "y"
+            if a.closed_part:
+                data[f"closed_{a.user_id}"] = "y"
+    return data
 
 
 @bp.route("/mappa/meetings/<meeting_id>")
@@ -193,6 +296,8 @@ def meeting(meeting_id: str):
         case=case,
         meeting=view,
         caps=exports.export_caps(c, case),
+        can_supersede=may_supersede(c, case),
+        errors=[],
     )
 
 
@@ -200,7 +305,7 @@ def meeting(meeting_id: str):
 @requires(Permission.MEETING_READ)  # the meeting decides: refused as if absent (mappa/exports.py)
 def minutes(meeting_id: str, fmt: str):
     c = ctx()
-    if fmt not in ("html", "csv"):
+    if fmt not in ("html", "csv", "pdf"):
         from ..domain.errors import NotFound
 
         raise NotFound()
@@ -215,6 +320,8 @@ def minutes(meeting_id: str, fmt: str):
                 )
             },
         )
+    if fmt == "pdf":  # minutes_document has decided the export and audited it
+        return exports.to_pdf_response(doc)
     return Response(exports.to_html(doc, nonce=g.get("csp_nonce", "")), mimetype="text/html")
 
 
@@ -297,7 +404,7 @@ def _decision_data(form: MultiDict[str, str]) -> mappa.NewDecision:
         form.get("options", ""),
         form.get("level") or None,
         form.get("level_rationale", ""),
-        form.get("classification") or "SECRET",
+        form.get("classification") or "",
         tuple(form.getlist("caveats")),
         actions,
     )
@@ -398,7 +505,7 @@ def _decision_flow(c, case, old):
 
 def _prefill(old) -> MultiDict[str, str]:
     if old is None:
-        return MultiDict({"classification": "SECRET", "caveats": "ORCON"})
+        return MultiDict()  # the label follows what the decision rests on (decisions.py)
     data: MultiDict[str, str] = MultiDict(
         {
             "meeting_id": str(old.meeting_id),
@@ -495,6 +602,7 @@ def action(action_id: str):
         "mappa/action.html",
         *labels,
         a=view,
+        case=ctx_case(c, view.case_id),
         errors=errors,
         today=c.today,
         status=400 if errors else 200,

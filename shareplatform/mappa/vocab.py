@@ -44,6 +44,7 @@ class Originator(_Parsed):
 
 class ActionState(_Parsed):
     OPEN = "OPEN"
+    IN_PROGRESS = "IN_PROGRESS"
     DONE = "DONE"
     CANCELLED = "CANCELLED"
 
@@ -61,11 +62,22 @@ _TITLES = {
     "JCTPPH": "Joint CT Prison and Probation Hub",
     "OTHER": "Other originator",
     "OPEN": "Open",
+    "IN_PROGRESS": "In progress",
     "DONE": "Done",
     "CANCELLED": "Cancelled",
 }
 
 DUE_SOON_DAYS = 7
+
+# Open and in-progress actions are still to do; done and cancelled ones are finished.
+LIVE_STATES = frozenset({"OPEN", "IN_PROGRESS"})
+# Which status may follow which (an action's history only ever grows).
+NEXT_STATES = {
+    "OPEN": frozenset({"IN_PROGRESS", "DONE", "CANCELLED"}),
+    "IN_PROGRESS": frozenset({"DONE", "CANCELLED"}),
+    "DONE": frozenset(),
+    "CANCELLED": frozenset(),
+}
 
 
 @dataclass(frozen=True)
@@ -129,7 +141,8 @@ class NewDecision:
     options: str = ""
     level: int | str | None = None
     level_rationale: str = ""  # goes to the case's level history at OFFICIAL-SENSITIVE
-    classification: str = "SECRET"
+    # "": follow what it rests on (SECRET on a SECRET disclosure, else OFFICIAL-SENSITIVE)
+    classification: str = ""
     caveats: tuple[str, ...] = ()
     actions: list[NewAction] = field(default_factory=list)
 

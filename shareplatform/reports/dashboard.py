@@ -15,7 +15,7 @@ from ..context import Ctx
 from ..domain.agencies import Role
 from ..domain.cases import CaseCategory, Phase
 from ..domain.labels import Classification
-from ..mappa.models import Disclosure, MappaDecision
+from ..mappa.models import Disclosure, MappaDecision, decision_disclosures
 from .compliance import StandardSummary, scope_compliance
 from .reviews import ChairingHours, ReviewDue, chairing_hours, level3_reviews_due, upcoming_reviews
 from .scope import OS, Scope, scope_for
@@ -179,22 +179,22 @@ def secret_counts(
     if not scope.secret or not ctx.subject.in_corridor:
         return None
     rows = []
-    for title, model, kind in (
-        ("Secret disclosures recorded", Disclosure, Kind.DISCLOSURE),
-        ("Decisions recorded after disclosures", MappaDecision, Kind.DECISION),
+    # a decision counts here only when it rests on a disclosure (ordinary decisions have none)
+    after_disclosure = MappaDecision.id.in_(select(decision_disclosures.c.decision_id))
+    for title, model, kind, only in (
+        ("Secret disclosures recorded", Disclosure, Kind.DISCLOSURE, None),
+        ("Decisions recorded after disclosures", MappaDecision, Kind.DECISION, after_disclosure),
     ):
         total = 0
         for label in Classification:
             allowed = scope.where_allowed(ctx, kind, label)
-            total += (
-                figures(ctx).scalar(
-                    select(func.count())
-                    .select_from(model)
-                    .join(Case, Case.id == model.case_id)
-                    .where(model.classification == label.marking, allowed)
-                )
-                or 0
+            query = (
+                select(func.count())
+                .select_from(model)
+                .join(Case, Case.id == model.case_id)
+                .where(model.classification == label.marking, allowed)
             )
+            total += figures(ctx).scalar(query if only is None else query.where(only)) or 0
         rows.append((title, total))
     return Figure(
         "secret",
