@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from blinker import signal
 from sqlalchemy import select
 
 from ..access.facts import CaseRef, Facts, relation
@@ -95,6 +96,8 @@ def take_break_glass(ctx: Ctx, case_id: uuid.UUID | str, reason: str, hours: int
     )
     ctx.session.add(grant)
     ctx.session.flush()
+    # the unit's managers are told (shareplatform/notifications/services.py), in this transaction
+    signal("shareplatform.break-glass-taken").send(ctx, case=case, grant=grant)
     return grant
 
 

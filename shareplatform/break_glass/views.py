@@ -1,4 +1,5 @@
-"""Emergency ("break-glass") access: take it for a case by reference, and review its use.
+"""Emergency ("break-glass") access: take it for a case by reference or by the person's PNC ID,
+NOMIS number or CRN (shareplatform/cases/search.py), and review its use.
 
 The services in break_glass/services.py decide, audit and store; this module parses the form,
 maps their errors to fields and renders. A case that does not exist and a case the user may not
@@ -7,10 +8,11 @@ take emergency access to get the same words, so the form reveals nothing about e
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, redirect, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
-from sqlalchemy import select
 from wtforms import IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
@@ -18,6 +20,7 @@ from ..access.facts import relation
 from ..audit.log import Event
 from ..break_glass import services as service
 from ..cases.models import Case
+from ..cases.search import case_for_emergency
 from ..cases.services import case_ref
 from ..context import Ctx
 from ..domain.errors import InvalidValue, NotFound, NotPermitted
@@ -40,6 +43,7 @@ REASON_MESSAGE = (
 ALREADY = "You already have access to this case: emergency access is not needed"
 MAX_REASON = 2000
 MAX_REFERENCE = 24  # the column's width
+CASE_REFERENCE = re.compile(r"[A-Z]{1,6}-\d{1,12}")
 
 
 class HoursField(IntegerField):
@@ -60,12 +64,15 @@ class EmergencyAccessForm(FlaskForm):
     # Every input rule is checked here, before any case is looked up: otherwise an error about
     # the reason for one reference and not another would tell whether a case exists.
     reference = StringField(
-        "Case reference",
+        "Case reference, PNC ID, NOMIS number or CRN",
         widget=GovTextInput(),
-        description="For example, SP-1001",
+        description="For example, SP-1001 or a PNC ID such as 2001/0123456A",
         validators=[
-            InputRequired("Enter the case reference"),
-            Length(max=MAX_REFERENCE, message="Enter a case reference, for example SP-1001"),
+            InputRequired("Enter the case reference, PNC ID, NOMIS number or CRN"),
+            Length(
+                max=MAX_REFERENCE,
+                message="Enter a case reference or identifier, for example SP-1001",
+            ),
         ],
     )
     reason = TextAreaField(
@@ -102,7 +109,10 @@ def _normalised(reference: str) -> str:
 
 
 def _refuse_absent(c: Ctx, reference: str) -> None:
-    """No such case: audited like the service audits an unknown case id."""
+    """No such case: audited like the service audits an unknown case id. A typed identifier
+    (PNC, NOMIS, CRN) is personal data: only a case reference goes into the audit log."""
+    if not CASE_REFERENCE.fullmatch(reference):
+        reference = "identifier"
     c.access.record(
         c.session,
         c.subject,
@@ -125,7 +135,7 @@ def _has_access(c: Ctx, case: Case) -> bool:
 def _take(c: Ctx, form: EmergencyAccessForm) -> Case | None:
     """The case now opened by emergency access, or None with the error set on the form."""
     reference = _normalised(form.reference.data or "")
-    case = c.session.scalar(select(Case).where(Case.reference == reference))
+    case = case_for_emergency(c.session, c.indexer, form.reference.data or "")
     try:
         if case is None:
             _refuse_absent(c, reference)

@@ -91,3 +91,20 @@ class TeamMembership(Attested, Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NominalToken(Base):
+    """Search tokens of a nominal (name parts, bounded prefixes, phonetic codes, date of birth),
+    each a keyed HMAC like `NominalIndex`: partial and sound-alike search without plaintext.
+    What a database reader learns from them: docs/architecture.md, "Search tokens"."""
+
+    __tablename__ = "nominal_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    nominal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("nominals.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    digest: Mapped[bytes] = mapped_column(LargeBinary(16))
+
+    __table_args__ = (
+        Index("ix_nominal_tokens_digest", "digest"),
+        Index("ix_nominal_tokens_nominal", "nominal_id"),
+    )

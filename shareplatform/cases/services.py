@@ -22,6 +22,7 @@ from ..domain.cases import CaseCategory, MappaCategory, MappaLevel, Phase
 from ..domain.errors import IntegrityFailure, InvalidValue, NotFound
 from ..domain.labels import Classification, highest
 from .models import Case, MappaLevelChange, Nominal, NominalIndex, TeamMembership
+from .search import add_tokens, match_nominals
 
 IDENTIFIERS = ("pnc", "cro", "nomis", "crn", "visor")
 IDENTIFIER_TITLES = {
@@ -147,6 +148,7 @@ def add_nominal(
         session.add(
             NominalIndex(nominal_id=nominal.id, kind=kind, digest=indexer.digest(kind, value))
         )
+    add_tokens(session, indexer, nominal.id, given_name, family_name, aliases or [], date_of_birth)
     return nominal
 
 
@@ -426,24 +428,23 @@ def next_key_date(case: Case, today: date) -> tuple[str, date] | None:
 
 
 def search_nominals(ctx: Ctx, query: str) -> list[tuple[CaseSummary, NominalDetails]]:
-    """Exact search by name or identifier through the blind index.
+    """Search by name, name part, prefix, sound-alike, date of birth, identifier or case
+    reference through blind indexes (shareplatform/cases/search.py), best matches first.
 
     Only cases I may see are returned.
     """
     query = query.strip()
     if not query:
         return []
-    kinds = ("name",) + IDENTIFIERS
-    digests = [ctx.indexer.digest(kind, query) for kind in kinds]
+    found = match_nominals(ctx.session, ctx.indexer, query, visible_case_ids_clause(ctx))
     rows = ctx.session.execute(
         select(Case, Nominal)
         .join(Nominal, Nominal.id == Case.nominal_id)
-        .where(
-            Nominal.id.in_(select(NominalIndex.nominal_id).where(NominalIndex.digest.in_(digests)))
-        )
+        .where(Nominal.id.in_(found))
         .where(visible_case_ids_clause(ctx))
         .order_by(Case.reference)
     ).all()
+    rows = sorted(rows, key=lambda r: -found[r[1].id])  # best matches first
     cases = {n.id: c for c, n in rows}
     opened = ctx.access.read(
         ctx.session,

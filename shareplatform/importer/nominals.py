@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from .. import faults
 from ..audit.log import Event
-from ..cases.models import Case, Nominal, NominalIndex
+from ..cases.models import Case, Nominal, NominalIndex, NominalToken
+from ..cases.search import token_terms
 from ..cases.services import IDENTIFIERS, index_terms
 from ..crypto.models import DataKey
 from ..db import utcnow
@@ -390,6 +391,7 @@ def _write_nominals(
     nominal_rows: list[dict[str, object]] = []
     plains: list[dict[str, str | None]] = []
     index_rows: list[dict[str, object]] = []
+    token_rows: list[dict[str, object]] = []
     now = utcnow()
     for row in batch:
         nid = uuid.uuid4()
@@ -410,6 +412,10 @@ def _write_nominals(
             {"nominal_id": nid, "kind": kind, "digest": indexer.digest(kind, value)}
             for kind, value in index_terms(row.given, row.family, row.aliases, row.ids)
         ]
+        token_rows += [  # partial and sound-alike search, as cases.services.add_nominal writes
+            {"nominal_id": nid, "kind": kind, "digest": indexer.digest(kind, value)}
+            for kind, value in sorted(token_terms(row.given, row.family, row.aliases, row.dob))
+        ]
     keys = writer.seal_bulk(
         session,
         Nominal,
@@ -426,6 +432,8 @@ def _write_nominals(
     session.execute(insert(DataKey), keys)
     session.execute(insert(Nominal), nominal_rows)
     session.execute(insert(NominalIndex), index_rows)
+    if token_rows:
+        session.execute(insert(NominalToken), token_rows)
     return ids
 
 

@@ -204,3 +204,26 @@ def test_throughput_is_measurable(platform) -> None:  # type: ignore[no-untyped-
         assert (
             session.scalar(select(func.count()).select_from(Record)) == 40
         )  # the re-import added nothing
+
+
+def test_imported_nominals_carry_search_tokens(platform) -> None:  # type: ignore[no-untyped-def]
+    """The bulk importer writes the same partial and sound-alike tokens as add_nominal, so an
+    imported person is found by part of a name (tests/integration/test_search.py)."""
+    from shareplatform.cases.models import NominalToken
+    from shareplatform.cases.search import token_terms
+
+    assert import_nominals(platform, SAMPLES / "nominals.csv").ok
+    expected = {
+        platform.indexer.digest(kind, value)
+        for kind, value in token_terms("Jordan", "Hart", ["J. Hart", "Jay Hart"], "1991-02-14")
+    }
+    with platform.transaction() as s:
+        [hart] = [
+            n
+            for n in s.scalars(select(NominalIndex))
+            if n.digest == platform.indexer.digest("pnc", "2011/0456789K")
+        ]
+        stored = set(
+            s.scalars(select(NominalToken.digest).where(NominalToken.nominal_id == hart.nominal_id))
+        )
+    assert stored == expected
