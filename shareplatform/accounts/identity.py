@@ -12,18 +12,23 @@ request, from their role and vetting: a token carries no privileges of its own.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Response, current_app, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import validate_csrf
+from wtforms.validators import ValidationError
 
+from ..db import utcnow
 from ..web import db_session, platform
+from ..web.forms import keeper_for
 from ..web.problems import problem
 from ..web.request import Principal
-from ..web.shell import SESSION_COOKIE, end_cookie
+from ..web.shell import SESSION_COOKIE, end_cookie, safe_next
 from . import auth
 from . import tokens as token_service
-from .models import User
+from .models import User, UserSession
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -80,13 +85,40 @@ def _from_cookie() -> None:
 
 def _to_sign_in() -> ResponseReturnValue:
     reason = g.get("signed_out_reason")
-    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    target = request.full_path.rstrip("?") if request.method == "GET" else _keep_posted_form()
     args: dict[str, Any] = {}
     if reason:
         args["reason"] = reason
     if target and target not in ("/", "/?"):
         args["next"] = target
     return redirect(url_for("auth.sign_in", **args))
+
+
+KEEP_AFTER_END = timedelta(hours=2)  # how long after a session ended its forms are still kept
+
+
+def _keep_posted_form() -> str | None:
+    """A form posted after its session ended (idle or absolute timeout) is sealed for the same
+    user by its feature's keeper (shareplatform/web/forms.py `keep_on_timeout`); they return to it
+    after signing in again. Only with a valid CSRF token of that session, so only that browser."""
+    keeper = keeper_for(request.endpoint)
+    token = request.cookies.get(SESSION_COOKIE)
+    if keeper is None or not token:
+        return None
+    row = db_session().get(UserSession, auth.token_hash(token))
+    if (
+        row is None
+        or not row.facts_intact
+        or not row.mfa_done
+        or row.ended_at is None
+        or row.ended_at < utcnow() - KEEP_AFTER_END
+    ):
+        return None
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return None
+    return safe_next(keeper(row.user_id))
 
 
 def _unauthorised(detail: str) -> Response:

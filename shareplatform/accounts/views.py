@@ -7,11 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import segno
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, jsonify, redirect, request, url_for
 from markupsafe import Markup
 
 from ..accounts import auth, recovery, webauthn
-from ..accounts.models import User
+from ..accounts.models import User, UserSession
+from ..db import utcnow
 from ..domain.errors import InvalidValue
 from ..web import db_session, platform
 from ..web.forms import ConfirmForm
@@ -314,3 +315,16 @@ def sign_out_everywhere():
         end_cookie()
         return redirect(url_for("auth.sign_in", reason="everywhere"))
     return redirect(url_for("auth.account"))
+
+
+@bp.route("/session/keep-alive", methods=["POST"])
+@requires(Permission.SIGNED_IN)
+def keep_alive():
+    """The timeout warning's "Stay signed in" (shareplatform/static/js/timeout-warning.js):
+    the idle clock starts again now. CSRF-checked like every POST (the X-CSRFToken header)."""
+    act = active()
+    assert act is not None
+    row = db_session().get(UserSession, act.id_hash)
+    if row is not None:
+        row.last_seen_at = utcnow()
+    return jsonify({"idle_seconds": settings().idle_minutes * 60})

@@ -76,6 +76,11 @@ class RecordType(_Parsed):
     CONTACT_HOME_VISIT = "CONTACT_HOME_VISIT"
     CONTACT_JOINT_VISIT = "CONTACT_JOINT_VISIT"
     CONTACT_PHONE = "CONTACT_PHONE"
+    # contacts in custody (docs/domain.md, "Phases"): recorded by prison staff and the POM
+    CONTACT_PRISON_KEYWORK = "CONTACT_PRISON_KEYWORK"
+    CONTACT_POM_SESSION = "CONTACT_POM_SESSION"
+    CONTACT_LEGAL_VISIT = "CONTACT_LEGAL_VISIT"
+    CONTACT_ADJUDICATION = "CONTACT_ADJUDICATION"
     ASSESSMENT_OASYS = "ASSESSMENT_OASYS"
     ASSESSMENT_ERG = "ASSESSMENT_ERG"
     ASSESSMENT_PGF = "ASSESSMENT_PGF"
@@ -131,6 +136,10 @@ _TITLES = {
     "CONTACT_HOME_VISIT": "Home visit",
     "CONTACT_JOINT_VISIT": "Joint visit",
     "CONTACT_PHONE": "Phone contact",
+    "CONTACT_PRISON_KEYWORK": "Prison keywork session",
+    "CONTACT_POM_SESSION": "POM session",
+    "CONTACT_LEGAL_VISIT": "Legal visit",
+    "CONTACT_ADJUDICATION": "Adjudication",
     "ASSESSMENT_OASYS": "OASys assessment",
     "ASSESSMENT_ERG": "ERG 22+ assessment",
     "ASSESSMENT_PGF": "Pathfinder Guidance Framework",

@@ -5,7 +5,9 @@
   counts nothing: shareplatform/accounts/auth.py `_count`);
 - API tokens expired or revoked more than `token_days` ago;
 - WebAuthn challenges past their expiry (an expired one is refused anyway:
-  shareplatform/accounts/webauthn.py).
+  shareplatform/accounts/webauthn.py);
+- forms kept after their session ended, past their expiry, and one-time form submission tokens
+  a day old (shareplatform/records/writing.py).
 
 No foreign key points at these tables, no authorisation fact of another row reads them, and
 the audit log names sessions by user and tokens by id as text, so its entries and their proofs
@@ -22,6 +24,7 @@ from sqlalchemy import and_, delete, or_
 from sqlalchemy.orm import Session
 
 from ..accounts.models import ApiToken, LoginThrottle, UserSession, WebAuthnChallenge
+from ..records import writing
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class Swept:
     throttle: int
     tokens: int
     challenges: int = 0
+    kept_forms: int = 0
+    submissions: int = 0
 
     def as_detail(self) -> dict[str, object]:
         return {
@@ -44,6 +49,8 @@ class Swept:
             "throttle": self.throttle,
             "tokens": self.tokens,
             "challenges": self.challenges,
+            "kept_forms": self.kept_forms,
+            "submissions": self.submissions,
         }
 
 
@@ -86,4 +93,7 @@ def sweep(
     challenges = session.execute(
         delete(WebAuthnChallenge).where(WebAuthnChallenge.expires_at < now)
     )
-    return Swept(_count(sessions), _count(throttle), _count(tokens), _count(challenges))
+    kept, submissions = writing.sweep(session, now)
+    return Swept(
+        _count(sessions), _count(throttle), _count(tokens), _count(challenges), kept, submissions
+    )
