@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import cast
 
+from blinker import signal
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
@@ -237,6 +238,8 @@ def post_record(
             for agency in agencies
         ],
     )
+    # the notification centre listens (shareplatform/notifications/services.py), same transaction
+    signal("shareplatform.record-posted").send(ctx, case=case, record=record, supersedes=supersedes)
     return record
 
 

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, jsonify, redirect, request, url_for
 
 from ..access.facts import Facts, relation
 from ..access.vocabulary import Act, Kind
 from ..cases.models import Case
 from ..cases.services import IDENTIFIER_TITLES, case_ref, case_view, get_case
+from ..cases.summary import summary_for
 from ..context import Ctx
 from ..domain.agencies import Agency
 from ..domain.cases import CaseCategory, Phase, RecordType
-from ..domain.errors import InvalidValue, NotPermitted
+from ..domain.errors import DomainError, InvalidValue, NotPermitted
 from ..domain.labels import Classification
+from ..mappa.actions import case_actions, shown_label
 from ..records import services as records
+from ..web import db_session, platform
+from ..web.forms import plain_message
 from ..web.permissions import Permission, requires
 from ..web.rendering import render, rollback
 from ..web.request import ctx
+from . import writing
 from .forms import FIELD_OF_KIND, CorrectionForm, RecordForm
 
 bp = Blueprint("records", __name__, template_folder="templates")
@@ -54,13 +60,66 @@ def _new_record(form: RecordForm) -> records.NewRecord:
 
 def _field_error(form: RecordForm, exc: InvalidValue) -> None:
     name = FIELD_OF_KIND.get(exc.kind)
-    why = getattr(exc, "why", "") or ""
     field = getattr(form, name, None) if name else None
-    message = why[:1].upper() + why[1:] if why else str(exc)
+    message = plain_message(exc)  # a sentence, never a code or a list of codes
     if field is None:
         form.form_errors.append(message)
         field = form.title
     field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+
+
+def _born_on(c: Ctx, case: Case) -> date | None:
+    """The person's date of birth, when this user may read it: a date before it is impossible."""
+    try:
+        dob = case_view(c, case.id).nominal.date_of_birth
+        return date.fromisoformat(dob) if dob else None
+    except (DomainError, ValueError):
+        return None
+
+
+def _bound_dates(form: RecordForm, c: Ctx, case: Case) -> None:
+    form.today = c.today
+    if form.occurred_on.data is not None:
+        form.born_on = _born_on(c, case)
+
+
+def _landed(case: Case, record_id: object):
+    return redirect(
+        url_for("records.case", case_id=case.id, saved=record_id) + f"#record-{record_id}"
+    )
+
+
+def _post_once(c: Ctx, case: Case, form: RecordForm, post):
+    """Post through `post()` once per rendered form: returns the record's id (this post's, or
+    the earlier one's when the same form was posted twice), or None with errors on the form."""
+    try:
+        record = post()
+        earlier = writing.claim_submission(c, form.submission.data, record.id)
+    except InvalidValue as exc:  # nothing half-written: the whole use case rolls back
+        rollback()
+        _field_error(form, exc)
+        return None
+    if earlier is not None:  # a concurrent post of the same form (a double click) won
+        rollback()
+        return earlier
+    writing.discard_kept(c, form.kept.data)
+    return record.id
+
+
+def _restore(c: Ctx, case: Case, form: RecordForm) -> str:
+    """Fill a fresh form with what its author was writing: a form kept when their session
+    ended (`?restore=`), else their draft. Returns what the page tells them."""
+    kept_id = request.args.get("restore")
+    kept = writing.restore_form(c, case, kept_id) if kept_id else None
+    if kept is not None:
+        form.fill(kept)
+        form.kept.data = kept_id
+        return "restored"
+    drafted = writing.load_draft(c, case) if isinstance(form, RecordForm) else None
+    if drafted is not None and not isinstance(form, CorrectionForm):
+        form.fill(drafted[0])
+        return "draft"
+    return ""
 
 
 def _typed_label(form: RecordForm) -> str | None:
@@ -76,26 +135,74 @@ def new(case_id: str):
     case = get_case(c, case_id)
     form = RecordForm()
     _prepare(form, c, case)
-    if form.validate_on_submit():
-        try:
-            record = records.post_record(c, case.id, _new_record(form))
-        except InvalidValue as exc:  # nothing half-written: the whole use case rolls back
-            rollback()
-            _field_error(form, exc)
-        else:
-            return redirect(
-                url_for("records.case", case_id=case.id, saved=record.id) + f"#record-{record.id}"
+    restored = ""
+    if form.is_submitted():
+        earlier = writing.posted_with(c, form.submission.data)
+        if earlier is not None:  # Back and post again: the record exists, land on it
+            return _landed(case, earlier)
+        if request.form.get("action") == "draft":  # "Save draft", or the timeout warning
+            writing.save_draft(c, case, writing.content_of(request.form))
+            return redirect(url_for("records.new", case_id=case.id, draft="saved"))
+        _bound_dates(form, c, case)
+        if form.validate():
+            posted = _post_once(
+                c, case, form, lambda: records.post_record(c, case.id, _new_record(form))
             )
+            if posted is not None:
+                writing.discard_draft(c, case)
+                return _landed(case, posted)
+    else:
+        restored = _restore(c, case, form)
+        form.submission.data = writing.new_submission_token()
     errors = bool(form.errors)
     return render(
         "records/form.html",
-        _typed_label(form) if errors else None,
+        _typed_label(form) if errors or restored else None,
         form=form,
         case=case,
         heading="Add a record",
         action=url_for("records.new", case_id=case.id),
+        autosave=url_for("records.autosave", case_id=case.id),
+        restored=restored or request.args.get("draft", "")[:5],
         status=400 if errors else 200,
     )
+
+
+@bp.route("/cases/<case_id>/records/draft", methods=["POST"])
+@requires(Permission.RECORD_WRITE)
+def autosave(case_id: str):
+    """The draft of a note as it is written (shareplatform/static/js/autosave.js, every 30 s
+    while the text changes). CSRF-checked like every POST."""
+    c = ctx()
+    case = get_case(c, case_id)
+    content = writing.content_of(request.form)
+    if not (str(content.get("title", "")).strip() or str(content.get("body", "")).strip()):
+        return jsonify({"saved": False})
+    saved_at = writing.save_draft(c, case, content)
+    return jsonify({"saved": True, "saved_at": f"{saved_at:%H:%M}"})
+
+
+def keep_posted(user_id: uuid.UUID) -> str | None:
+    """The keeper of the record forms (shareplatform/web/forms.py `keep_on_timeout`): a form
+    posted after its author's session ended is sealed for them; returns where they resume."""
+    p = platform()
+    today = date.today()
+    subject = p.access.subject(db_session(), user_id, today)
+    if subject.clearance is None:
+        return None
+    c = Ctx(db_session(), p.access, subject, p.indexer, today)
+    args = request.view_args or {}
+    content = writing.content_of(request.form)
+    try:
+        if request.endpoint == "records.correct":
+            view, _ = records.record_page(c, args["record_id"])
+            kept = writing.keep_form(c, get_case(c, view.case_id), request.path, content)
+            return url_for("records.correct", record_id=view.id, restore=kept)
+        case = get_case(c, args["case_id"])
+        kept = writing.keep_form(c, case, request.path, content)
+        return url_for("records.new", case_id=case.id, restore=kept)
+    except (DomainError, KeyError):
+        return None
 
 
 @bp.route("/records/<record_id>")
@@ -143,16 +250,24 @@ def correct(record_id: str):
         form.joint_agency.data = others[0] if others and others[0] in Agency.__members__ else ""
         form.title.data = view.title
         form.body.data = view.body
-    if form.validate_on_submit():
-        try:
-            new_record = records.correct_record(
-                c, view.id, _new_record(form), form.reason.data or ""
+        _restore(c, case, form)
+        form.submission.data = writing.new_submission_token()
+    else:
+        earlier = writing.posted_with(c, form.submission.data)
+        if earlier is not None:  # Back and post again: the correction exists, land on it
+            return redirect(url_for("records.record", record_id=earlier))
+        _bound_dates(form, c, case)
+        if form.validate():
+            posted = _post_once(
+                c,
+                case,
+                form,
+                lambda: records.correct_record(
+                    c, view.id, _new_record(form), form.reason.data or ""
+                ),
             )
-        except InvalidValue as exc:
-            rollback()
-            _field_error(form, exc)
-        else:
-            return redirect(url_for("records.record", record_id=new_record.id))
+            if posted is not None:
+                return redirect(url_for("records.record", record_id=posted))
     errors = bool(form.errors)
     return render(
         "records/form.html",
@@ -179,8 +294,8 @@ def seen(record_id: str):
 # -- the case page: the case, its team and one timeline of every agency's records -----------
 @dataclass
 class TimelineFilter:
-    record_type: str = ""
-    agency: str = ""
+    record_types: list[str] = field(default_factory=list)
+    agencies: list[str] = field(default_factory=list)
     date_from: date | None = None
     date_to: date | None = None
     raw: dict[str, str] = field(default_factory=dict)
@@ -188,7 +303,20 @@ class TimelineFilter:
 
     @property
     def active(self) -> bool:
-        return bool(self.record_type or self.agency or self.date_from or self.date_to)
+        return bool(self.record_types or self.agencies or self.date_from or self.date_to)
+
+    def matches(self, item: object) -> bool:
+        """A joint visit is listed under every agency that attended it. A withheld item (no type
+        or agency to show) is listed only when no type or agency is chosen: matching it would tell
+        the reader its type or agency."""
+        if not (self.record_types or self.agencies):
+            return True
+        rtype = getattr(item, "record_type", None)
+        if rtype is None:
+            return False
+        agencies = {getattr(item, "agency", ""), *getattr(item, "attendees", [])}
+        type_ok = not self.record_types or getattr(rtype, "value", rtype) in self.record_types
+        return type_ok and (not self.agencies or bool(agencies & set(self.agencies)))
 
 
 def _date_arg(name: str, title: str, f: TimelineFilter) -> date | None:
@@ -208,18 +336,14 @@ def _date_arg(name: str, title: str, f: TimelineFilter) -> date | None:
 
 def parse_filter() -> TimelineFilter:
     f = TimelineFilter()
-    rtype = (request.args.get("type") or "").strip()
-    if rtype:
-        if rtype in RecordType.__members__:
-            f.record_type = rtype
-        else:
-            f.errors.append({"text": "Select a type from the list", "href": "#type"})
-    agency = (request.args.get("agency") or "").strip()
-    if agency:
-        if agency in Agency.__members__:
-            f.agency = agency
-        else:
-            f.errors.append({"text": "Select an agency from the list", "href": "#agency"})
+    types = [t.strip() for t in request.args.getlist("type") if t.strip()][:40]
+    f.record_types = [t for t in types if t in RecordType.__members__]
+    if len(f.record_types) < len(types):
+        f.errors.append({"text": "Select a type from the list", "href": "#type"})
+    agencies = [a.strip() for a in request.args.getlist("agency") if a.strip()][:10]
+    f.agencies = [a for a in agencies if a in Agency.__members__]
+    if len(f.agencies) < len(agencies):
+        f.errors.append({"text": "Select an agency from the list", "href": "#agency"})
     f.date_from = _date_arg("from", "The start date", f)
     f.date_to = _date_arg("to", "The end date", f)
     if f.date_from and f.date_to and f.date_from > f.date_to:
@@ -238,21 +362,32 @@ def case(case_id: str):
     timeline = records.timeline(
         c,
         view.case,
-        record_type=f.record_type or None,
-        agency=f.agency or None,
+        # one type filters in SQL; several types, and agencies (a joint visit belongs to each
+        # agency that attended), are matched below on what the reader may see
+        record_type=f.record_types[0] if len(f.record_types) == 1 else None,
         date_from=f.date_from,
         date_to=f.date_to,
     )
+    timeline.items = [item for item in timeline.items if f.matches(item)]
+    # agreed MAPPA actions the reader may see (the access layer decides and audits each one)
+    mappa_actions = [] if f.active else case_actions(c, view.case)
+    summary = summary_for(c, view)
     can_write = records.can_write_any(c, view.case)
     labels: list[Classification | str | None] = [view.nominal.label, timeline.highest]
     if view.team or view.levels:
         labels.append(Classification.OFFICIAL_SENSITIVE)
+    if summary is not None:
+        labels.append(getattr(summary, "highest", Classification.OFFICIAL_SENSITIVE))
+    labels += [shown_label(a) for a in mappa_actions]
     return render(
         "records/case.html",
         labels,
+        mappa_actions=mappa_actions,
         view=view,
         can_write=can_write,
         timeline=timeline,
+        versions=fold_versions(timeline.items),
+        summary=summary,
         filter=f,
         identifier_titles=IDENTIFIER_TITLES,
         category_title=CaseCategory(view.case.category).title,
@@ -261,3 +396,18 @@ def case(case_id: str):
         agencies=[a for a in Agency if a is not Agency.PLATFORM],
         status=400 if f.errors else 200,
     )
+
+
+def fold_versions(items: list) -> dict[object, list]:
+    """Superseded versions folded under the latest version listed: {latest id: [older, ...]}.
+    A version whose successor is not listed (filtered out, or not readable) stays on its own."""
+    listed = {getattr(i, "id", None): i for i in items if getattr(i, "id", None) is not None}
+    folded: dict[object, list] = {}
+    for item in items:
+        latest, newer = item, getattr(item, "superseded_by", None)
+        while newer is not None and newer in listed:
+            latest = listed[newer]
+            newer = getattr(latest, "superseded_by", None)
+        if latest is not item:
+            folded.setdefault(latest.id, []).append(item)
+    return folded

@@ -59,4 +59,15 @@ def sign_in(client, platform, username: str, password: str = DEMO_PASSWORD):  # 
 
 
 def text(response) -> str:  # type: ignore[no-untyped-def]
-    return response.get_data(as_text=True)
+    """A response's text: a PDF's extracted text (so a crawl checks exports for what they must
+    not show), another binary body decoded leniently, anything else as served."""
+    if response.content_type == "application/pdf":
+        from io import BytesIO
+
+        from pypdf import PdfReader
+
+        pages = PdfReader(BytesIO(response.get_data())).pages
+        return "\n".join(page.extract_text() for page in pages)
+    if response.content_type.startswith(("text/", "application/json", "application/problem")):
+        return response.get_data(as_text=True)
+    return response.get_data().decode("utf-8", errors="replace")
