@@ -11,6 +11,6 @@ if TYPE_CHECKING:
 
 def register(app: Flask) -> None:
     """Pages, API, commands and navigation of this feature."""
-    from . import views
+    from . import release_views, views  # noqa: F401 (release_views adds its routes to views.bp)
 
     app.register_blueprint(views.bp)

@@ -175,3 +175,6 @@ def _append_only(session: Session, _context: object, _instances: object) -> None
             raise NotPermitted(
                 "Lifecycle records cannot be changed or deleted: record a new entry instead."
             )
+
+
+from . import release_models  # noqa: E402,F401 (licence conditions, handover: found with the models)

@@ -14,6 +14,7 @@ from ..domain.agencies import Role
 from ..domain.cases import RecordType
 from ..domain.errors import InvalidValue, NotFound, NotPermitted
 from ..domain.labels import Caveat, Classification
+from ..lifecycle import handover, licence
 from ..lifecycle import services as lc
 from ..lifecycle.common import OS, may, readable_records
 from ..lifecycle.plans import ENQUIRY_TYPES, HEADINGS
@@ -99,7 +100,13 @@ def case_page(case_id: str):
             label=Classification.parse(plans[0].label.classification.marking),
         )
     )
-    labels = ["OFFICIAL-SENSITIVE", *[p.label.classification.marking for p in plans[:1]]]
+    can_plan = may(c, case, kind=Kind.PLAN, act=Act.READ)
+    conditions = licence.conditions_for_case(c, case) if can_plan else []
+    labels = [
+        "OFFICIAL-SENSITIVE",
+        *[p.label.classification.marking for p in plans[:1]],
+        *[x.label.classification.marking for x in conditions],
+    ]
     return render(
         "lifecycle/case.html",
         *labels,
@@ -112,6 +119,9 @@ def case_page(case_id: str):
         can_checklist=can_checklist,
         can_sign=can_sign,
         people=people,
+        handover=handover.handover_for_case(c, case),
+        licence_conditions=conditions,
+        can_add_condition=may(c, case, kind=Kind.PLAN, act=Act.WRITE),
         transitions=list(Transition),
         errors=errors,
         form=form,

@@ -14,12 +14,22 @@ from ..audit.log import Event
 from ..cases.models import Case
 from ..cases.services import case_ref, get_case
 from ..context import Ctx
+from ..lifecycle.licence import condition_periods
 from ..records.models import Record
 from ..records.visibility import record_filter
 from .scope import OS, Scope
 from .settings import DEFAULT_REPORT_SETTINGS, ReportSettings
 from .source import figures
-from .standards import CONTACTS, SUPERVISED, CaseFacts, Compliance, Status, evaluate
+from .standards import (
+    CONTACTS,
+    DURATION_STANDARDS,
+    SUPERVISED,
+    CaseFacts,
+    Compliance,
+    Status,
+    evaluate,
+    evaluate_duration,
+)
 
 
 def _facts(case: Case) -> CaseFacts:
@@ -55,7 +65,13 @@ def case_compliance(
         ),
     )
     pairs = [(t, d) for t, d in contacts]
-    return case, [evaluate(s, _facts(case), pairs, ctx.today) for s in settings.standards]
+    results = [evaluate(s, _facts(case), pairs, ctx.today) for s in settings.standards]
+    # approved premises and electronic monitoring, from the licence conditions the viewer may read
+    conditions = condition_periods(ctx, case)
+    results += [
+        evaluate_duration(s, _facts(case), conditions, ctx.today) for s in DURATION_STANDARDS
+    ]
+    return case, results
 
 
 @dataclass

@@ -5,8 +5,8 @@ that opens at release. A period is judged only once it has ended. What the platf
 is said plainly rather than guessed:
 - risk of serious harm is not recorded as a field, so "high or very high RoSH" is approximated by
   the MAPPA levels that require it (Levels 2 and 3 need high or very high RoSH; a setting);
-- approved-premises and electronic-monitoring durations need licence conditions recorded as
-  structured data, which the platform does not hold yet: those standards are not evaluated.
+- approved-premises and electronic-monitoring durations are judged from the licence conditions
+  recorded as data (shareplatform/lifecycle/licence.py): `DurationStandard` below.
 """
 
 from __future__ import annotations
@@ -73,6 +73,40 @@ DEFAULT_STANDARDS: tuple[ContactStandard, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class DurationStandard:
+    """A licence condition's planned length: at least `months` (electronic monitoring) or at most
+    `months` (approved premises residence, which must leave room for resettlement after it)."""
+
+    code: str
+    title: str
+    condition_types: frozenset[str]
+    months: int
+    at_least: bool  # True: at least `months`; False: at most
+    required: bool  # True: not having the condition at all fails the standard
+    levels: frozenset[int] = frozenset({2, 3})
+
+
+DURATION_STANDARDS: tuple[DurationStandard, ...] = (
+    DurationStandard(
+        "approved_premises_12_months",
+        "Approved premises residence of up to 12 months",
+        frozenset({"APPROVED_PREMISES"}),
+        months=12,
+        at_least=False,
+        required=False,
+    ),
+    DurationStandard(
+        "electronic_monitoring_12_months",
+        "Electronic monitoring for at least 12 months",
+        frozenset({"EM_CURFEW_TAG", "EM_GPS_TRAIL"}),
+        months=12,
+        at_least=True,
+        required=True,
+    ),
+)
+
+
 class Status(enum.StrEnum):
     MET = "met"
     NOT_MET = "not met"
@@ -95,7 +129,7 @@ class CaseFacts:
 
 @dataclass(frozen=True)
 class Compliance:
-    standard: ContactStandard
+    standard: ContactStandard | DurationStandard
     status: Status
     reason: str = ""
     periods_judged: int = 0
@@ -162,6 +196,49 @@ def evaluate(
         )
     status = Status.MET if met == judged else Status.NOT_MET
     return Compliance(standard, status, "", judged, met, len(counted), tuple(missed), (start, end))
+
+
+def evaluate_duration(
+    standard: DurationStandard,
+    case: CaseFacts,
+    conditions: Iterable[tuple[str, date, date | None]],
+    today: date,
+) -> Compliance:
+    """Judge the planned span of the case's conditions of the standard's types (type, start,
+    end; no end: to the end of the licence) against the standard's months."""
+    why = _duration_applies(standard, case, today)
+    if why:
+        return Compliance(standard, Status.NOT_APPLICABLE, why)
+    spans = [(s, e) for t, s, e in conditions if t in standard.condition_types]
+    if not spans:
+        if standard.required:
+            return Compliance(standard, Status.NOT_MET, "no such licence condition recorded")
+        return Compliance(standard, Status.NOT_APPLICABLE, "no such licence condition recorded")
+    start = min(s for s, _ in spans)
+    ends = [e for _, e in spans]
+    limit = add_months(start, standard.months)
+    if standard.at_least:
+        # open-ended runs to the end of the licence: taken as meeting a minimum length
+        if None in ends or max(e for e in ends if e is not None) >= limit:
+            return Compliance(standard, Status.MET, "", window=(start, limit))
+        return Compliance(standard, Status.NOT_MET, "planned for less than 12 months")
+    if None in ends:
+        return Compliance(standard, Status.NOT_MET, "no end date recorded", window=(start, limit))
+    if max(e for e in ends if e is not None) <= limit:
+        return Compliance(standard, Status.MET, "", window=(start, limit))
+    return Compliance(standard, Status.NOT_MET, "planned for more than 12 months")
+
+
+def _duration_applies(standard: DurationStandard, case: CaseFacts, today: date) -> str:
+    if case.phase not in SUPERVISED:
+        return "not under supervision in the community"
+    if case.release_date is None:
+        return "no release date recorded"
+    if case.release_date > today:
+        return "not yet released"
+    if case.mappa_level not in standard.levels:
+        return f"applies at MAPPA level {', '.join(str(x) for x in sorted(standard.levels))}"
+    return ""
 
 
 def level3_review_anchor(
