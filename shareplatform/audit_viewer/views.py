@@ -42,36 +42,46 @@ def _filters() -> viewer.Filters:
     )
 
 
+def _page_number() -> int:
+    """The `page` argument: a whole number from 1 (absent: 1)."""
+    value = request.args.get("page", "").strip()
+    if not value:
+        return 1
+    if not value.isdigit() or int(value) < 1:
+        raise InvalidValue("page", value, why="use a whole number from 1")
+    return int(value)
+
+
 @bp.route("/audit")
 @requires(Permission.AUDIT_READ)
 def audit():
+    """The log, filtered. A bad filter value answers 400, with the form and what was wrong."""
     c = ctx()
-    error = ""
+    error, code = "", 200
     try:
-        filters = _filters()
-        page = viewer.search(c, filters, max(int(request.args.get("page", "1") or 1), 1))
-    except (InvalidValue, ValueError) as exc:
+        filters, number = _filters(), _page_number()
+        page = viewer.search(c, filters, number)
+    except InvalidValue as exc:
         rollback()
-        error, filters = str(exc), viewer.Filters()
-        page = viewer.search(c, filters)
+        error, code, number = str(exc), 400, 1
+        page = viewer.Page([], Classification.OFFICIAL, False, viewer.readable_labels(c))
     status = (
         viewer.chain_status(c)
         if c.access.decide(c.session, c.subject, _audit_facts(), Act.VERIFY).allowed
         else None
     )
-    next_args = {
-        **{k: v for k, v in request.args.items() if k != "page"},
-        "page": int(request.args.get("page", "1") or 1) + 1,
-    }
+    next_args = {**{k: v for k, v in request.args.items() if k != "page"}, "page": number + 1}
     return render(
         "audit/audit.html",
         page.highest,
+        status=code,
         page=page,
         args=request.args,
         error=error,
         chain=status,
         outcomes=viewer.OUTCOMES,
         next_args=next_args,
+        detail_of=viewer.detail_of,
     )
 
 

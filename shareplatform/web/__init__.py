@@ -44,7 +44,7 @@ def features() -> Iterator[ModuleType]:
 
 
 def init_app(app: Flask) -> None:
-    from . import api, errors, shell
+    from . import api, errors, pages, shell
 
     @app.before_request
     def _watch_keys() -> None:
@@ -63,5 +63,6 @@ def init_app(app: Flask) -> None:
     shell.init_app(app)
     errors.init_app(app)
     api.init_app(app)
+    pages.init_app(app)  # accessibility, cookies, contact, help
     for feature in features():
         feature.register(app)
