@@ -112,42 +112,98 @@ ESTABLISHMENTS = [
     "HMP Long Lartin",
     "HMP Woodhill",
 ]
-NOTES = {
-    "CONTACT_OFFICE": (
-        "Office appointment",
-        "Attended on time. Discussed employment, accommodation and licence conditions. No "
-        "concerns raised about compliance.",
+# Records as practitioners write them, per phase. In custody the contacts are the POM's sessions,
+# keywork and the legal visits security logs; home and joint visits happen only in the community.
+CUSTODY_NOTES = {
+    "CONTACT_OFFICE:pom": (
+        "POM session",
+        "Seen on the wing for a planned POM session. Talked through the sentence plan and his "
+        "application for the education course. He said he is keeping to himself on the landing "
+        "and has not been to Friday prayers for two weeks; I will ask the chaplaincy to check in.",
     ),
-    "CONTACT_HOME_VISIT": (
-        "Home visit",
-        "Unannounced home visit. Address consistent with approved accommodation. Devices "
-        "present as declared.",
+    "CONTACT_OFFICE:keyworker": (
+        "Keywork session",
+        "Weekly keywork session in his cell. Settled, polite, asked about family visits over the "
+        "holidays. No adjudications this month. Encouraged him to keep attending the gym rota.",
     ),
-    "CONTACT_JOINT_VISIT": (
-        "Joint home visit with police",
-        "Joint visit by probation and the CTNM nominal manager. Reviewed notification "
-        "requirements and travel plans.",
-    ),
-    "CONTACT_PHONE": (
-        "Phone contact",
-        "Brief call to confirm next appointment and discuss a change of employer.",
+    "CONTACT_OFFICE:security": (
+        "Legal visit",
+        "Legal visit with his solicitor in the legal visits hall, 1 hour. Security noted the visit "
+        "on the log as routine; no items passed and no concerns from the visits officer.",
     ),
     "ASSESSMENT_ERG": (
         "ERG 22+ assessment",
-        "Engagement, intent and capability factors reviewed. Identity and belonging needs "
-        "remain significant.",
+        "Completed with the psychologist over three sessions. Engagement factors: need for "
+        "identity and status remain significant. Intent: no current evidence. Capability: limited "
+        "while in custody. Recommend he continues one-to-one work before release.",
     ),
-    "ASSESSMENT_PGF": (
+    "ASSESSMENT_PGF:pom": (
         "Pathfinder Guidance Framework",
-        "PGF completed following prison conduct reports; risk assessed as moderate and stable.",
+        "PGF reviewed after two conduct reports in the last quarter (refusing to attend work). "
+        "Risk of re-engaging assessed as moderate and stable; stays on the Pathfinder caseload.",
     ),
     "ASSESSMENT_OASYS": (
         "OASys review",
-        "Risk of serious harm: high to the public. Protective factors noted: family contact, work.",
+        "Pre-release OASys. Risk of serious harm: high to the public in the community, medium in "
+        "custody. Protective factors: regular contact with his sister and steady work in the "
+        "prison laundry.",
     ),
     "ENQUIRY_DOMESTIC_ABUSE": (
         "Domestic abuse enquiry",
-        "Police domestic abuse checks completed: no recorded call-outs at the proposed address.",
+        "Police checks requested for the proposed release address (his sister's): no domestic "
+        "abuse call-outs recorded there.",
+    ),
+    "ENQUIRY_CHILD_SAFEGUARDING": (
+        "Child safeguarding enquiry",
+        "Children's services contacted about the release address: two children live there; no "
+        "open involvement. The COM will discuss the address at the pre-release meeting.",
+    ),
+    "PLAN_SENTENCE:pom": (
+        "Sentence plan review",
+        "Targets agreed: complete the Healthy Identity Intervention, keep the laundry job, and "
+        "maintain family contact through social visits. Review in three months.",
+    ),
+    "MINUTES": (
+        "Pre-release planning meeting (open part)",
+        "POM, COM and the nominal manager met to plan release. Approved premises place requested; "
+        "licence conditions drafted; next meeting in four weeks.",
+    ),
+}
+COMMUNITY_NOTES = {
+    "CONTACT_OFFICE": (
+        "Office appointment",
+        "Reported on time. Discussed his job search and the tenancy at the approved address; he "
+        "has an interview at a warehouse next week. Reminded him of the condition to declare new "
+        "phones. No compliance concerns.",
+    ),
+    "CONTACT_HOME_VISIT": (
+        "Home visit",
+        "Unannounced home visit at the approved address. He was in with his mother. The room was "
+        "tidy; the one phone and laptop seen were those declared. No visitors present.",
+    ),
+    "CONTACT_JOINT_VISIT": (
+        "Joint home visit with police",
+        "Joint visit with the nominal manager. Went through the notification requirements and "
+        "his plan to visit family in Leeds; he will notify the travel seven days ahead.",
+    ),
+    "CONTACT_PHONE": (
+        "Phone contact",
+        "Short call to move Thursday's appointment to Friday because of his new shift pattern. "
+        "He sounded settled.",
+    ),
+    "ASSESSMENT_ERG": (
+        "ERG 22+ review",
+        "Reviewed in the community. Identity and belonging needs still significant but he is "
+        "building a life through work and family. No evidence of renewed intent.",
+    ),
+    "ASSESSMENT_OASYS": (
+        "OASys review",
+        "Risk of serious harm: high to the public. Protective factors: stable address, family "
+        "support and the new job. Risk stays high while his licence is in its first year.",
+    ),
+    "ENQUIRY_DOMESTIC_ABUSE": (
+        "Domestic abuse enquiry",
+        "Police checks on the new partner's address: no domestic abuse call-outs recorded.",
     ),
     "ENQUIRY_CHILD_SAFEGUARDING": (
         "Child safeguarding enquiry",
@@ -155,25 +211,49 @@ NOTES = {
     ),
     "PLAN_RISK_MANAGEMENT": (
         "Risk management plan review",
-        "Supervision twice weekly; monitoring via GPS tag; interventions with the "
-        "psychologist; victim safety planning in place.",
+        "Office reporting twice a week; GPS tag in place until the end of the exclusion zone "
+        "condition; one-to-one sessions with the psychologist; victim safety plan unchanged.",
     ),
     "MINUTES": (
         "Core group minutes (open part)",
-        "Core group reviewed progress against MAPPA actions. Next core group in four weeks.",
+        "Core group reviewed progress against the MAPPA actions: all on track. Next core group "
+        "in four weeks.",
     ),
 }
-SECRET_NOTES = [
-    (
-        "Closed session note",
-        "Disclosure received under the sterile corridor. Decision: increase unannounced "
-        "visits; review in 14 days.",
-    ),
-    (
-        "Secret briefing summary",
-        "Briefing from CT Policing about associates; the intelligence stays with the originator.",
-    ),
-]
+
+
+def demo_name(i: int) -> tuple[str, str]:
+    """The i-th demo nominal's given and family names."""
+    return GIVEN[i % len(GIVEN)], FAMILY[(i * 7) % len(FAMILY)]
+
+
+def secret_notes(case: Case, name: str) -> list[tuple[str, str]]:
+    """The two SECRET minutes on a case, written as the corridor would, unique to the case."""
+    where = "on the wing" if case.phase == "CUSTODY" else "since release"
+    return [
+        (
+            "Closed session note",
+            f"Closed session on {case.reference}. CT Policing told the corridor that {name} has "
+            f"been in contact {where} with a man they are investigating. Agreed: keep the source "
+            "protected; review the risk management plan within 14 days.",
+        ),
+        (
+            "Secret briefing summary",
+            f"Briefing from the CT Policing intelligence manager about {name}'s associates "
+            f"({case.reference}). The intelligence stays with the originator; nothing from it "
+            "goes into open records.",
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class SecretItem:
+    """One SECRET object the seed wrote: what it is, its id, its case, and its text."""
+
+    kind: str  # "record", "meeting_closed", "disclosure", "decision", "action"
+    id: uuid.UUID
+    case_reference: str
+    text: str
 
 
 @dataclass
@@ -183,6 +263,8 @@ class SeedResult:
     totp_secret: str = ""
     nominals: int = 0
     records: int = 0
+    # every SECRET object written, so that tests find SECRET material by label and id
+    secret: list[SecretItem] = field(default_factory=list)
 
     def summary(self) -> str:
         lines = [
@@ -256,7 +338,7 @@ def seed(
             "CRITICAL_PUBLIC_PROTECTION",
         ]
         for i in range(30):
-            given, family = GIVEN[i % len(GIVEN)], FAMILY[(i * 7) % len(FAMILY)]
+            given, family = demo_name(i)
             nominal = add_nominal(
                 session,
                 writer,
@@ -318,11 +400,13 @@ def seed(
                     "step-down to Level 2 (rec 4).",
                     users["honsu.hughes"].id,
                 )
-            result.records += _demo_records(session, writer, case, users, rng, today, i)
+            result.records += _demo_records(
+                session, writer, case, users, rng, today, i, f"{given} {family}", result.secret
+            )
             result.nominals += 1
             if i == 0:
                 session.flush()
-                _demo_decision_log(platform, session, case, users, today)
+                result.secret += _demo_decision_log(platform, session, case, users, today)
     return result
 
 
@@ -383,26 +467,70 @@ def _demo_team(
         add_member(session, case, users[name].id, users[name].role, start, panel=True)
 
 
+# Who writes each kind of record: "TYPE:who" keys name the writer; others follow the agency.
+WRITERS = {
+    "pom": "PRISON",
+    "keyworker": "PRISON",
+    "security": "PRISON",
+}
+AGENCY_OF = {  # the agency that writes a record type, by phase
+    "CUSTODY": {
+        "ASSESSMENT_ERG": "PRISON",
+        "ASSESSMENT_OASYS": "PRISON",
+        "ENQUIRY_DOMESTIC_ABUSE": "CTNM",
+        "ENQUIRY_CHILD_SAFEGUARDING": "NSD",
+        "MINUTES": "NSD",
+    },
+    "COMMUNITY": {"ENQUIRY_DOMESTIC_ABUSE": "CTNM"},
+}
+
+
+def _writer(case: Case, key: str, users: dict[str, User], i: int) -> tuple[str, User, str]:
+    """The record type, author and agency for a note key ("TYPE" or "TYPE:who")."""
+    rtype, _, who = key.partition(":")
+    pom = users["pom.parker" if i % 2 == 0 else "pom.quinn"]
+    com = users["com.cole" if i % 2 == 0 or case.phase == "CUSTODY" else "com.evans"]
+    people = {"pom": pom, "keyworker": users["keyworker.khan"], "security": users["security.shah"]}
+    if who:
+        return rtype, people[who], WRITERS[who]
+    phase = "CUSTODY" if case.phase == "CUSTODY" else "COMMUNITY"
+    agency = AGENCY_OF[phase].get(rtype, "NSD")
+    author = {"PRISON": pom, "NSD": com, "CTNM": users["nm.nash"]}[agency]
+    return rtype, author, agency
+
+
 def _demo_records(
-    session, writer, case: Case, users: dict[str, User], rng: random.Random, today: date, i: int
+    session,
+    writer,
+    case: Case,
+    users: dict[str, User],
+    rng: random.Random,
+    today: date,
+    i: int,
+    name: str,
+    secret: list[SecretItem],
 ) -> int:
-    authors = {"PRISON": users["pom.parker"], "NSD": users["com.cole"], "CTNM": users["nm.nash"]}
+    custody = case.phase == "CUSTODY"
+    notes = CUSTODY_NOTES if custody else COMMUNITY_NOTES
+    # community records date from after release; custody records from the last ten months
+    since_release = (today - case.release_date).days if case.release_date else 300
+    span = 300 if custody else max(2, min(300, since_release - 1))
     n = 0
-    for j, (rtype, (title, body)) in enumerate(NOTES.items()):
-        agency = ("NSD", "PRISON", "CTNM")[(i + j) % 3]
-        if rtype == "CONTACT_JOINT_VISIT":
-            agency = "NSD"
+    for j, (key, (title, body)) in enumerate(notes.items()):
+        rtype, author, agency = _writer(case, key, users, i)
         label, caveats = ("OFFICIAL", "") if j % 4 == 0 else ("OFFICIAL-SENSITIVE", "")
+        if rtype == "MINUTES":
+            label = "OFFICIAL-SENSITIVE"  # MAPPA minutes are never OFFICIAL
         if j % 5 == 2:
             caveats = "ORCON"
         if j % 7 == 3:
             caveats = "PERSONAL" if j % 2 else "UK EYES ONLY"
-        occurred = today - timedelta(days=rng.randint(1, 300))
+        occurred = today - timedelta(days=rng.randint(1, span))
         _demo_record(
             session,
             writer,
             case,
-            authors[agency],
+            author,
             agency,
             rtype,
             label,
@@ -413,28 +541,30 @@ def _demo_records(
             ["CTNM"] if rtype == "CONTACT_JOINT_VISIT" else [],
         )
         n += 1
-    # rec 20: a current home-visit risk assessment, so police visits can be recorded on every case
-    _demo_record(
-        session,
-        writer,
-        case,
-        authors["CTNM"],
-        "CTNM",
-        "ASSESSMENT_HOME_VISIT_RISK",
-        "OFFICIAL-SENSITIVE",
-        "",
-        today - timedelta(days=3),
-        f"Home-visit risk assessment ({case.reference})",
-        "Address checked; no dogs or weapons reported; two officers to attend; control room "
-        "informed.",
-        [],
-    )
-    n += 1
-    for k, (title, body) in enumerate(SECRET_NOTES):
-        occurred = today - timedelta(days=rng.randint(1, 200))
-        caveats = "ORCON" if k == 1 else ""
-        author = users["honsu.hughes"] if k == 0 else users["lro.lewis"]
+    if not custody:
+        # rec 20: a current home-visit risk assessment, so police may visit the address
         _demo_record(
+            session,
+            writer,
+            case,
+            users["nm.nash"],
+            "CTNM",
+            "ASSESSMENT_HOME_VISIT_RISK",
+            "OFFICIAL-SENSITIVE",
+            "",
+            today - timedelta(days=3),
+            f"Home-visit risk assessment ({case.reference})",
+            "Address checked on the police systems; no dogs or weapons reported. Two officers to "
+            "attend; control room informed of the visit times.",
+            [],
+        )
+        n += 1
+    honsu = users["honsu.hughes"]  # the DV-vetted HoNSU writes the corridor's minutes
+    for k, (title, body) in enumerate(secret_notes(case, name)):
+        occurred = today - timedelta(days=rng.randint(1, min(200, span)))
+        caveats = "ORCON" if k == 1 else ""
+        author = honsu if k == 0 else users["lro.lewis"]
+        made = _demo_record(
             session,
             writer,
             case,
@@ -445,9 +575,10 @@ def _demo_records(
             caveats,
             occurred,
             f"{title} ({case.reference})",
-            body + f" Case {case.reference}: SECRET-ONLY-TEXT-{case.reference}-{k}.",
+            body,
             [],
         )
+        secret.append(SecretItem("record", made.id, case.reference, body))
         n += 1
     return n
 
@@ -486,15 +617,43 @@ def _demo_record(
     return record
 
 
+def decision_log_texts(case: Case) -> dict[str, str]:
+    """The SECRET texts of the demo's decision log, for a man in custody at case.establishment."""
+    where = case.establishment or "prison"
+    return {
+        "meeting_closed": (
+            f"Closed part: CT Policing briefed the corridor that he has been passing messages at "
+            f"{where} to a man released last year who is under investigation. The source is "
+            "sensitive; nothing from it goes into open records."
+        ),
+        "disclosure": (
+            f"Reference only: CTP-NE/4471 reports contact from {where} with a known extremist "
+            "through another prisoner's social visits."
+        ),
+        "decision": (
+            "Ask the prison to review his contacts and the visits he is linked to before "
+            "release, and seek a non-contact licence condition naming the released man."
+        ),
+        "action": (
+            "Prison security to review his social visits list and phone numbers because of the "
+            "disclosure, and report to the HoNSU before the next review."
+        ),
+    }
+
+
 def _demo_decision_log(
     platform: Platform, session, case: Case, users: dict[str, User], today: date
-) -> None:
-    """Recommendation 1 in the demo: a Reveal meeting, a secret disclosure, a signed decision with
-    two actions, one released to the frontline owner as a sanitised break-out."""
+) -> list[SecretItem]:
+    """Recommendation 1 in the demo, on a man still in custody: a Reveal meeting, a secret
+    disclosure, a signed decision with two actions, one released to the COM as a sanitised
+    break-out. Returns the SECRET objects it wrote."""
     from datetime import UTC, datetime
+
+    from sqlalchemy import select as query
 
     from ..context import Ctx
     from ..mappa import services as mappa
+    from ..mappa.models import MappaAction
 
     honsu, lro = users["honsu.hughes"], users["lro.lewis"]
     ctx = Ctx(
@@ -504,6 +663,8 @@ def _demo_decision_log(
         platform.indexer,
         today,
     )
+    texts = decision_log_texts(case)
+    closed = texts["meeting_closed"]
     meeting = mappa.record_meeting(
         ctx,
         case.id,
@@ -518,13 +679,14 @@ def _demo_decision_log(
                 mappa.Attendee("NSD", "SOL", user_id=users["sol.santos"].id, closed_part=True),
                 mappa.Attendee("PRISON", "POM", user_id=users["pom.parker"].id),
             ],
-            "Open part: release planning reviewed; approved premises confirmed; licence "
-            "conditions agreed in principle.",
-            "Closed part: CT Policing briefed the corridor on associates. "
-            f"SECRET-ONLY-TEXT-{case.reference}-mappa.",
+            "Open part: release planning reviewed. Approved premises place confirmed for the "
+            "release date; licence conditions agreed in principle; POM sessions to continue "
+            "weekly until release.",
+            closed,
             next_review=today + timedelta(days=28),
         ),
     )
+    summary = texts["disclosure"]
     disclosure = mappa.record_disclosure(
         ctx,
         case.id,
@@ -534,34 +696,30 @@ def _demo_decision_log(
             honsu.id,
             datetime.now(UTC) - timedelta(days=6),
             handling="No onward disclosure without the originator's consent.",
-            summary=(
-                "Reference only: intelligence about contact with a known extremist. "
-                f"SECRET-ONLY-TEXT-{case.reference}-disclosure."
-            ),
+            summary=summary,
             meeting_id=meeting.id,
         ),
     )
+    decision_text, closed_action = texts["decision"], texts["action"]
     data = mappa.NewDecision(
         meeting.id,
         [disclosure.id],
-        "Increase unannounced home visits to weekly and add a non-contact condition. "
-        f"SECRET-ONLY-TEXT-{case.reference}-decision.",
-        "The disclosure indicates renewed contact; weekly visits give early warning while the "
-        "condition is sought.",
+        decision_text,
+        "The disclosure indicates contact with a man under investigation; reviewing his contacts "
+        "in custody gives early warning, and the condition protects the public after release.",
         options=(
-            "1. No change (rejected). 2. Recall (disproportionate). 3. Increased visits "
-            "and a new condition (agreed)."
+            "1. No change (rejected). 2. Move him to another establishment (disproportionate "
+            "before release). 3. Review of contacts and a new licence condition (agreed)."
         ),
         caveats=("ORCON",),
         actions=[
             mappa.NewAction(
-                "Weekly unannounced visits because of the disclosure. "
-                f"SECRET-ONLY-TEXT-{case.reference}-action.",
+                closed_action,
                 users["com.cole"].id,
                 today + timedelta(days=5),
                 mappa.NewBreakout(
-                    "Carry out weekly unannounced home visits for the next 8 weeks and report "
-                    "any visitors.",
+                    "Include a non-contact condition in the licence request and check the "
+                    "release address's visitors list with the prison before release.",
                     consent_from="CTP North East intelligence manager",
                     consent_on=today - timedelta(days=5),
                 ),
@@ -573,7 +731,20 @@ def _demo_decision_log(
             ),
         ],
     )
-    mappa.record_decision(ctx, case.id, data, mappa.prepare_decision(ctx, case.id, data).token)
+    decision = mappa.record_decision(
+        ctx, case.id, data, mappa.prepare_decision(ctx, case.id, data).token
+    )
+    actions = session.scalars(
+        query(MappaAction)
+        .where(MappaAction.decision_id == decision.id)
+        .order_by(MappaAction.position)
+    ).all()
+    return [
+        SecretItem("meeting_closed", meeting.id, case.reference, closed),
+        SecretItem("disclosure", disclosure.id, case.reference, summary),
+        SecretItem("decision", decision.id, case.reference, decision_text),
+        SecretItem("action", actions[0].id, case.reference, closed_action),
+    ]
 
 
 def current_code(platform: Platform, username: str) -> str:
@@ -589,3 +760,42 @@ def current_code(platform: Platform, username: str) -> str:
         if secret is None:
             raise PermissionError(f"{username} has not enrolled a second factor")
         return pyotp.TOTP(secret).now()
+
+
+def secret_material(session) -> list[SecretItem]:
+    """The demo's SECRET objects, found by label and id, with the text each was written with.
+
+    For tests that seed once and copy the database: the texts are a function of the case (the
+    seed is deterministic), so nothing SECRET is ever stored in plain form to find them.
+    """
+    from ..mappa.models import Disclosure, MappaAction, MappaDecision, MappaMeeting
+
+    secret = Classification.SECRET.marking
+    cases = {c.id: c for c in session.scalars(select(Case))}
+
+    def name(case: Case) -> str:
+        return " ".join(demo_name(int(case.reference.removeprefix("SP-")) - 1001))
+
+    items = []
+    for rid, case_id, caveats in session.execute(
+        select(Record.id, Record.case_id, Record.caveats).where(Record.classification == secret)
+    ):
+        case = cases[case_id]
+        k = 1 if "ORCON" in caveats else 0
+        items.append(
+            SecretItem("record", rid, case.reference, secret_notes(case, name(case))[k][1])
+        )
+    for kind, model in (
+        ("meeting_closed", MappaMeeting),
+        ("disclosure", Disclosure),
+        ("decision", MappaDecision),
+    ):
+        for oid, case_id in session.execute(select(model.id, model.case_id)):
+            case = cases[case_id]  # the demo's decision log is SECRET throughout
+            items.append(SecretItem(kind, oid, case.reference, decision_log_texts(case)[kind]))
+    for oid, case_id in session.execute(
+        select(MappaAction.id, MappaAction.case_id).where(MappaAction.position == 0)
+    ):
+        case = cases[case_id]
+        items.append(SecretItem("action", oid, case.reference, decision_log_texts(case)["action"]))
+    return items

@@ -25,6 +25,13 @@ XLINK = "http://www.w3.org/1999/xlink"
 ET.register_namespace("", SVG)
 ET.register_namespace("xlink", XLINK)
 
+# An accessible palette: each colour has at least 3:1 contrast with white, and blue and vermillion
+# stay apart under the common colour-vision deficiencies. Colour is never the only cue: each series
+# also has its own dash pattern and marker shape (SERIES_CSS, _mark_series) and a direct label.
+PALETTE = ("#1d70b8", "#d55e00", "#4c2c92", "#0b0c0c")
+DASHES = ("none", "8 4", "2 3", "10 3 2 3")  # solid, dashed, dotted, dash-dot
+SHAPES = ("circle", "square", "triangle", "diamond")
+
 # GOV.UK colours; the font is the page's own.
 STYLE = Style(
     background="transparent",
@@ -32,7 +39,7 @@ STYLE = Style(
     foreground="#0b0c0c",
     foreground_strong="#0b0c0c",
     foreground_subtle="#505a5f",
-    colors=("#1d70b8",),
+    colors=PALETTE,
     font_family="GDS Transport, arial, sans-serif",
     label_font_size=14,
     major_label_font_size=14,
@@ -71,6 +78,51 @@ def bar_svg(title: str, labels: list[str], values: list[int | None]) -> str:
     raw = _chart(labels, values, title).render(is_unicode=True)
     root = ET.fromstring(raw)  # noqa: S314 - pygal's own output, made in this process
     _strip(root)
+    return _finish(root, title)
+
+
+def _line_chart(x_labels: list[str], series: list[tuple[str, list[int | None]]]) -> pygal.Line:
+    top = max([v for _, values in series for v in values if v is not None] or [0])
+    step = max(1, -(-top // 5))  # about five whole-number gridlines: counts have no fractions
+    chart = pygal.Line(
+        js=[],
+        disable_xml_declaration=True,
+        style=STYLE,
+        width=720,
+        height=360,
+        explicit_size=False,
+        legend_at_bottom=True,
+        legend_at_bottom_columns=len(series),
+        margin_right=150,  # room for the direct labels at the end of each line
+        x_label_rotation=-45 if len(x_labels) > 6 else 0,  # long periods: no overlapping labels
+        truncate_label=-1,
+        y_labels=list(range(0, top + step + 1, step)),
+        allow_interruptions=True,  # a suppressed count breaks the line rather than bridging it
+        dots_size=5,
+        tooltip_fancy_mode=False,
+    )
+    chart.x_labels = x_labels
+    for title, values in series:
+        chart.add(title, values)
+    return chart
+
+
+def line_svg(title: str, x_labels: list[str], series: list[tuple[str, list[int | None]]]) -> str:
+    """A line chart of several series as inline SVG, safe as bar_svg's; at most len(PALETTE).
+
+    Each series differs by colour, dash pattern and marker shape, and is named at its last point.
+    """
+    if len(series) > len(PALETTE):
+        raise ValueError(f"at most {len(PALETTE)} series")
+    raw = _line_chart(x_labels, series).render(is_unicode=True)
+    root = ET.fromstring(raw)  # noqa: S314 - pygal's own output, made in this process
+    _strip(root)
+    _mark_series(root)
+    _direct_labels(root, [name for name, _ in series])
+    return _finish(root, title)
+
+
+def _finish(root: ET.Element, title: str) -> str:
     for node in root.iter(f"{{{SVG}}}title"):
         node.text = title
     root.set("role", "img")
@@ -78,11 +130,95 @@ def bar_svg(title: str, labels: list[str], values: list[int | None]) -> str:
     root.set("focusable", "false")
     root.set("class", "app-chart pygal-chart")
     text = ET.tostring(root, encoding="unicode")
-    if (
-        "<script" in text or "<style" in text or " style=" in text
-    ):  # pragma: no cover - guarded by _strip
+    if "<script" in text or "<style" in text or " style=" in text:  # pragma: no cover
         raise ValueError("chart still holds a script or style element")
     return text
+
+
+def _series_index(element: ET.Element) -> int | None:
+    for name in element.get("class", "").split():
+        if name.startswith("serie-") and name[6:].isdigit():
+            return int(name[6:])
+    return None
+
+
+def _shape(kind: str, x: float, y: float, r: float, css: str) -> ET.Element:
+    """A marker of the given shape centred on (x, y)."""
+    if kind == "circle":
+        attrs = {"cx": f"{x:.1f}", "cy": f"{y:.1f}", "r": f"{r:.1f}", "class": css}
+        return ET.Element(f"{{{SVG}}}circle", attrs)
+    if kind == "square":
+        points = [(x - r, y - r), (x + r, y - r), (x + r, y + r), (x - r, y + r)]
+    elif kind == "triangle":
+        points = [(x, y - r * 1.2), (x + r * 1.2, y + r), (x - r * 1.2, y + r)]
+    else:
+        points = [(x, y - r * 1.3), (x + r * 1.3, y), (x, y + r * 1.3), (x - r * 1.3, y)]
+    text = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+    return ET.Element(f"{{{SVG}}}polygon", {"points": text, "class": css})
+
+
+def _mark_series(root: ET.Element) -> None:
+    """Series n's dots and legend swatch take SHAPES[n]: shape as well as colour tells."""
+    for group in root.iter(f"{{{SVG}}}g"):
+        index = _series_index(group)
+        if index is None:
+            continue
+        for dots in group.findall(f"{{{SVG}}}g"):
+            for dot in dots.findall(f"{{{SVG}}}circle"):
+                x, y, r = float(dot.get("cx", 0)), float(dot.get("cy", 0)), float(dot.get("r", 4))
+                marker = _shape(SHAPES[index], x, y, r, "dot app-marker")
+                dots.insert(list(dots).index(dot), marker)
+                dots.remove(dot)
+    for legend in root.iter(f"{{{SVG}}}g"):
+        if "legend" not in legend.get("class", "").split():
+            continue
+        swatch = legend.find(f"{{{SVG}}}rect")
+        index = int(legend.get("id", "activate-serie-0").rsplit("-", 1)[-1])
+        if swatch is None:
+            continue
+        x, y = float(swatch.get("x", 0)) + 6, float(swatch.get("y", 0)) + 6
+        legend.insert(0, _shape(SHAPES[index], x, y, 5, f"color-{index} app-marker"))
+        legend.remove(swatch)
+        legend.attrib.pop("id", None)
+
+
+def _direct_labels(root: ET.Element, names: list[str]) -> None:
+    """Each series' name beside its last drawn point, nudged apart so that labels never overlap."""
+    overlay = next(
+        (g for g in root.iter(f"{{{SVG}}}g") if "text-overlay" in g.get("class", "").split()),
+        None,
+    )
+    ends: list[tuple[float, float, int]] = []
+    for group in root.iter(f"{{{SVG}}}g"):
+        index = _series_index(group)
+        if index is None or "series" not in group.get("class", "").split():
+            continue
+        points = [
+            (float(d.get("cx") or _centre(d)[0]), float(d.get("cy") or _centre(d)[1]))
+            for d in group.iter()
+            if "app-marker" in d.get("class", "").split()
+        ]
+        if points:
+            x, y = max(points)
+            ends.append((y, x, index))
+    if overlay is None:  # pragma: no cover - pygal always draws one
+        return
+    ends.sort()
+    last = -1e9
+    for y, x, index in ends:
+        y = max(y + 5, last + 18)  # 18px apart at the least: one line of label text
+        last = y
+        attrs = {"x": f"{x + 12:.1f}", "y": f"{y:.1f}", "class": "app-direct-label"}
+        label = ET.SubElement(overlay, f"{{{SVG}}}text", attrs)
+        label.text = names[index]
+
+
+def _centre(polygon: ET.Element) -> tuple[float, float]:
+    points = [tuple(map(float, p.split(","))) for p in polygon.get("points", "").split()]
+    return (
+        sum(p[0] for p in points) / len(points),
+        sum(p[1] for p in points) / len(points),
+    )
 
 
 def _strip(element: ET.Element) -> None:
@@ -112,8 +248,23 @@ def _strip(element: ET.Element) -> None:
 @functools.cache
 def stylesheet() -> str:
     """pygal's CSS for these charts, served as a same-origin stylesheet."""
-    raw = _chart(["a"], [1], "style").render(is_unicode=True)
+    # a line chart of every palette colour: its CSS holds the bar chart's rules and every colour's
+    raw = _line_chart(["a"], [(str(n), [1]) for n in range(len(PALETTE))]).render(is_unicode=True)
     root = ET.fromstring(raw)  # noqa: S314 - pygal's own output, made in this process
     css = "\n".join(el.text or "" for el in root.iter(f"{{{SVG}}}style"))
     # pygal scopes its rules to the chart's random id: scope them to every chart's class instead
-    return css.replace(f"#{root.get('id')}", ".app-chart")
+    return css.replace(f"#{root.get('id')}", ".app-chart") + "\n" + series_css()
+
+
+def series_css() -> str:
+    """Dash patterns per series, filled markers and the direct labels' text."""
+    rules = [
+        f".app-chart .serie-{n} .line {{ stroke-dasharray: {dash}; stroke-width: 3; }}"
+        for n, dash in enumerate(DASHES)
+    ]
+    rules += [
+        f".app-chart .serie-{n} .app-marker, .app-chart .app-marker.color-{n} {{ fill: {colour}; }}"
+        for n, colour in enumerate(PALETTE)
+    ]
+    rules.append(".app-chart .app-direct-label { fill: #0b0c0c; font-size: 14px; }")
+    return "\n".join(rules)

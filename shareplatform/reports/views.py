@@ -6,10 +6,7 @@ computes it over what the viewer may see and audits the view.
 
 from __future__ import annotations
 
-import csv
-import io
-
-from flask import Blueprint, Response, abort
+from flask import Blueprint, Response, abort, request
 from markupsafe import Markup
 
 from ..audit.log import Event
@@ -19,6 +16,8 @@ from ..reports.compliance import case_compliance
 from ..reports.dashboard import Dashboard, Figure, dashboard
 from ..reports.reviews import level3_reviews_due
 from ..reports.scope import scope_for
+from ..reports.trends import PERIODS, Trend, trends
+from ..web import csv_export
 from ..web.permissions import Permission, requires
 from ..web.rendering import render
 from ..web.request import ctx
@@ -51,6 +50,23 @@ def dashboard_page():
     )
 
 
+def trend_chart(trend: Trend) -> Markup:
+    """The trend as inline SVG lines (suppressed counts break the line; the table says why)."""
+    series = [(s.title, s.charted()) for s in trend.series]
+    return Markup(charts.line_svg(trend.title, trend.month_labels(), series))  # noqa: S704 - sanitised, escaped by etree
+
+
+@bp.route("/reports/trends")
+@requires(Permission.CASE_READ)
+def trends_page():
+    """Trends per month for a unit and period chosen in a GET form (a bad value: 400)."""
+    found = trends(ctx(), request.args)
+    charted = [(t, trend_chart(t)) for t in found.charts]
+    return render(
+        "reports/trends.html", "OFFICIAL-SENSITIVE", found=found, charted=charted, periods=PERIODS
+    )
+
+
 @bp.route("/reports/figures/<key>.csv")
 @requires(Permission.CASE_READ)
 def figure_csv(key: str):
@@ -71,23 +87,13 @@ def figure_csv(key: str):
             detail={"figure": key},
         ),
     )
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([f"Classification: {figure.label}"])
-    writer.writerow([figure.column, "Cases"])
-    for cell in figure.cells:
-        writer.writerow([_safe(cell.label), cell.shown])
-    writer.writerow([f"Classification: {figure.label}"])
+    marking = [f"Classification: {figure.label}"]
+    rows = [marking, [figure.column, "Cases"], *([c.label, c.shown] for c in figure.cells), marking]
     return Response(
-        out.getvalue(),
+        csv_export.to_csv(rows),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{key}.csv"'},
     )
-
-
-def _safe(text: str) -> str:
-    """No spreadsheet formulas from a cell."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 @bp.route("/reports/reviews")

@@ -15,6 +15,7 @@ from shareplatform.cases.models import Case, TeamMembership
 from shareplatform.db import utcnow
 from shareplatform.records.models import Record
 from tests.api.conftest import bearer
+from tests.security.demo_support import secret_items, shows_secret
 
 NEW = {
     "record_type": "CONTACT_OFFICE",
@@ -78,14 +79,15 @@ def test_identifier_search_uses_the_blind_index(client, token_for) -> None:  # t
     )
 
 
-def test_frontline_token_never_receives_secret(client, token_for) -> None:  # type: ignore[no-untyped-def]
+def test_frontline_token_never_receives_secret(client, token_for, seeded) -> None:  # type: ignore[no-untyped-def]
     h = bearer(token_for("com.cole", "read"))
+    secret = secret_items(seeded)
     for case in client.get("/api/v1/caseload", headers=h).get_json()["items"]:
         page = client.get(
             f"/api/v1/cases/{case['id']}/records", query_string={"page_size": 200}, headers=h
         )
         assert page.status_code == 200
-        assert "SECRET-ONLY-TEXT-" not in page.get_data(as_text=True)
+        assert shows_secret(page.get_data(as_text=True), secret, ids=True) == []
         for item in page.get_json()["items"]:
             if item["withheld"]:  # a notice never carries the label or content
                 assert item["record"] is None and "SECRET" not in json.dumps(item)
@@ -95,7 +97,12 @@ def test_corridor_token_reads_secret_of_its_cases(client, token_for, seeded) -> 
     h = bearer(token_for("honsu.hughes", "read"))
     cid = _case_id(seeded, "SP-1001")
     page = client.get(f"/api/v1/cases/{cid}/records", query_string={"page_size": 200}, headers=h)
-    assert "SECRET-ONLY-TEXT-SP-1001-0" in page.get_data(as_text=True)
+    [minute] = [
+        i
+        for i in secret_items(seeded)
+        if i.case_reference == "SP-1001" and i.kind == "record" and "Closed session" in i.text
+    ]
+    assert shows_secret(page.get_data(as_text=True), [minute], ids=True) == [minute]
 
 
 def test_create_record_history_and_correction(client, token_for, seeded) -> None:  # type: ignore[no-untyped-def]

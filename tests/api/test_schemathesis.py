@@ -23,9 +23,9 @@ from shareplatform.cases.models import Case
 from shareplatform.config import TestConfig as SpecConfig
 from shareplatform.records.models import Record
 from tests.factories import app_for
+from tests.security.demo_support import secret_items, shows_secret
 
 USERS = {"honsu.hughes": "corridor", "com.cole": "frontline"}
-SECRET_MARKER = "SECRET-ONLY-TEXT-"
 
 
 @pytest.fixture(params=sorted(USERS))
@@ -45,7 +45,8 @@ def api_world(request: pytest.FixtureRequest, seeded):  # type: ignore[no-untype
             ],
             "token_id": [str(t.id) for t in tokens.list_tokens(session, user.id)],
         }
-    yield {"app": app, "username": username, "token": raw, "ids": ids}
+    secret = secret_items(seeded)  # the demo's SECRET objects, by label and id
+    yield {"app": app, "username": username, "token": raw, "ids": ids, "secret": secret}
     app.extensions["shareplatform"].db.dispose()
 
 
@@ -103,4 +104,4 @@ def test_api_conforms_and_never_leaks(case, api_world) -> None:  # type: ignore[
     )
     assert response.status_code < 500
     if USERS[api_world["username"]] == "frontline":
-        assert SECRET_MARKER not in response.text
+        assert shows_secret(response.text, api_world["secret"], ids=True) == []

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from shareplatform.accounts.models import User
 from tests.factories import DEMO_PASSWORD, app_for
 from tests.functional.test_web_pages import case_id
+from tests.security.demo_support import secret_items
 from tests.support.browser import (
     LiveServer,
     chromium_available,
@@ -22,7 +23,16 @@ from tests.support.browser import (
 from tests.support.web import fresh_code
 
 pytestmark = pytest.mark.browser
-SECRET_TEXT = "SECRET-ONLY-TEXT-SP-1001-0"  # honsu's SECRET minute on SP-1001 (no ORCON)
+
+
+def _honsu_minute(seeded) -> str:  # type: ignore[no-untyped-def]
+    """The text of honsu's SECRET minute on SP-1001 (no ORCON), found by label and id."""
+    [item] = [
+        i
+        for i in secret_items(seeded)
+        if i.kind == "record" and i.case_reference == "SP-1001" and "Closed session" in i.text
+    ]
+    return item.text
 
 
 @pytest.fixture
@@ -59,6 +69,7 @@ def signed_in(browser, url: str, seeded, username: str):  # type: ignore[no-unty
 
 
 def test_two_administrators_apply_a_flagged_change_then_roll_it_back(live, seeded) -> None:  # type: ignore[no-untyped-def]
+    SECRET_TEXT = _honsu_minute(seeded)
     browser, url = live
     with (
         seeded.transaction() as session

@@ -30,6 +30,7 @@ from shareplatform.migrate import upgrade
 from shareplatform.platform import Platform, provider_for
 from shareplatform.records.services import RecordView, timeline
 from tests.factories import DEMO_PASSWORD, DEMO_TOTP, SeededCopy, ctx_for, make_config
+from tests.security.demo_support import secret_items
 
 MODULE_CANDIDATES = (
     "/usr/lib/softhsm/libsofthsm2.so",
@@ -155,9 +156,17 @@ def _secret_views(platform: Platform, username: str, reference: str) -> list[Rec
 
 
 def _secret_markers(platform: Platform, username: str, reference: str) -> set[str]:
-    """The demo's SECRET-only marker texts this user reads on the case (decrypted bodies)."""
+    """The demo's SECRET minutes this user reads on the case, found by label and id and named
+    "<reference>-0" (the closed session note) or "-1" (the ORCON briefing); each decrypted body
+    must be the text the seed wrote."""
     views = _secret_views(platform, username, reference)
-    return {v.body.split("SECRET-ONLY-TEXT-", 1)[1].rstrip(".") for v in views}
+    items = {i.id: i for i in secret_items(platform) if i.kind == "record"}
+    names = set()
+    for v in views:
+        item = items[v.id]
+        assert v.body == item.text
+        names.add(f"{item.case_reference}-{0 if 'Closed session' in item.text else 1}")
+    return names
 
 
 @pytest.fixture(scope="module")
