@@ -2,7 +2,8 @@
 # Install the Debian packages that `make test` needs, only if they are missing:
 #   postgresql (server for the PostgreSQL tests), chromium (browser tests via Playwright),
 #   softhsm2 + opensc (PKCS#11 token for the HSM key-provider tests),
-#   nginx + pgbouncer (the proxy and pooler of the topology and failover tests).
+#   nginx + pgbouncer (the proxy and pooler of the topology and failover tests),
+#   Pango, HarfBuzz and a font (WeasyPrint's PDF exports: shareplatform/web/pdf.py).
 # Idempotent: a machine that already has everything does no apt work at all.
 # Must run as root (CI and the dev machines are root); otherwise it warns and skips.
 set -euo pipefail
@@ -15,6 +16,10 @@ command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
 command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
 [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
+pdf_libs=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-dejavu-core)
+for pkg in "${pdf_libs[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+done
 
 if [ ${#missing[@]} -eq 0 ]; then
     echo "system-deps: all present"
