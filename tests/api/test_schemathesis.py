@@ -104,4 +104,9 @@ def test_api_conforms_and_never_leaks(case, api_world) -> None:  # type: ignore[
     )
     assert response.status_code < 500
     if USERS[api_world["username"]] == "frontline":
-        assert shows_secret(response.text, api_world["secret"], ids=True) == []
+        # a problem's `instance` echoes the path the client sent, a withheld id as a random one
+        # (tests/security/test_withheld_crawl.py): only ids the client did not send count
+        body = response.text
+        for sent in (case.path_parameters or {}).values():
+            body = body.replace(str(sent), "")
+        assert shows_secret(body, api_world["secret"], ids=True) == []
