@@ -24,7 +24,7 @@ def _ids(seeded, reference: str, record_type: str | None = None):  # type: ignor
                 select(Record.id).where(
                     Record.case_id == case.id,
                     Record.record_type == record_type,
-                    Record.classification == "OFFICIAL-SENSITIVE",
+                    Record.classification.in_(("OFFICIAL", "OFFICIAL-SENSITIVE")),
                     Record.caveats == "",
                 )
             )

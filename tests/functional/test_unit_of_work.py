@@ -111,7 +111,16 @@ def test_refused_input_leaves_nothing_written(client, seeded, appended) -> None:
         url, data={"csrf_token": token, **_note(record_type="CONTACT_JOINT_VISIT")}
     )
     assert refused.status_code == 400
-    assert appended.queued and not appended  # queued, then rolled back: never written
+    assert appended.queued  # the write was decided and audited, then rolled back
+    # what stays written is only the reads that rendered the form again (each audited); nothing
+    # of the refused write
+    from shareplatform.audit.models import AuditEntry
+
+    with seeded.transaction() as s:
+        actions = set(
+            s.scalars(select(AuditEntry.action).where(AuditEntry.seq.in_(list(appended))))
+        )
+    assert not {a for a in actions if a.startswith("record.")}, actions
 
 
 def test_an_answer_whose_work_cannot_be_committed_is_never_sent(seeded) -> None:  # type: ignore[no-untyped-def]

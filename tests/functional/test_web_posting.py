@@ -53,7 +53,7 @@ def test_post_a_note_and_see_it_on_the_case(client, seeded) -> None:  # type: ig
 
 def test_a_joint_visit_is_one_record_the_other_agency_sees(client, app, seeded) -> None:  # type: ignore[no-untyped-def]
     sign_in(client, seeded, "com.cole")
-    cid = case_id(seeded, "SP-1001")
+    cid = case_id(seeded, "SP-1005")  # community: visits happen there
     before = _count(seeded)
     r = _post(
         client,
@@ -93,9 +93,12 @@ def test_errors_rerender_with_summary_keep_input_and_store_nothing(client, seede
     )
     assert "Typed text kept &lt;b&gt;safely&lt;/b&gt;" in html
     assert html.startswith("<!DOCTYPE html>") and "<title>Error:" in html
-    # a joint visit without the other agency: the service refuses, mapped to the field
-    r = _post(client, f"/cases/{cid}/records/new", _note(record_type="CONTACT_JOINT_VISIT"))
-    assert r.status_code == 400 and "a joint visit needs the other agency" in text(r).lower()
+    # a joint visit without the other agency: the service refuses, mapped to the field (on a
+    # community case: in custody a visit is refused before that)
+    community = case_id(seeded, "SP-1005")
+    r = _post(client, f"/cases/{community}/records/new", _note(record_type="CONTACT_JOINT_VISIT"))
+    assert r.status_code == 400
+    assert "Select the other agency that attended the joint visit" in text(r)
     # a future date: the domain rule, as a field error
     future = date.today() + timedelta(days=3)
     r = _post(
@@ -103,7 +106,7 @@ def test_errors_rerender_with_summary_keep_input_and_store_nothing(client, seede
         f"/cases/{cid}/records/new",
         _note(occurred_on=[str(future.day), str(future.month), str(future.year)]),
     )
-    assert r.status_code == 400 and "cannot be in the future" in text(r)
+    assert r.status_code == 400 and "must be today or in the past" in text(r)
     r = _post(client, f"/cases/{cid}/records/new", _note(occurred_on=["31", "2", "2024"]))
     assert r.status_code == 400 and "real date" in text(r)
     assert _count(seeded) == before
