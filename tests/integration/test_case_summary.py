@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import date, timedelta
+from uuid import UUID
 
 import pytest
 from pypdf import PdfReader
@@ -92,9 +93,11 @@ def test_case_page_shows_summary_then_timeline_then_team(web) -> None:  # type: 
 
 
 def test_filters_by_several_types_and_by_attending_agency(web) -> None:  # type: ignore[no-untyped-def]
-    platform, app, case = web
+    platform, app, _ = web
+    with platform.transaction() as s:  # a community case: joint visits happen there
+        case = str(s.scalar(select(Case.id).where(Case.reference == "SP-1005")))
     client = app.test_client()
-    sign_in(client, platform, "honsu.hughes")
+    sign_in(client, platform, "com.cole")
     everything = _items(text(client.get(f"/cases/{case}")))
     joint = _items(text(client.get(f"/cases/{case}?type=CONTACT_JOINT_VISIT")))
     both = _items(
@@ -128,7 +131,7 @@ def test_case_summary_pdf_marked_on_every_page_and_audited(web) -> None:  # type
     assert pages and all(p.count(top) >= 2 for p in pages)  # header and footer of each page
     with platform.transaction() as s:
         assert s.scalar(
-            select(AuditEntry.id).where(
+            select(AuditEntry.seq).where(
                 AuditEntry.action == "case.summary.export", AuditEntry.case_id == case
             )
         )
@@ -144,7 +147,7 @@ def test_case_summary_pdf_refused_as_if_absent(web) -> None:  # type: ignore[no-
 def test_minutes_pdf_marked_on_every_page_only_for_exporters(web) -> None:  # type: ignore[no-untyped-def]
     platform, app, case = web
     with platform.transaction() as s:
-        meeting_id = s.scalar(select(m.MappaMeeting.id).where(m.MappaMeeting.case_id == case))
+        meeting_id = s.scalar(select(m.MappaMeeting.id).where(m.MappaMeeting.case_id == UUID(case)))
     assert meeting_id is not None
     chair = app.test_client()
     sign_in(chair, platform, "honsu.hughes")
