@@ -80,8 +80,10 @@ def _writer(base: str, token: str, case_id: str, stop: threading.Event, out: Cli
 
 
 def _import_child(url: str, keys: Path, raw: bytes, author: str) -> None:
+    from shareplatform.importer.common import yield_cpu_to_requests
     from shareplatform.platform import Platform
 
+    yield_cpu_to_requests()  # as `flask import` does (shareplatform/importer/cli.py)
     platform = Platform(config_for(url, keys))
     platform.bind()
     report = rec.import_records(

@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .common import CHUNK, ImportInterrupted, ImportReport
+from .common import CHUNK, ImportInterrupted, ImportReport, yield_cpu_to_requests
 
 import_cli = AppGroup(
     "import",
@@ -42,6 +42,8 @@ def _progress(done: int, total: int) -> None:
 
 
 def _finish(run: Callable[[], ImportReport]) -> None:
+    if not current_app.testing:  # in-process test runs keep the test process's priority
+        yield_cpu_to_requests()
     try:
         report = run()
     except ImportInterrupted as exc:  # earlier chunks stay written; a re-run writes the rest

@@ -12,6 +12,7 @@ failure half-way, running the same file again writes only the rows still missing
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -132,6 +133,15 @@ def before_commit() -> None:
 # commit (shareplatform/audit/log.py), so chunks there go back to back.
 CHUNK_SECONDS = 0.25
 YIELD_SECONDS = 0.12
+
+
+IMPORT_NICENESS = 10
+
+
+def yield_cpu_to_requests() -> None:
+    """An import is batch work: it runs below the request workers' CPU priority (nice 10), so on a
+    busy host the people using the service are served first."""
+    os.nice(IMPORT_NICENESS)
 
 
 def paced(items: Sequence[T], size: int, *, sqlite: bool) -> Iterator[tuple[Sequence[T], bool]]:
