@@ -128,9 +128,10 @@ def before_commit() -> None:
 # SQLite has one writer for the whole file, and its busy handler (the `timeout` of
 # shareplatform/db.py) retries a waiting writer at most every 100 ms: an import committing chunk
 # after chunk would take the lock back before any waiting request retried. So on SQLite a chunk
-# holds the lock about CHUNK_SECONDS, then the import lets it go for YIELD_SECONDS, longer than
-# that retry interval. PostgreSQL queues writers on its locks and the audit head is taken only at
-# commit (shareplatform/audit/log.py), so chunks there go back to back.
+# holds the lock about CHUNK_SECONDS, then the import lets it go for as long as the chunk held it,
+# up to YIELD_SECONDS (longer than that retry interval). PostgreSQL queues writers on its locks and
+# the audit head is taken only at commit (shareplatform/audit/log.py), so chunks there go back to
+# back.
 CHUNK_SECONDS = 0.25
 YIELD_SECONDS = 0.12
 
@@ -157,9 +158,11 @@ def paced(items: Sequence[T], size: int, *, sqlite: bool) -> Iterator[tuple[Sequ
         if start >= len(items):
             return
         if sqlite:
-            rate = len(chunk) / max(time.perf_counter() - began, 1e-3)
-            rows = max(1, min(size, int(rate * CHUNK_SECONDS)))
-            time.sleep(YIELD_SECONDS)
+            held = max(time.perf_counter() - began, 1e-3)
+            rows = max(1, min(size, int(len(chunk) / held * CHUNK_SECONDS)))
+            # a request that waited `held` retries at most that long after (the busy handler's
+            # back-off grows with the wait), so a pause as long, up to YIELD_SECONDS, lets it in
+            time.sleep(min(YIELD_SECONDS, held))
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
