@@ -129,6 +129,10 @@ def _finish(root: ET.Element, title: str) -> str:
     root.set("aria-label", title)
     root.set("focusable", "false")
     root.set("class", "app-chart pygal-chart")
+    # SVG elements without a prefix, whatever another library registered since: ElementTree's
+    # prefix registry is global, WeasyPrint's parser registers "svg", and a chart written as
+    # <svg:svg> is no SVG element in an HTML page
+    ET.register_namespace("", SVG)
     text = ET.tostring(root, encoding="unicode")
     if "<script" in text or "<style" in text or " style=" in text:  # pragma: no cover
         raise ValueError("chart still holds a script or style element")
