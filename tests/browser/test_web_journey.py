@@ -68,12 +68,13 @@ def test_sign_in_post_a_note_and_see_it_on_the_case(browser_page, seeded) -> Non
     page, url, errors = browser_page
     sign_in(page, url, seeded, "com.cole")
     assert page.locator("[data-page-label]").count() == 2
-    page.get_by_role("link", name="SP-1001").click()
+    page.get_by_role("link", name="SP-1005").click()  # a community case: office contacts
     page.wait_for_url("**/cases/*")
     accessible(page)
     page.get_by_role("button", name="Add a record").click()
     page.wait_for_url("**/records/new")
     accessible(page)
+    page.select_option("#record_type", "CONTACT_OFFICE")  # no type is chosen for them
     day = date.today() - timedelta(days=2)
     page.fill("#occurred_on-day", str(day.day))
     page.fill("#occurred_on-month", str(day.month))
