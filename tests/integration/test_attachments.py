@@ -100,7 +100,8 @@ def test_team_member_uploads_and_downloads_sealed_file(world) -> None:  # type: 
                 AuditEntry.action == "attachment.download", AuditEntry.object_id == str(aid)
             )
         ).all()
-        assert [e.outcome for e in entries] == ["allow"]
+        # two decisions, each audited: the parent's rules, then the file at its own label
+        assert [e.outcome for e in entries] == ["allow", "allow"]
 
 
 def test_stranger_and_unknown_id_get_the_same_answer_and_are_audited(world) -> None:  # type: ignore[no-untyped-def]
