@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import gc
 import io
+import warnings
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
@@ -39,10 +41,17 @@ def _record(seeded) -> str:  # type: ignore[no-untyped-def]
         )
 
 
-# werkzeug's test client spools a request body over 500 KiB into a temporary file that it leaves
-# to the garbage collector (werkzeug/test.py EnvironBuilder): that file, not the app's, is the
-# unclosed one reported after this test.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.fixture(autouse=True)
+def _collect_spooled_bodies() -> Iterator[None]:
+    """werkzeug's test client spools a request body over 500 KiB into a temporary file that it
+    leaves to the garbage collector (werkzeug/test.py EnvironBuilder): collect those files here,
+    after each test of this module, instead of in whichever test the collector next runs."""
+    yield
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
 def test_upload_above_app_limit_and_download_headers(client, seeded) -> None:  # type: ignore[no-untyped-def]
     record_id = _record(seeded)
     sign_in(client, seeded, "com.cole")
@@ -74,7 +83,6 @@ def test_upload_above_app_limit_and_download_headers(client, seeded) -> None:  #
         f"/records/{record_id}/correct", data={"csrf_token": token, "body": "x" * (2 << 20)}
     )
     assert big_form.status_code == 413
-    gc.collect()  # collect that spooled body here, under this test's filter
 
 
 def test_upload_refuses_what_its_content_disagrees_with(client, seeded) -> None:  # type: ignore[no-untyped-def]
