@@ -14,8 +14,16 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from shareplatform.migrate import upgrade
-from tests.factories import SeededCopy, fresh_platform, seeded_platform
+from tests.factories import SeededCopy, close_apps, fresh_platform, seeded_platform
 from tests.support import postgres
+
+
+@pytest.fixture(autouse=True)
+def _close_apps() -> Iterator[None]:
+    """Each app a test made over a platform closes its pool when the test ends (a PostgreSQL
+    connection left to the garbage collector warns in whichever test collects it)."""
+    yield
+    close_apps()
 
 
 @pytest.fixture(scope="session")

@@ -56,10 +56,23 @@ def seeded_platform(db_url: str, keys_dir: Path) -> Platform:
     return platform
 
 
+_APPS: list = []  # type: ignore[type-arg]  # apps made by app_for, closed after each test
+
+
 def app_for(platform: Platform):  # type: ignore[no-untyped-def]
-    """A Flask app over an existing platform's database and keys."""
+    """A Flask app over an existing platform's database and keys (its own connection pool,
+    closed after the test by tests/conftest.py, so no connection is left to the collector)."""
     app = create_app(platform.config)
+    _APPS.append(app)
     return app
+
+
+def close_apps() -> None:
+    while _APPS:
+        made = _APPS.pop().extensions["shareplatform"]
+        made.db.dispose()
+        if made.reports_db is not made.db:
+            made.reports_db.dispose()
 
 
 def ctx_for(platform: Platform, session, username: str, today: date | None = None) -> Ctx:  # type: ignore[no-untyped-def]
