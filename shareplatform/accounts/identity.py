@@ -72,11 +72,12 @@ def _from_cookie() -> None:
         return None
     with platform().db.transaction() as session:
         loaded = auth.load_session(session, settings(), token)
-    if isinstance(loaded, auth.Ended):
-        g.signed_out_reason = loaded.code
-        end_cookie()
-    elif loaded is None:
-        end_cookie()
+    if isinstance(loaded, auth.Ended) or loaded is None:
+        g.signed_out_reason = loaded.code if loaded else None
+        # only a page load forgets the cookie: a post (an autosave) may come just before the
+        # page's form, which needs it to be kept for its author (_keep_posted_form)
+        if request.method in SAFE_METHODS:
+            end_cookie()
     else:
         g.auth_session = loaded
         g.principal = Principal(loaded.user_id, loaded.mfa_done, "session")

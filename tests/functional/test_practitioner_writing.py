@@ -113,6 +113,22 @@ def test_a_form_posted_after_the_session_ended_is_kept_and_restored(client, app,
     assert _count(platform, KeptForm) == 0  # deleted once posted
 
 
+def test_an_autosave_after_the_session_ended_does_not_lose_the_form(client, platform) -> None:  # type: ignore[no-untyped-def]
+    """The page's autosave may reach the server after the session ended and before the page's
+    countdown posts the form: the form is still kept (the ended session's cookie stays)."""
+    sign_in(client, platform, "com.cole")
+    cid = _case_id(platform)
+    url = f"/cases/{cid}/records/new"
+    _, hidden = _form(client, url)
+    _end_session(platform, "com.cole")
+    for _ in range(2):  # the first ends the session, the second finds it ended
+        r = client.post(f"/cases/{cid}/records/draft", data={**hidden, **_note()})
+        assert r.status_code == 302 and "/sign-in" in r.headers["Location"]
+    r = client.post(url, data={**hidden, **_note(), "action": "draft"})
+    assert "restore%3D" in r.headers["Location"], r.headers["Location"]
+    assert _count(platform, KeptForm) == 1 and _count(platform, Record) == 0
+
+
 def sign_in_to(client, platform, username: str, sign_in_url: str, target: str):  # type: ignore[no-untyped-def]
     """Sign in on the page a timed-out post was sent to, and follow to `target`."""
     from tests.support.web import fresh_code, post_form

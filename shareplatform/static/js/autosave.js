@@ -29,7 +29,11 @@ if (form) {
         headers: { Accept: "application/json" },
         redirect: "manual",
       });
-      if (!response.ok) return;
+      if (!response.ok) {
+        // signed out (a redirect to sign-in): stop; the timeout warning keeps the form
+        if (response.type === "opaqueredirect") clearInterval(timer);
+        return;
+      }
       const answer = await response.json();
       saved = now;
       document.dispatchEvent(new CustomEvent("app:server-activity"));
@@ -39,5 +43,5 @@ if (form) {
     }
   }
 
-  setInterval(save, EVERY_MS);
+  const timer = setInterval(save, EVERY_MS);
 }
