@@ -282,6 +282,16 @@ def download(ctx: Ctx, attachment_id: uuid.UUID | str) -> Download:
     row = ctx.session.get(Attachment, aid)
     if row is None:
         raise _unknown(ctx, "attachment.download", aid)
+    if not row.facts_intact:  # a parent pointer changed in the database: nobody is sent the file
+        ctx.access.integrity_failures(
+            ctx.session,
+            ctx.subject,
+            [row],
+            _event(
+                "attachment.download", row.id, row.case_id, Classification.parse(row.classification)
+            ),
+        )
+        raise NotFound("attachment")
     parent_id = row.record_id if row.parent_kind == "record" else row.decision_id
     assert parent_id is not None
     try:
@@ -292,7 +302,11 @@ def download(ctx: Ctx, attachment_id: uuid.UUID | str) -> Download:
         ctx.session, select(AttachmentContent).where(AttachmentContent.attachment_id == row.id)
     )
     level = Classification.parse(row.classification)
-    if not found or found[0].classification != row.classification:
+    if (
+        not found
+        or found[0].classification != row.classification
+        or not found[0].case_id == row.case_id == parent.case.id
+    ):
         raise _unknown(ctx, "attachment.download", aid)  # content missing or relabelled
     try:
         plain = ctx.access.read_one(
