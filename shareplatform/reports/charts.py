@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import textwrap
 import xml.etree.ElementTree as ET
 
 import pygal
@@ -48,23 +49,53 @@ STYLE = Style(
 )
 
 
-def _chart(labels: list[str], values: list[int | None], title: str) -> pygal.HorizontalBar:
+WIDTH = 720
+# Text layout is estimated, not measured (no font metrics on the server): a character is taken as
+# 0.6 em wide, the estimate pygal sizes its own margins with (pygal.util.text_len).
+CHAR_EM = 0.6
+LINE_EM = 1.25  # baseline to baseline of a wrapped label
+LABEL_SHARE = 0.4  # of the chart's width, at most, for a bar chart's category labels
+LABEL_LINES = 3  # a longer label is cut with "…" and keeps its full text in a <title>
+
+
+def text_width(text: str, font_size: float) -> float:
+    """Estimated width in px of `text` at `font_size`."""
+    return len(text) * CHAR_EM * font_size
+
+
+def wrap_label(label: str, font_size: float = STYLE.label_font_size) -> list[str]:
+    """A category label as lines that fit the label column (at most LABEL_LINES)."""
+    chars = max(1, int(WIDTH * LABEL_SHARE // (CHAR_EM * font_size)))
+    return textwrap.wrap(label, chars, max_lines=LABEL_LINES, placeholder=" …") or [""]
+
+
+def count_axis(values: list[int | None]) -> list[int]:
+    """About five whole-number gridlines: counts have no fractions, and few ticks never crowd."""
+    top = max([v for v in values if v is not None] or [0])
+    step = max(1, -(-top // 5))
+    return list(range(0, top + step + 1, step))
+
+
+def _chart(lines: list[list[str]], values: list[int | None], title: str) -> pygal.HorizontalBar:
+    font = STYLE.label_font_size
+    most = max((len(label) for label in lines), default=1)
+    pitch = max(44, most * LINE_EM * font + 16)  # room for the tallest wrapped label
     chart = pygal.HorizontalBar(
         js=[],
         disable_xml_declaration=True,
         style=STYLE,
         show_legend=False,
-        width=720,
-        height=max(160, 70 + 44 * len(labels)),
+        width=WIDTH,
+        height=max(160, round(70 + pitch * len(lines))),
         print_values=True,
         explicit_size=False,
         include_x_axis=True,
-        min_scale=1,
-        max_scale=10,
+        y_labels=count_axis(values),
         tooltip_fancy_mode=False,
-        truncate_label=60,
+        truncate_label=-1,
     )
-    chart.x_labels = labels
+    # pygal sizes the label margin from these: the widest line of each wrapped label
+    chart.x_labels = [max(label, key=len) for label in lines]
     chart.add(title, values)
     return chart
 
@@ -73,12 +104,35 @@ def bar_svg(title: str, labels: list[str], values: list[int | None]) -> str:
     """A horizontal bar chart as inline SVG: no script, no style element, no event attributes.
 
     A value of None draws no bar (a suppressed small number); the data table beside it says why.
-    No style attribute either: the page's CSP refuses inline styles.
+    No style attribute either: the page's CSP refuses inline styles. Long category labels wrap
+    (wrap_label); one cut short keeps its full text in a <title>.
     """
-    raw = _chart(labels, values, title).render(is_unicode=True)
+    lines = [wrap_label(label) for label in labels]
+    raw = _chart(lines, values, title).render(is_unicode=True)
     root = ET.fromstring(raw)  # noqa: S314 - pygal's own output, made in this process
     _strip(root)
+    _wrap_category_labels(root, labels, lines)
     return _finish(root, title)
+
+
+def _wrap_category_labels(root: ET.Element, labels: list[str], lines: list[list[str]]) -> None:
+    """Write each category label as its wrapped lines, centred on its bar."""
+    axis = next(g for g in root.iter(f"{{{SVG}}}g") if g.get("class", "").split() == ["axis", "y"])
+    step = LINE_EM * STYLE.label_font_size
+    guides = axis.findall(f"{{{SVG}}}g")
+    for guide, label, wrapped in zip(guides, labels, lines, strict=True):
+        text = guide.find(f"{{{SVG}}}text")
+        for stale in guide.findall(f"{{{SVG}}}title"):  # pygal's holds the bar's index
+            guide.remove(stale)
+        if text is None:  # pragma: no cover - pygal draws one per label
+            continue
+        text.text = None
+        for n, line in enumerate(wrapped):
+            dy = -(len(wrapped) - 1) * step / 2 if n == 0 else step
+            attrs = {"x": text.get("x", "-5"), "dy": f"{dy:.1f}"}
+            ET.SubElement(text, f"{{{SVG}}}tspan", attrs).text = line
+        if " ".join(wrapped) != " ".join(label.split()):  # cut short: the full text on hover
+            ET.SubElement(text, f"{{{SVG}}}title").text = label
 
 
 def _line_chart(x_labels: list[str], series: list[tuple[str, list[int | None]]]) -> pygal.Line:
@@ -123,8 +177,10 @@ def line_svg(title: str, x_labels: list[str], series: list[tuple[str, list[int |
 
 
 def _finish(root: ET.Element, title: str) -> str:
+    own = {id(t) for text in root.iter(f"{{{SVG}}}text") for t in text.iter(f"{{{SVG}}}title")}
     for node in root.iter(f"{{{SVG}}}title"):
-        node.text = title
+        if id(node) not in own:  # a label's own <title> keeps the label's full text
+            node.text = title
     root.set("role", "img")
     root.set("aria-label", title)
     root.set("focusable", "false")
