@@ -26,6 +26,7 @@ def _fail(message: str) -> NoReturn:
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 keys_cli = AppGroup("keys", help="Key-encryption keys: status, rotation, retirement, shredding.")
 audit_cli = AppGroup("audit", help="The audit log: verification and inclusion proofs.")
+search_cli = AppGroup("search", help="Search tokens of nominals (shareplatform/cases/search.py).")
 
 
 @db_cli.command("upgrade")
@@ -276,6 +277,32 @@ def housekeeping(session_days: int, throttle_hours: int, token_days: int) -> Non
     )
 
 
+# -- search tokens (shareplatform/cases/search.py) ------------------------------------------------
+@search_cli.command("backfill-tokens")
+@click.option("--batch", type=click.IntRange(min=1), default=500, show_default=True)
+def search_backfill_tokens(batch: int) -> None:
+    """Give search tokens to nominals created before migration 0014 (their names are sealed, so
+    only a run with the keys can); each batch opened through the system read path, audited
+    before it opens. Safe to re-run: it finds only nominals still without tokens."""
+    from .cases.search import backfill_tokens
+
+    platform = _platform()
+    done = backfill_tokens(
+        platform.transaction,
+        platform.system_writer,
+        platform.indexer,
+        batch,
+        progress=lambda n: click.echo(f"  tokens written for {n} nominals", err=True),
+    )
+    with platform.transaction() as session:
+        _audit_system(
+            session, "search.backfill", {"nominals": done.tokened, "unreadable": done.unreadable}
+        )
+    click.echo(f"search tokens written for {done.tokened} nominals")
+    if done.unreadable:
+        click.echo(f"{done.unreadable} nominals did not open (tampered?): `flask audit verify`")
+
+
 backup_cli = AppGroup("backup", help="SQLite backups (PostgreSQL: pg_dump, docs/operations.md).")
 
 
@@ -338,6 +365,6 @@ def backup_restore(path: Path, replace: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, keys_cli, audit_cli, backup_cli):
+    for group in (db_cli, keys_cli, audit_cli, backup_cli, search_cli):
         app.cli.add_command(group)
     app.cli.add_command(housekeeping)

@@ -5,7 +5,9 @@ Revises: 0013
 
 Nominals created from this revision on get their tokens where they are created
 (shareplatform/cases/services.py, add_nominal). A migration cannot back-fill older nominals: their
-names are sealed and a migration holds no keys (docs/architecture.md, "Search tokens").
+names are sealed and a migration holds no keys (docs/architecture.md, "Search tokens"). After
+upgrading, run `flask search backfill-tokens` once (shareplatform/cli.py): it opens their names
+through the system read path, in batches, and may be re-run safely.
 """
 
 from collections.abc import Sequence

@@ -8,7 +8,7 @@ is audited as "system" before anything is sealed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import inspect, select, update
@@ -18,7 +18,11 @@ from ..audit.log import AuditLog, Event
 from ..audit.models import AuditEntry
 from ..crypto.attested import attested_columns, attested_models, attestor_of
 from ..crypto.sealed import Sealed
+from ..domain.errors import NotPermitted
+from ..domain.labels import Classification
 from .sealing import Plain, Sealer
+
+SYSTEM_READS_UP_TO = Classification.OFFICIAL_SENSITIVE
 
 
 class SystemWriter:
@@ -44,6 +48,19 @@ class SystemWriter:
         seq = self.record(session, _counted(event, len(batch)))
         self._sealer.seal_rows(session, "system", batch, seq)
         return len(batch)
+
+    def open_many(
+        self, session: Session, rows: Sequence[Sealed], event: Event
+    ) -> list[Plain | None]:
+        """Open rows as the system, for operator commands that must read sealed content (the
+        search-token back-fill): one audit entry for the batch, written before anything opens.
+        None for a row whose content does not open (tampered). Never above OFFICIAL-SENSITIVE:
+        an operator acting alone reaches no SECRET this way (docs/architecture.md)."""
+        above = [r for r in rows if Classification.parse(r.classification) > SYSTEM_READS_UP_TO]
+        if above:
+            raise NotPermitted(f"the system opens nothing above {SYSTEM_READS_UP_TO.marking}")
+        seq = self.record(session, _counted(event, len(rows)))
+        return self._sealer.open(session, "system", rows, seq)
 
     def seal_bulk(
         self,

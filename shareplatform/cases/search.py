@@ -13,17 +13,24 @@ opened through the access layer. Emergency access resolves references and identi
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol, runtime_checkable
 
 import jellyfish
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from ..audit.log import Event
 from ..crypto.blind_index import BlindIndexer, normalise
-from .models import Case, NominalIndex, NominalToken
+from ..crypto.models import DataKey
+from ..domain.labels import Classification
+from .models import Case, Nominal, NominalIndex, NominalToken
 
 PREFIX_MIN, PREFIX_MAX = 3, 6  # shorter prefixes match too many people to be worth their leakage
 # identifiers that find a case (search and emergency access); CRO and ViSOR stay exact-only too
@@ -98,6 +105,90 @@ def replace_tokens(
         session.delete(old)
     session.flush()
     add_tokens(session, indexer, nominal_id, given, family, aliases, dob)
+
+
+# -- back-filling nominals created before tokens (migration 0014) -------------------------------
+BACKFILL_EVENT = "nominal.tokens.backfill"
+Plain = dict[str, str | None]  # an opened row's fields, as the access layer gives them
+
+
+@runtime_checkable
+class SystemReader(Protocol):
+    """Opens sealed rows as the system, auditing before anything is opened (shareplatform/access/
+    system.py): the command line holds it, a service never does."""
+
+    def open_many(
+        self, session: Session, rows: Sequence[Nominal], event: Event
+    ) -> list[Plain | None]: ...
+
+
+@dataclass(frozen=True)
+class Backfill:
+    tokened: int  # nominals given tokens
+    unreadable: int  # nominals left without: content that does not open (tampered)
+
+
+def untokened(session: Session, after: uuid.UUID | None, limit: int) -> list[Nominal]:
+    """The next `limit` nominals by id after `after` that have no token and can still be opened
+    (a shredded nominal's key is gone: it has nothing to index)."""
+    no_token = ~exists().where(NominalToken.nominal_id == Nominal.id)
+    stmt = (
+        select(Nominal)
+        .join(DataKey, DataKey.id == Nominal.data_key_id)
+        .where(no_token, DataKey.wrapped.is_not(None))
+        .order_by(Nominal.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt if after is None else stmt.where(Nominal.id > after)))
+
+
+def backfill_batch(
+    session: Session, reader: SystemReader, indexer: BlindIndexer, rows: Sequence[Nominal]
+) -> int:
+    """Open one batch's names through the system read path and store their tokens; returns how
+    many nominals opened (a row that does not open is left as it is)."""
+    event = Event(
+        action=BACKFILL_EVENT,
+        object_type="nominal",
+        outcome="allow",
+        label=Classification.OFFICIAL_SENSITIVE,
+        reason="search tokens for nominals created before migration 0014",
+    )
+    done = 0
+    for row, plain in zip(rows, reader.open_many(session, rows, event), strict=True):
+        if plain is None:
+            continue
+        names = json.loads(plain["names"] or "{}")
+        given, family = names.get("given", ""), names.get("family", "")
+        replace_tokens(
+            session, indexer, row.id, given, family, names.get("aliases", []), plain["dob"]
+        )
+        done += 1
+    session.flush()
+    return done
+
+
+def backfill_tokens(
+    transaction: Callable[[], AbstractContextManager[Session]],
+    reader: SystemReader,
+    indexer: BlindIndexer,
+    batch: int = 500,
+    progress: Callable[[int], None] = lambda _: None,
+) -> Backfill:
+    """Give every nominal without tokens its tokens, `batch` at a time, one transaction each (an
+    interrupted run keeps what it did; a re-run finds only what is left, so it is idempotent)."""
+    tokened = unreadable = 0
+    after: uuid.UUID | None = None
+    while True:
+        with transaction() as session:
+            rows = untokened(session, after, batch)
+            if not rows:
+                return Backfill(tokened, unreadable)
+            opened = backfill_batch(session, reader, indexer, rows)
+            after = rows[-1].id
+        tokened += opened
+        unreadable += len(rows) - opened
+        progress(tokened)
 
 
 # -- searching -------------------------------------------------------------------------------------
