@@ -4,6 +4,12 @@ can never be passed in the wrong order."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+from sqlalchemy.orm import Session
+
 from .access.facts import Facts, relation
 from .access.vocabulary import Act, ObjectKind
 from .audit.log import Event
@@ -11,10 +17,12 @@ from .cases.models import Case
 from .cases.services import case_ref
 from .context import Ctx
 from .domain.errors import NotPermitted
-from .domain.labels import Classification
+from .domain.labels import Classification, Label
+from .domain.rules import lowers
 
 OS = Classification.OFFICIAL_SENSITIVE
 SECRET = Classification.SECRET
+V = TypeVar("V", bound="Versioned")
 
 
 def case_facts(
@@ -87,3 +95,33 @@ def demand_facts(ctx: Ctx, facts: Facts, act: Act, event: Event, message: str) -
         ),
     )
     raise NotPermitted(message)
+
+
+class Versioned(Protocol):
+    """A version of an append-only object: it names the version it supersedes."""
+
+    supersedes_id: uuid.UUID | None
+
+    @property
+    def label(self) -> Label: ...
+
+    @property
+    def facts_intact(self) -> bool: ...
+
+
+def originators(
+    session: Session, version: V, new: Label, author: Callable[[V], uuid.UUID]
+) -> set[uuid.UUID | None]:
+    """Who wrote a version of this object, back through its supersessions, at a label `new`
+    would lower: a downgrade lowers their material, so it is theirs alone to make (docs/domain.md,
+    "Labels"). Correcting someone's SECRET note at SECRET does not make it yours to downgrade.
+    A version whose stamp fails counts as nobody's (None), so the downgrade is refused."""
+    found: set[uuid.UUID | None] = set()
+    row: V | None = version
+    while row is not None:
+        if not row.facts_intact:
+            found.add(None)
+        elif lowers(row.label, new):
+            found.add(author(row))
+        row = session.get(type(row), row.supersedes_id) if row.supersedes_id else None
+    return found

@@ -18,6 +18,7 @@ from ..audit.log import Event
 from ..audit.models import AuditEntry, AuditView
 from ..cases.models import Case
 from ..cases.services import case_ref, get_case
+from ..casework import originators
 from ..context import Ctx
 from ..domain.agencies import Agency
 from ..domain.cases import RecordType
@@ -291,7 +292,8 @@ def correct_record(ctx: Ctx, record_id: uuid.UUID | str, data: NewRecord, reason
 def _check_downgrade(ctx: Ctx, case: Case, old: Record, data: NewRecord, reason: str) -> None:
     """A correction at a lower label is a downgrade: the originator's alone (docs/domain.md,
     "Labels"), audited with its reason whether refused or done."""
-    mine = old.author_id == ctx.subject.user_id
+    new = Label.of(data.classification, data.caveats)
+    mine = originators(ctx.session, old, new, lambda r: r.author_id) == {ctx.subject.user_id}
     ctx.access.record(
         ctx.session,
         ctx.subject,
@@ -305,7 +307,7 @@ def _check_downgrade(ctx: Ctx, case: Case, old: Record, data: NewRecord, reason:
             reason=reason if mine else "only the originator may downgrade",
             detail={
                 "from": old.label.canonical(),
-                "to": Label.of(data.classification, data.caveats).canonical(),
+                "to": new.canonical(),
                 "reason": reason,
             },
         ),

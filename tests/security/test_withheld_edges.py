@@ -82,7 +82,12 @@ def test_only_the_originator_downgrades(seeded) -> None:  # type: ignore[no-unty
         with pytest.raises(NotPermitted, match="originator"):
             correct_record(sol, original.id, _note("OFFICIAL-SENSITIVE", "Lowered"), "tidy")
         # at the same label a correction stays open to other corridor managers
-        correct_record(sol, original.id, _note("SECRET", "Fixed typo"), "typo")
+        fixed = correct_record(sol, original.id, _note("SECRET", "Fixed typo"), "typo")
+    with seeded.transaction() as session:
+        # ... which does not make the material theirs to lower: the original is still honsu's
+        sol = ctx_for(seeded, session, "sol.santos")
+        with pytest.raises(NotPermitted, match="originator"):
+            correct_record(sol, fixed.id, _note("OFFICIAL-SENSITIVE", "Lowered"), "tidy")
     with seeded.transaction() as session:
         refused = session.scalar(
             select(AuditEntry).where(
