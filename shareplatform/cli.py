@@ -166,7 +166,8 @@ def _witness_path(option: str | None) -> str | None:
     help="A witness file (or a copy of the syslog lines) instead of the configured one.",
 )
 def audit_verify(from_size: int, witness: str | None) -> None:
-    """Recompute the Merkle tree; check every checkpoint, the head, the columns and the witness."""
+    """Recompute the Merkle tree; check every checkpoint, the head, the columns and the witness,
+    and that every append-only object has the audit entry that created it."""
     import base64
 
     from .audit.verify import verify
@@ -188,6 +189,8 @@ def audit_verify(from_size: int, witness: str | None) -> None:
         return
     for problem in result.problems[1:]:
         click.echo(f"also: {problem}", err=True)
+    if result.first_broken is None:  # the entries hold; objects lack theirs (audit/orphans.py)
+        _fail(f"objects without their audit entry: {result.problem}")
     _fail(f"audit log broken at entry {result.first_broken}: {result.problem}")
 
 

@@ -1,5 +1,6 @@
 """Verification of the audit log: the Merkle tree recomputed over every entry's body, every
-signed checkpoint, the head, the display columns, and the witness held outside the database.
+signed checkpoint, the head, the display columns, the witness held outside the database, and
+every append-only object's creation entry (shareplatform/audit/orphans.py).
 
 Consecutive checkpoints are consistent because each root is recomputed from the same sequence of
 bodies: the tree at a later size extends the tree at an earlier one (RFC 9162 2.1.4). Incremental
@@ -25,7 +26,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import chain, merkle, witness
+from . import chain, merkle, orphans, witness
 from .checkpoints import Checkpoint
 from .log import as_checkpoint, shown_in
 from .models import AuditCheckpoint, AuditEntry, AuditHead, AuditView
@@ -43,12 +44,14 @@ class VerifyResult:
     root: bytes = merkle.EMPTY_ROOT
     witnessed: int = 0  # the largest size the witness saw (0: no witness, or none yet)
     notes: tuple[str, ...] = ()
+    orphans: tuple[str, ...] = ()  # objects without their creation entry (also in `problems`)
 
 
 @dataclass
 class _Findings:
     found: list[tuple[int, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)
 
     def add(self, seq: int, problem: str) -> None:
         self.found.append((seq, problem))
@@ -107,8 +110,9 @@ def verify(
     if not gap:
         _check_head(session, size, tree.frontier, f)
         _check_witnessed(witnessed, stored, tree.roots, size, from_size, f)
-    if columns:
+    if columns:  # both rely on the columns, just checked against the bodies
         _check_views(session, from_size, batch, f)
+        _check_objects(session, f)
     witnessed_size = max((c.size for c in witnessed), default=0)
     return _result(f, size - from_size, checked, size, tree.frontier, witnessed_size)
 
@@ -363,6 +367,14 @@ def _expected_views(rows: Iterable[tuple]) -> Iterator[tuple[int, frozenset[str]
             yield seq, frozenset(shown)
 
 
+def _check_objects(session: Session, f: _Findings) -> None:
+    """Every append-only object has the entry that created it, whatever `from_size`: a row
+    inserted behind the application's back leaves the chain intact but has none."""
+    found, notes = orphans.find(session)
+    f.orphans += map(str, found)
+    f.notes += notes
+
+
 def _check_head(session: Session, size: int, frontier: list[bytes], f: _Findings) -> None:
     head = session.get(AuditHead, 1)
     if head is None:
@@ -440,7 +452,7 @@ def _result(
     problem: str = "",
 ) -> VerifyResult:
     found = sorted(f.found, key=lambda p: p[0])
-    messages = tuple(m for _, m in found) + ((problem,) if problem else ())
+    messages = tuple(m for _, m in found) + ((problem,) if problem else ()) + tuple(f.orphans)
     return VerifyResult(
         ok=not messages,
         entries=entries,
@@ -452,4 +464,5 @@ def _result(
         root=merkle.frontier_root(frontier),
         witnessed=witnessed,
         notes=tuple(f.notes),
+        orphans=tuple(f.orphans),
     )
