@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from ..access.vocabulary import Kind
+from ..access.vocabulary import Act, Kind
 from ..cases.services import CaseView
 from ..casework import may
 from ..context import Ctx
@@ -78,6 +78,7 @@ class CaseSummary:
     alerts: list[str] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
     labels: list[Classification] = field(default_factory=list)
+    exportable: bool = False  # may the reader export it as a PDF (pages offer only this)
 
     @property
     def overdue_actions(self) -> list[ActionLine]:
@@ -105,7 +106,15 @@ def case_summary(ctx: Ctx, view: CaseView) -> CaseSummary:
         summary.checklists = _outstanding_checklists(ctx, view)
     summary.alerts = _alerts(ctx, view)
     summary.contacts = _who_to_call(view, ctx.today)
+    summary.exportable = may(
+        ctx, case, kind=Kind.CASE, act=Act.EXPORT, label=export_label(view, summary)
+    )
     return summary
+
+
+def export_label(view: CaseView, summary: CaseSummary) -> Classification:
+    """The PDF's marking: the highest label of what it shows, the nominal included."""
+    return max(Classification.parse(view.nominal.label), summary.highest)
 
 
 def _days(on: date | None, today: date) -> int | None:
