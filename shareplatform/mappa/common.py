@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from sqlalchemy import or_, select
 
@@ -14,6 +16,7 @@ from ..audit.log import Event
 from ..cases.models import Case, TeamMembership
 from ..casework import OS, SECRET, case_facts, demand, may
 from ..context import Ctx
+from ..crypto.sealed import Sealed
 from ..domain.agencies import Role
 from ..domain.errors import InvalidValue, NotFound
 from ..domain.labels import Classification
@@ -122,6 +125,37 @@ def conceal(
         ),
     )
     raise NotFound(event.object_type or "page")
+
+
+def case_event(
+    case: Case, action: str, label: Classification, object_id: object = "", **more: Any
+) -> Event:
+    """An audit event about an object of `case`, its type named by the action
+    ("mappa.<type>.<verb>"); `more`: outcome (default "done"), reason, detail."""
+    event = Event(action=action, object_type=action.split(".")[1], outcome="done", label=label)
+    return replace(event, object_id=str(object_id), case_id=str(case.id), **more)
+
+
+def seal_new(
+    ctx: Ctx,
+    case: Case,
+    kind: ObjectKind,
+    row: Sealed,
+    plain: dict[str, str | None],
+    event: Event,
+) -> None:
+    """Decide, audit (`event`) and seal a new row of `kind` on the case, at the row's label."""
+    label = Classification.parse(row.classification)
+    ctx.access.write(
+        ctx.session, ctx.subject, row, plain, case_facts(ctx, case, kind, label), event
+    )
+
+
+def demand_write(
+    ctx: Ctx, case: Case, kind: ObjectKind, label: Classification, event: Event, message: str
+) -> None:
+    """Decide writing `kind` at `label` on the case; a refusal is audited and says `message`."""
+    demand(ctx, case, kind=kind, label=label, act=Act.WRITE, event=event, message=message)
 
 
 def not_future(kind: str, value: date | None, today: date) -> date:

@@ -33,13 +33,14 @@ from .common import (
     OS,
     SECRET,
     active_user,
-    case_facts,
+    case_event,
     current_members,
-    demand,
+    demand_write,
     may,
     names,
     not_future,
     parse_id,
+    seal_new,
 )
 from .content import action_content, breakout_content, decision_content
 from .models import (
@@ -62,6 +63,10 @@ from .vocab import (
 )
 
 ORDINARY = (Classification.OFFICIAL, OS)  # the labels a chair picks for a decision on no disclosure
+NOT_ON_PANEL = (
+    "Only senior managers in the sterile corridor who sit on this case's MAPPA panel may record "
+    "decisions."
+)
 CHAIRS_ONLY = "Only the chair or co-chair of the meeting may record its decisions."
 CHAIR_APPROVES = "Only the chair of the meeting may approve a break-out for release."
 
@@ -147,9 +152,7 @@ def may_record(ctx: Ctx, case: Case) -> bool:
 
 
 # -- validation -----------------------------------------------------------------------------------
-def _check_downgrade(
-    ctx: Ctx, case_id: uuid.UUID, old: MappaDecision, label: Label, reason: str
-) -> None:
+def _check_downgrade(ctx: Ctx, case: Case, old: MappaDecision, label: Label, reason: str) -> None:
     """A correction at a lower label is a downgrade: the signer's alone (docs/domain.md,
     "Labels"), audited with its reason whether refused or allowed, as records are
     (shareplatform/records/services.py)."""
@@ -157,13 +160,12 @@ def _check_downgrade(
     ctx.access.record(
         ctx.session,
         ctx.subject,
-        Event(
-            action="mappa.decision.downgrade",
-            object_type="decision",
+        case_event(
+            case,
+            "mappa.decision.downgrade",
+            Classification.parse(old.classification),
+            old.id,
             outcome="allow" if mine else "deny",
-            label=Classification.parse(old.classification),
-            object_id=str(old.id),
-            case_id=str(case_id),
             reason=reason if mine else "only the originator may downgrade",
             detail={"from": old.label.canonical(), "to": label.canonical(), "reason": reason},
         ),
@@ -173,6 +175,17 @@ def _check_downgrade(
             "Only the originator of this decision may correct it to a lower label or drop a "
             "handling caveat."
         )
+
+
+def _demand_prepare(
+    ctx: Ctx, case: Case, kind: Kind, label: Label, message: str
+) -> tuple[Classification, Event]:
+    """May the user write `kind` (a decision or break-out) at `label`? Audited as preparing it;
+    returns the level and that event, for the checks that follow."""
+    level = Classification.parse(label.classification.marking)
+    event = case_event(case, f"mappa.{kind.value}.prepare", level, outcome="allow")
+    demand_write(ctx, case, kind, level, event, message)
+    return level, event
 
 
 def prepare_decision(
@@ -187,24 +200,7 @@ def prepare_decision(
     case = get_case(ctx, case_id)
     disclosures = _disclosures(ctx, case, data.disclosure_ids)
     label = _label_for(data, disclosures)
-    event = Event(
-        action="mappa.decision.prepare",
-        object_type="decision",
-        outcome="allow",
-        label=Classification.parse(label.classification.marking),
-        object_id="",
-        case_id=str(case.id),
-    )
-    demand(
-        ctx,
-        case,
-        kind=Kind.DECISION,
-        label=Classification.parse(label.classification.marking),
-        act=Act.WRITE,
-        event=event,
-        message="Only senior managers in the sterile corridor who sit on this case's MAPPA panel "
-        "may record decisions.",
-    )
+    level, event = _demand_prepare(ctx, case, Kind.DECISION, label, NOT_ON_PANEL)
     meeting_id = supersedes.meeting_id if supersedes is not None else data.meeting_id
     if meeting_id is None:
         raise InvalidValue(
@@ -217,16 +213,15 @@ def prepare_decision(
         raise NotPermitted(CHAIRS_ONLY)
     _check_label(label, disclosures)
     if supersedes is not None and lowers(supersedes.label, label):
-        _check_downgrade(ctx, case.id, supersedes, label, reason)
+        _check_downgrade(ctx, case, supersedes, label, reason)
     if data.actions:
-        demand(
+        demand_write(
             ctx,
             case,
-            kind=Kind.ACTION,
-            label=Classification.parse(label.classification.marking),
-            act=Act.WRITE,
-            event=event,
-            message="You may not record agreed actions at this label.",
+            Kind.ACTION,
+            level,
+            event,
+            "You may not record agreed actions at this label.",
         )
     prepared = Prepared(
         case=case,
@@ -254,14 +249,13 @@ def prepare_decision(
             "give the rationale for the MAPPA level (recorded in the case's level history "
             "at OFFICIAL-SENSITIVE)",
         )
-        demand(
+        demand_write(
             ctx,
             case,
-            kind=Kind.MAPPA_LEVEL,
-            label=OS,
-            act=Act.WRITE,
-            event=event,
-            message="You may not change this case's MAPPA level.",
+            Kind.MAPPA_LEVEL,
+            OS,
+            event,
+            "You may not change this case's MAPPA level.",
         )
     prepared.people = names(
         ctx, [meeting.chair_id, meeting.co_chair_id, *[a.owner.id for a in prepared.actions]]
@@ -380,22 +374,8 @@ def prepare_breakout(
     label = Label.of(data.classification or OS, [])
     if ctx.subject.user_id != meeting.chair_id:
         raise NotPermitted(CHAIR_APPROVES)
-    event = Event(
-        action="mappa.breakout.prepare",
-        object_type="breakout",
-        outcome="allow",
-        label=Classification.parse(label.classification.marking),
-        object_id="",
-        case_id=str(case.id),
-    )
-    demand(
-        ctx,
-        case,
-        kind=Kind.BREAKOUT,
-        label=Classification.parse(label.classification.marking),
-        act=Act.WRITE,
-        event=event,
-        message="You may not approve a break-out at this label.",
+    _demand_prepare(
+        ctx, case, Kind.BREAKOUT, label, "You may not approve a break-out at this label."
     )
     body = need_text(f"{what} text", data.text, "enter the sanitised action to release")
     consent = None
@@ -511,13 +491,11 @@ def commit(ctx: Ctx, prep: Prepared, confirm: str) -> MappaDecision:
     row.audit_seq = ctx.access.record_now(
         ctx.session,
         s,
-        Event(
-            action="mappa.decision.sign",
-            object_type="decision",
-            outcome="done",
-            label=Classification.parse(row.classification),
-            object_id=str(row.id),
-            case_id=str(case.id),
+        case_event(
+            case,
+            "mappa.decision.sign",
+            Classification.parse(row.classification),
+            row.id,
             detail={
                 "content_hash": row.content_hash.hex(),
                 "key_id": row.key_id,
@@ -531,22 +509,10 @@ def commit(ctx: Ctx, prep: Prepared, confirm: str) -> MappaDecision:
             ctx.session, ctx.access, s, case, prep.level, ctx.today, prep.level_rationale
         )
         row.level_change_id = change.id
-    ctx.access.write(
-        ctx.session,
-        s,
-        row,
-        plain,
-        case_facts(ctx, case, Kind.DECISION, Classification.parse(row.classification)),
-        Event(
-            action="mappa.decision.record",
-            object_type="decision",
-            outcome="done",
-            label=Classification.parse(row.classification),
-            object_id=str(row.id),
-            case_id=str(case.id),
-            detail={"meeting": str(prep.meeting.id), "actions": len(actions)},
-        ),
-    )
+    detail: dict[str, object] = {"meeting": str(prep.meeting.id), "actions": len(actions)}
+    level = Classification.parse(row.classification)
+    event = case_event(case, "mappa.decision.record", level, row.id, detail=detail)
+    seal_new(ctx, case, Kind.DECISION, row, plain, event)
     ctx.session.flush()
     if prep.disclosures:  # an ordinary decision rests on none
         ctx.session.execute(
@@ -554,22 +520,9 @@ def commit(ctx: Ctx, prep: Prepared, confirm: str) -> MappaDecision:
             [{"decision_id": row.id, "disclosure_id": d.id} for d in prep.disclosures],
         )
     for act, aplain, _ in actions:
-        ctx.access.write(
-            ctx.session,
-            s,
-            act,
-            aplain,
-            case_facts(ctx, case, Kind.ACTION, Classification.parse(act.classification)),
-            Event(
-                action="mappa.action.record",
-                object_type="action",
-                outcome="done",
-                label=Classification.parse(act.classification),
-                object_id=str(act.id),
-                case_id=str(case.id),
-                detail={"decision": str(row.id), "owner": str(act.owner_id)},
-            ),
-        )
+        detail = {"decision": str(row.id), "owner": str(act.owner_id)}
+        event = case_event(case, "mappa.action.record", level, act.id, detail=detail)
+        seal_new(ctx, case, Kind.ACTION, act, aplain, event)
     ctx.session.flush()
     from .actions import write_status
 
@@ -610,37 +563,20 @@ def new_breakout(
 
 
 def store_breakout(ctx: Ctx, case: Case, bo: Breakout, plain: dict[str, str | None]) -> Breakout:
+    level = Classification.parse(bo.classification)
+    signed = {"content_hash": bo.content_hash.hex(), "key_id": bo.key_id}
     bo.audit_seq = ctx.access.record_now(
         ctx.session,
         ctx.subject,
-        Event(
-            action="mappa.breakout.sign",
-            object_type="breakout",
-            outcome="done",
-            label=Classification.parse(bo.classification),
-            object_id=str(bo.id),
-            case_id=str(case.id),
-            detail={
-                "content_hash": bo.content_hash.hex(),
-                "key_id": bo.key_id,
-                "action": str(bo.action_id),
-            },
+        case_event(
+            case,
+            "mappa.breakout.sign",
+            level,
+            bo.id,
+            detail={**signed, "action": str(bo.action_id)},
         ),
     )
-    ctx.access.write(
-        ctx.session,
-        ctx.subject,
-        bo,
-        plain,
-        case_facts(ctx, case, Kind.BREAKOUT, Classification.parse(bo.classification)),
-        Event(
-            action="mappa.breakout.release",
-            object_type="breakout",
-            outcome="done",
-            label=Classification.parse(bo.classification),
-            object_id=str(bo.id),
-            case_id=str(case.id),
-            detail={"action": str(bo.action_id), "orcon_consent": bo.orcon_consent},
-        ),
-    )
+    released = {"action": str(bo.action_id), "orcon_consent": bo.orcon_consent}
+    event = case_event(case, "mappa.breakout.release", level, bo.id, detail=released)
+    seal_new(ctx, case, Kind.BREAKOUT, bo, plain, event)
     return bo

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import cast
@@ -10,11 +11,13 @@ from typing import cast
 from sqlalchemy import or_, select
 
 from ..access.facts import Facts, relation
+from ..access.kernel import Opened
 from ..access.vocabulary import Act, Kind
 from ..audit.log import Event
 from ..cases.models import Case
 from ..cases.services import case_ref, get_case
 from ..context import Ctx
+from ..crypto.sealed import Sealed
 from ..db import utcnow
 from ..domain.agencies import Agency, Role
 from ..domain.errors import InvalidValue, NotFound
@@ -24,14 +27,16 @@ from .common import (
     OS,
     SECRET,
     active_user,
+    case_event,
     case_facts,
     check_chair,
     conceal,
-    demand,
+    demand_write,
     may,
     names,
     not_future,
     parse_id,
+    seal_new,
 )
 from .models import (
     Disclosure,
@@ -114,35 +119,19 @@ class DisclosureView:
 def record_meeting(ctx: Ctx, case_id: uuid.UUID | str, data: NewMeeting) -> MappaMeeting:
     """A meeting with its open part (OFFICIAL-SENSITIVE) and optionally its closed part (SECRET)."""
     case = get_case(ctx, case_id)
-    event = Event(
-        action="mappa.meeting.record",
-        object_type="meeting",
-        outcome="done",
-        label=OS,
-        object_id="",
-        case_id=str(case.id),
-    )
-    demand(
+    event = case_event(case, "mappa.meeting.record", OS)
+    demand_write(
         ctx,
         case,
-        kind=Kind.MEETING_OPEN,
-        label=OS,
-        act=Act.WRITE,
-        event=event,
-        message="Only the chairs, panel managers and the MAPPA administrator on this case's panel "
+        Kind.MEETING_OPEN,
+        OS,
+        event,
+        "Only the chairs, panel managers and the MAPPA administrator on this case's panel "
         "may record meetings.",
     )
     closed = optional_text("closed-part minutes", data.closed_minutes)
     if closed:
-        demand(
-            ctx,
-            case,
-            kind=Kind.MEETING_CLOSED,
-            label=SECRET,
-            act=Act.WRITE,
-            event=event,
-            message=NOT_CORRIDOR.format("record the closed part"),
-        )
+        _demand_closed(ctx, case, event)
     mtype = MeetingType.parse(data.meeting_type)
     held_on = not_future("meeting date", data.held_on, ctx.today)
     level3 = mtype is MeetingType.MAPPA_L3
@@ -182,21 +171,13 @@ def record_meeting(ctx: Ctx, case_id: uuid.UUID | str, data: NewMeeting) -> Mapp
         classification=OS,
         caveats="",
     )
-    ctx.access.write(
-        ctx.session,
-        ctx.subject,
+    seal_new(
+        ctx,
+        case,
+        Kind.MEETING_OPEN,
         meeting,
         {"open_minutes": minutes},
-        case_facts(ctx, case, Kind.MEETING_OPEN, OS),
-        Event(
-            action="mappa.meeting.record",
-            object_type="meeting",
-            outcome="done",
-            label=OS,
-            object_id=str(meeting.id),
-            case_id=str(case.id),
-            detail={"type": mtype.value},
-        ),
+        case_event(case, "mappa.meeting.record", OS, meeting.id, detail={"type": mtype.value}),
     )
     ctx.session.flush()
     for a in attendees:
@@ -210,23 +191,8 @@ def record_meeting(ctx: Ctx, case_id: uuid.UUID | str, data: NewMeeting) -> Mapp
 def record_closed_part(ctx: Ctx, meeting_id: uuid.UUID | str, minutes: str) -> MeetingClosedPart:
     """Add the SECRET closed part to a meeting that has none yet (the log is append-only)."""
     meeting, case = _meeting_and_case(ctx, meeting_id)
-    event = Event(
-        action="mappa.meeting.closed",
-        object_type="meeting",
-        outcome="done",
-        label=SECRET,
-        object_id=str(meeting.id),
-        case_id=str(case.id),
-    )
-    demand(
-        ctx,
-        case,
-        kind=Kind.MEETING_CLOSED,
-        label=SECRET,
-        act=Act.WRITE,
-        event=event,
-        message=NOT_CORRIDOR.format("record the closed part"),
-    )
+    event = case_event(case, "mappa.meeting.closed", SECRET, meeting.id)
+    _demand_closed(ctx, case, event)
     text = need_text("closed-part minutes", minutes, "enter the minutes of the closed part")
     exists = ctx.session.scalar(
         select(MeetingClosedPart.id).where(MeetingClosedPart.meeting_id == meeting.id)
@@ -240,6 +206,11 @@ def record_closed_part(ctx: Ctx, meeting_id: uuid.UUID | str, minutes: str) -> M
     return part
 
 
+def _demand_closed(ctx: Ctx, case: Case, event: Event) -> None:
+    message = NOT_CORRIDOR.format("record the closed part")
+    demand_write(ctx, case, Kind.MEETING_CLOSED, SECRET, event, message)
+
+
 def _write_closed(ctx: Ctx, case: Case, meeting: MappaMeeting, text: str) -> MeetingClosedPart:
     part = MeetingClosedPart(
         id=uuid.uuid4(),
@@ -249,20 +220,13 @@ def _write_closed(ctx: Ctx, case: Case, meeting: MappaMeeting, text: str) -> Mee
         classification=SECRET,
         caveats="",
     )
-    ctx.access.write(
-        ctx.session,
-        ctx.subject,
+    seal_new(
+        ctx,
+        case,
+        Kind.MEETING_CLOSED,
         part,
         {"minutes": text},
-        case_facts(ctx, case, Kind.MEETING_CLOSED, SECRET),
-        Event(
-            action="mappa.meeting.closed",
-            object_type="meeting",
-            outcome="done",
-            label=SECRET,
-            object_id=str(meeting.id),
-            case_id=str(case.id),
-        ),
+        case_event(case, "mappa.meeting.closed", SECRET, meeting.id),
     )
     return part
 
@@ -364,19 +328,15 @@ def _readable_meeting(ctx: Ctx, meeting_id: uuid.UUID | str) -> tuple[MappaMeeti
     """The meeting, when the reader may see it; otherwise the answer for an unknown id."""
     meeting, case = _meeting_and_case(ctx, meeting_id)
     if not _readable(ctx, case):
-        ctx.access.record(
-            ctx.session,
-            ctx.subject,
-            Event(
-                action="mappa.meeting.read",
-                object_type="meeting",
-                outcome="deny",
-                label=OS,
-                object_id=str(meeting.id),
-                case_id=str(case.id),
-                reason="no need to know",
-            ),
+        denied = case_event(
+            case,
+            "mappa.meeting.read",
+            OS,
+            meeting.id,
+            outcome="deny",
+            reason="no need to know",
         )
+        ctx.access.record(ctx.session, ctx.subject, denied)
         raise NotFound("meeting")
     return meeting, case
 
@@ -387,20 +347,16 @@ def correct_meeting(
 ) -> MappaMeeting:
     """Record a corrected meeting that supersedes this one, with the reason. Nothing is changed in
     place: the original stays readable, marked as superseded by the correction."""
-    old, case = _supersedable(ctx, meeting_id, "correct")
-    why = need_text("reason", reason, "say why the meeting record is being corrected")
-    new = record_meeting(ctx, case.id, data)
-    _write_supersession(ctx, case, old, new.id, why)
-    ctx.session.flush()
+    _row, new = _supersede(
+        ctx, meeting_id, "correct", reason, lambda c: record_meeting(ctx, c.id, data)
+    )
+    assert new is not None
     return new
 
 
 def withdraw_meeting(ctx: Ctx, meeting_id: uuid.UUID | str, reason: str) -> MeetingSupersession:
     """Withdraw a meeting recorded in error, with the reason; the record stays, marked withdrawn."""
-    old, case = _supersedable(ctx, meeting_id, "withdraw")
-    why = need_text("reason", reason, "say why the meeting record is being withdrawn")
-    row = _write_supersession(ctx, case, old, None, why)
-    ctx.session.flush()
+    row, _none = _supersede(ctx, meeting_id, "withdraw", reason, lambda _case: None)
     return row
 
 
@@ -408,30 +364,37 @@ def may_supersede(ctx: Ctx, case: Case) -> bool:
     return may(ctx, case, kind=Kind.MEETING_OPEN, act=Act.WRITE, label=OS)
 
 
-def _supersedable(ctx: Ctx, meeting_id: uuid.UUID | str, verb: str) -> tuple[MappaMeeting, Case]:
+def _supersede(
+    ctx: Ctx,
+    meeting_id: uuid.UUID | str,
+    verb: str,
+    reason: str,
+    replacement: Callable[[Case], MappaMeeting | None],
+) -> tuple[MeetingSupersession, MappaMeeting | None]:
+    """Correct or withdraw (`verb`) a meeting: decided, checked and given a reason before the
+    replacement (None: withdrawn) is recorded and the original marked."""
     old, case = _readable_meeting(ctx, meeting_id)
-    demand(
+    demand_write(
         ctx,
         case,
-        kind=Kind.MEETING_OPEN,
-        label=OS,
-        act=Act.WRITE,
-        event=Event(
-            action=f"mappa.meeting.{verb}",
-            object_type="meeting",
-            outcome="done",
-            label=OS,
-            object_id=str(old.id),
-            case_id=str(case.id),
-        ),
-        message=f"Only those who may record this case's meetings may {verb} one.",
+        Kind.MEETING_OPEN,
+        OS,
+        case_event(case, f"mappa.meeting.{verb}", OS, old.id),
+        f"Only those who may record this case's meetings may {verb} one.",
     )
     done = ctx.session.scalar(
         select(MeetingSupersession.id).where(MeetingSupersession.meeting_id == old.id)
     )
     if done is not None:
         raise InvalidValue("reason", "", why="this meeting has already been corrected or withdrawn")
-    return old, case
+    why = need_text("reason", reason, f"say why the meeting record is being {DONE[verb]}")
+    new = replacement(case)
+    row = _write_supersession(ctx, case, old, new.id if new else None, why)
+    ctx.session.flush()
+    return row, new
+
+
+DONE = {"correct": "corrected", "withdraw": "withdrawn"}
 
 
 def _write_supersession(
@@ -447,22 +410,10 @@ def _write_supersession(
         classification=OS,
         caveats="",
     )
-    ctx.access.write(
-        ctx.session,
-        ctx.subject,
-        row,
-        {"reason": reason},
-        case_facts(ctx, case, Kind.MEETING_OPEN, OS),
-        Event(
-            action="mappa.meeting.correct" if replacement else "mappa.meeting.withdraw",
-            object_type="meeting",
-            outcome="done",
-            label=OS,
-            object_id=str(old.id),
-            case_id=str(case.id),
-            detail={"replacement": str(replacement or "")},
-        ),
-    )
+    action = "mappa.meeting.correct" if replacement else "mappa.meeting.withdraw"
+    detail: dict[str, object] = {"replacement": str(replacement or "")}
+    event = case_event(case, action, OS, old.id, detail=detail)
+    seal_new(ctx, case, Kind.MEETING_OPEN, row, {"reason": reason}, event)
     return row
 
 
@@ -487,20 +438,7 @@ def _views(ctx: Ctx, case: Case, rows: list[MappaMeeting], with_closed: bool) ->
 
     if not rows:
         return []
-    opened = ctx.access.read(
-        ctx.session,
-        ctx.subject,
-        rows,
-        lambda m: case_facts(ctx, case, Kind.MEETING_OPEN, Classification.parse(m.classification)),
-        Event(
-            action="mappa.meeting.read",
-            object_type="meeting",
-            outcome="allow",
-            label=OS,
-            object_id="",
-            case_id=str(case.id),
-        ),
-    )
+    opened = _open_parts(ctx, case, rows)
     ids = [m.id for m, _ in opened.rows]
     people = names(ctx, [m.chair_id for m in rows] + [m.co_chair_id for m in rows])
     attendees: dict[uuid.UUID, list[AttendeeView]] = {}
@@ -583,6 +521,17 @@ def _views(ctx: Ctx, case: Case, rows: list[MappaMeeting], with_closed: bool) ->
     return out
 
 
+def _open_parts(ctx: Ctx, case: Case, rows: Sequence[Sealed]) -> Opened:
+    """Open meeting rows at OFFICIAL-SENSITIVE (open parts, supersessions), read as the meeting."""
+    return ctx.access.read(
+        ctx.session,
+        ctx.subject,
+        list(rows),
+        lambda r: case_facts(ctx, case, Kind.MEETING_OPEN, Classification.parse(r.classification)),
+        case_event(case, "mappa.meeting.read", OS, outcome="allow"),
+    )
+
+
 Marks = dict[uuid.UUID, tuple[uuid.UUID | None, str]]
 
 
@@ -605,20 +554,7 @@ def _supersessions(
     ).all()
     if not rows:
         return marks, corrects
-    opened = ctx.access.read(
-        ctx.session,
-        ctx.subject,
-        list(rows),
-        lambda r: case_facts(ctx, case, Kind.MEETING_OPEN, Classification.parse(r.classification)),
-        Event(
-            action="mappa.meeting.read",
-            object_type="meeting",
-            outcome="allow",
-            label=OS,
-            object_id="",
-            case_id=str(case.id),
-        ),
-    )
+    opened = _open_parts(ctx, case, list(rows))
     for r, plain in opened.rows:
         row = cast(MeetingSupersession, r)
         marks[row.meeting_id] = (row.replacement_id, plain["reason"] or "")
@@ -640,14 +576,13 @@ def record_disclosure(ctx: Ctx, case_id: uuid.UUID | str, data: NewDisclosure) -
         object_id="",
         case_id=str(case.id),
     )
-    demand(
+    demand_write(
         ctx,
         case,
-        kind=Kind.DISCLOSURE,
-        label=Classification.parse(label.classification.marking),
-        act=Act.WRITE,
-        event=event,
-        message=NOT_CORRIDOR.format("record or read disclosures"),
+        Kind.DISCLOSURE,
+        Classification.parse(label.classification.marking),
+        event,
+        NOT_CORRIDOR.format("record or read disclosures"),
     )
     originator = Originator.parse(data.originator)
     detail = optional_text("originator", data.originator_detail, 120)
