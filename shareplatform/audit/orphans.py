@@ -54,7 +54,9 @@ CREATED: tuple[Created, ...] = (
     Created("action", "mappa_actions", ("mappa.action.record",)),
     Created("action status change", "mappa_action_status", ("mappa.action.status",), "action_id"),
     Created("break-out", "mappa_breakouts", ("mappa.breakout.release",)),
-    Created("licence condition", "licence_conditions", ("licence.write",)),
+    Created(
+        "licence condition", "licence_conditions", ("licence.write", "licence.vary", "licence.end")
+    ),
     Created(
         "record",
         "records",

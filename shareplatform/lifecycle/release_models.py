@@ -15,11 +15,14 @@ from ..domain.errors import NotPermitted
 
 
 class LicenceCondition(Sealed, Base):
-    """One licence condition: its type and dates in the clear (the standards count them), its
-    details sealed. A condition that replaces another names it in `supersedes_id`."""
+    """One version of a licence condition: its type and dates in the clear (the standards count
+    them) but stamped with the other facts, so an edit without the keys is detected; its details
+    and the reason for a change sealed. A variation or an ending is a new version naming the one
+    it replaces in `supersedes_id`; `change` says which (None: the condition as first added)."""
 
     __tablename__ = "licence_conditions"
-    __sealed__ = ("details_ct",)
+    __sealed__ = ("details_ct", "reason_ct")
+    __facts__ = (*Sealed.__facts__, "condition_type", "starts_on", "ends_on", "change")  # type: ignore[assignment]
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
     condition_type: Mapped[str] = mapped_column(String(32))
@@ -30,7 +33,9 @@ class LicenceCondition(Sealed, Base):
     )
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    change: Mapped[str | None] = mapped_column(String(16))  # VARIED or ENDED (revision 0015)
     details_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reason_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class HandoverTick(Sealed, Base):

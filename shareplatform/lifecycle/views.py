@@ -9,7 +9,9 @@ from flask import Blueprint, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from ..access.vocabulary import Act, Kind
+from ..cases.models import Case
 from ..cases.services import get_case
+from ..context import Ctx
 from ..domain.agencies import Role
 from ..domain.cases import RecordType
 from ..domain.errors import InvalidValue, NotFound, NotPermitted
@@ -122,6 +124,7 @@ def case_page(case_id: str):
         handover=handover.handover_for_case(c, case),
         licence_conditions=conditions,
         can_add_condition=may(c, case, kind=Kind.PLAN, act=Act.WRITE),
+        changeable=writable_plan_labels(c, case) if conditions else [],
         transitions=list(Transition),
         errors=errors,
         form=form,
@@ -235,6 +238,23 @@ TRIAGE_FIELDS = {
 SHARE_FIELDS = {"recipient": "recipient_id", "assessment": "record_id"}
 
 
+def writable_plan_labels(c: Ctx, case: Case) -> list[str]:
+    """The markings the user may write the case's plan (and licence conditions) at."""
+    return [
+        m
+        for m in Classification.markings()
+        if may(c, case, kind=Kind.PLAN, act=Act.WRITE, label=Classification.parse(m))
+    ]
+
+
+def plan_labels(c: Ctx, case: Case, refusal: str) -> list[str]:
+    """writable_plan_labels, or NotPermitted with `refusal` when there are none."""
+    labels = writable_plan_labels(c, case)
+    if not labels:
+        raise NotPermitted(refusal)
+    return labels
+
+
 def _options(records: list[Record]) -> list[tuple[str, str]]:
     return [
         (str(r.id), f"{RecordType(r.record_type).title} of {r.occurred_on.strftime('%-d %B %Y')}")
@@ -272,13 +292,7 @@ def new_plan(case_id: str):
             errors = error_summary(exc, PLAN_FIELDS)
         else:
             return redirect(url_for("lifecycle.case_page", case_id=case.id, saved=1) + "#plan")
-    labels = [
-        m
-        for m in Classification.markings()
-        if may(c, case, kind=Kind.PLAN, act=Act.WRITE, label=Classification.parse(m))
-    ]
-    if not labels:
-        raise NotPermitted("Only the case team and its managers may write the plan.")
+    labels = plan_labels(c, case, "Only the case team and its managers may write the plan.")
     basis = readable_records(c, case, PLAN_BASIS_TYPES + ENQUIRY_TYPES)
     latest = lc.plans_for_case(c, case.id)[:1] if may(c, case, kind=Kind.PLAN, act=Act.READ) else []
     if request.method == "GET" and latest:  # start from the current version

@@ -212,6 +212,13 @@ def standards_figure(
     for s in summaries:
         cells.append(Cell(f"{s.title}: met", s.met, shown(s.met, scope, settings)))
         cells.append(Cell(f"{s.title}: not met", s.not_met, shown(s.not_met, scope, settings)))
+        cells.append(
+            Cell(
+                f"{s.title}: not applicable",
+                s.not_applicable,
+                shown(s.not_applicable, scope, settings),
+            )
+        )
     return Figure(
         "standards", "Cases meeting the enhanced national standards", "Standard", tuple(cells)
     )
