@@ -99,7 +99,7 @@ KEEP_AFTER_END = timedelta(hours=2)  # how long after a session ended its forms 
 
 
 def _keep_posted_form() -> str | None:
-    """A form posted after its session ended (idle or absolute timeout) is sealed for the same
+    """A form posted after its session timed out (idle or absolute) is sealed for the same
     user by its feature's keeper (shareplatform/web/forms.py `keep_on_timeout`); they return to it
     after signing in again. Only with a valid CSRF token of that session, so only that browser."""
     keeper = keeper_for(request.endpoint)
@@ -113,6 +113,7 @@ def _keep_posted_form() -> str | None:
         or not row.mfa_done
         or row.ended_at is None
         or row.ended_at < utcnow() - KEEP_AFTER_END
+        or not _timed_out(row, settings())
     ):
         return None
     try:
@@ -120,6 +121,17 @@ def _keep_posted_form() -> str | None:
     except ValidationError:
         return None
     return safe_next(keeper(row.user_id))
+
+
+def _timed_out(row: UserSession, limits: auth.AuthSettings) -> bool:
+    """Did the session end by its idle or absolute timeout? Signing out, "sign out everywhere",
+    an account disabled or recovered end it earlier: a form posted with its cookie then is not
+    kept (the person, or whoever holds the cookie, was meant to be out)."""
+    assert row.ended_at is not None
+    return row.ended_at >= min(
+        row.last_seen_at + timedelta(minutes=limits.idle_minutes),
+        row.created_at + timedelta(hours=limits.absolute_hours),
+    )
 
 
 def _unauthorised(detail: str) -> Response:
