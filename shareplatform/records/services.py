@@ -319,6 +319,15 @@ def _check_downgrade(ctx: Ctx, case: Case, old: Record, data: NewRecord, reason:
         )
 
 
+def case_of_record(ctx: Ctx, record_id: uuid.UUID | str) -> tuple[uuid.UUID, uuid.UUID]:
+    """(record id, case id) of a record whose stamp holds, opening nothing; NotFound otherwise.
+    The case's own check (get_case) decides what the user may do there."""
+    record = _get_record(ctx, record_id)
+    if not record.facts_intact:
+        raise NotFound("record")
+    return record.id, record.case_id
+
+
 def _get_record(ctx: Ctx, record_id: uuid.UUID | str) -> Record:
     try:
         rid = record_id if isinstance(record_id, uuid.UUID) else uuid.UUID(str(record_id))

@@ -16,7 +16,7 @@ from ..cases.summary import summary_for
 from ..context import Ctx
 from ..domain.agencies import Agency
 from ..domain.cases import CaseCategory, Phase, RecordType
-from ..domain.errors import DomainError, InvalidValue, NotPermitted
+from ..domain.errors import Conflict, DomainError, InvalidValue, NotPermitted
 from ..domain.labels import Classification
 from ..mappa.actions import case_actions, shown_label
 from ..records import services as records
@@ -68,6 +68,16 @@ def _field_error(form: RecordForm, exc: InvalidValue) -> None:
     field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
 
 
+def _refused(form: RecordForm, exc: NotPermitted) -> None:
+    """A downgrade the user may not make belongs to the label; a correction overtaken by
+    another (Conflict) to the form as a whole."""
+    field = form.title if isinstance(exc, Conflict) else form.classification
+    message = str(exc)
+    if isinstance(exc, Conflict):
+        form.form_errors.append(message)
+    field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+
+
 def _born_on(c: Ctx, case: Case) -> date | None:
     """The person's date of birth, when this user may read it: a date before it is impossible."""
     try:
@@ -98,6 +108,10 @@ def _post_once(c: Ctx, case: Case, form: RecordForm, post):
     except InvalidValue as exc:  # nothing half-written: the whole use case rolls back
         rollback()
         _field_error(form, exc)
+        return None
+    except NotPermitted as exc:  # refused before anything was written (the refusal is audited):
+        # the form comes back with what was typed and why, not an error page that loses it
+        _refused(form, exc)
         return None
     if earlier is not None:  # a concurrent post of the same form (a double click) won
         rollback()
@@ -195,9 +209,10 @@ def keep_posted(user_id: uuid.UUID) -> str | None:
     content = writing.content_of(request.form)
     try:
         if request.endpoint == "records.correct":
-            view, _ = records.record_page(c, args["record_id"])
-            kept = writing.keep_form(c, get_case(c, view.case_id), request.path, content)
-            return url_for("records.correct", record_id=view.id, restore=kept)
+            # the record's case only, nothing opened: there is no live session to read with
+            record_id, case_id = records.case_of_record(c, args["record_id"])
+            kept = writing.keep_form(c, get_case(c, case_id), request.path, content)
+            return url_for("records.correct", record_id=record_id, restore=kept)
         case = get_case(c, args["case_id"])
         kept = writing.keep_form(c, case, request.path, content)
         return url_for("records.new", case_id=case.id, restore=kept)

@@ -139,6 +139,78 @@ def sign_in_to(client, platform, username: str, sign_in_url: str, target: str): 
     return client.get(target)
 
 
+def test_a_correction_posted_after_the_timeout_is_kept_without_opening_the_record(
+    client, platform
+) -> None:  # type: ignore[no-untyped-def]
+    """The correction form is kept like a new note's; keeping it opens nothing (no read is
+    audited in the author's name without a live session)."""
+    from shareplatform.audit.models import AuditEntry
+
+    sign_in(client, platform, "com.cole")
+    url = f"/cases/{_case_id(platform)}/records/new"
+    _, hidden = _form(client, url)
+    r = client.post(url, data={**hidden, **_note()})
+    assert r.status_code == 302 and _count(platform, Record) == 1
+    with platform.transaction() as s:
+        record_id = s.scalar(select(Record.id))
+    correct = f"/records/{record_id}/correct"
+    _, hidden = _form(client, correct)
+    _end_session(platform, "com.cole")
+    with platform.transaction() as s:
+        reads_before = s.scalar(select(func.count()).where(AuditEntry.action == "record.read"))
+    r = client.post(correct, data={**hidden, **_note(), "reason": "Wrong date"})
+    assert "restore%3D" in r.headers["Location"], r.headers["Location"]
+    assert _count(platform, KeptForm) == 1 and _count(platform, Record) == 1
+    with platform.transaction() as s:
+        reads_after = s.scalar(select(func.count()).where(AuditEntry.action == "record.read"))
+    assert reads_after == reads_before
+
+
+def test_a_refused_downgrade_comes_back_with_what_was_typed(client, app, platform) -> None:  # type: ignore[no-untyped-def]
+    """A colleague's correction at a lower label is refused (only the originator downgrades):
+    the form comes back with their text and the reason, the refusal audited, nothing written."""
+    from shareplatform.audit.models import AuditEntry
+
+    sign_in(client, platform, "com.cole")
+    url = f"/cases/{_case_id(platform)}/records/new"
+    _, hidden = _form(client, url)
+    client.post(url, data={**hidden, **_note()})
+    with platform.transaction() as s:
+        record_id = s.scalar(select(Record.id))
+    colleague = app.test_client()
+    sign_in(colleague, platform, "com.other")
+    correct = f"/records/{record_id}/correct"
+    _, hidden = _form(colleague, correct)
+    typed = "A long correction the colleague typed and must not lose."
+    data = {**hidden, **_note(body=typed, classification="OFFICIAL"), "reason": "Over-marked"}
+    r = colleague.post(correct, data=data)
+    page = text(r)
+    assert r.status_code == 400 and "govuk-error-summary" in page
+    assert typed in page and "Only the originator" in page
+    assert _count(platform, Record) == 1
+    with platform.transaction() as s:
+        refused = s.scalar(select(AuditEntry).where(AuditEntry.action == "record.downgrade"))
+        assert refused is not None and refused.outcome == "deny"
+
+
+def test_a_form_posted_after_signing_out_is_not_kept(client, platform) -> None:  # type: ignore[no-untyped-def]
+    """Only a timeout keeps a form: after signing out, whoever still holds the cookie and the
+    page's CSRF token (a copied cookie) writes nothing in the author's name."""
+    from shareplatform.web.shell import SESSION_COOKIE
+
+    sign_in(client, platform, "com.cole")
+    url = f"/cases/{_case_id(platform)}/records/new"
+    _, hidden = _form(client, url)
+    cookie = client.get_cookie(SESSION_COOKIE)
+    assert cookie is not None
+    r = client.post("/sign-out", data={"csrf_token": hidden["csrf_token"]})
+    assert r.status_code == 302
+    client.set_cookie(SESSION_COOKIE, cookie.value)  # the copied cookie, sent again
+    r = client.post(url, data={**hidden, **_note()})
+    assert r.status_code == 302 and "restore" not in r.headers["Location"]
+    assert _count(platform, KeptForm) == 0 and _count(platform, Record) == 0
+
+
 def test_a_post_without_a_valid_csrf_token_is_not_kept(client, platform) -> None:  # type: ignore[no-untyped-def]
     sign_in(client, platform, "com.cole")
     url = f"/cases/{_case_id(platform)}/records/new"
