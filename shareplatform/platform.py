@@ -74,8 +74,11 @@ class Platform:
         self._service_secrets: ServiceSecrets | None = None
         self._indexer: BlindIndexer | None = None
         self._attestor: Attestor | None = None
-        # every session made here can stamp and check authorisation facts
+        # every session made here (the standby's for reports too) can stamp and check
+        # authorisation facts
         self.db.sessions.configure(info={ATTESTOR: self.attestor})
+        if self.reports_db is not self.db:
+            self.reports_db.sessions.configure(info={ATTESTOR: self.attestor})
         self.key_watch = KeyWatch(
             self.db.transaction,
             self.provider,
