@@ -1,4 +1,4 @@
-"""Licence conditions: type and dates stamped; variations and endings
+"""Licence conditions: type and dates stamped; variations and endings; handover ticks stamped
 
 A licence condition's type, start and end dates (and `change`, below) join the facts its stamp
 covers (`LicenceCondition.__facts__`, shareplatform/lifecycle/release_models.py), beside the case,
@@ -15,6 +15,12 @@ cases, do not count it. `adopt_stamps` (shareplatform/lifecycle/licence.py), run
 line with the system writer (it holds the keys), stamps them once in the life of the database
 (audited as `licence.adopt`): only rows whose old stamp still verifies, so a row forged before
 the adoption stays unverified. No key is available here, so this revision cannot stamp them.
+`flask db upgrade` runs the adoption right after this revision.
+
+Handover ticks likewise: their task, state, role and time join their stamp
+(`HandoverTick.__facts__`); no column changes, and older ticks are adopted the same way
+(audited as `handover.adopt`). Until then an older tick is withheld and its task reads as not
+yet done.
 
 Revision ID: 0015
 Revises: 0014

@@ -20,15 +20,9 @@ class Attachment(Sealed, Base):
 
     __tablename__ = "attachments"
     __sealed__ = ("filename_ct",)
-    # the parent decides who may see the file: its ids are facts, stamped like the label
-    __facts__ = (
-        *Sealed.__facts__,
-        "case_id",
-        "parent_kind",
-        "record_id",
-        "decision_id",
-        "file_type",
-    )  # type: ignore[assignment]
+    # the parent decides who may see the file: its ids (and the case, decision_id, in
+    # Sealed.__facts__) are facts, stamped like the label
+    __facts__ = (*Sealed.__facts__, "record_id", "parent_kind", "file_type")  # type: ignore[assignment]
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
     parent_kind: Mapped[str] = mapped_column(String(16))  # "record" or "decision"
@@ -52,7 +46,7 @@ class AttachmentContent(Sealed, Base):
 
     __tablename__ = "attachment_contents"
     __sealed__ = ("filename_ct", "content_ct")
-    __facts__ = (*Sealed.__facts__, "attachment_id", "case_id")  # type: ignore[assignment]
+    __facts__ = (*Sealed.__facts__, "attachment_id")  # type: ignore[assignment]
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     attachment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attachments.id"), unique=True)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)

@@ -43,6 +43,8 @@ class HandoverTick(Sealed, Base):
 
     __tablename__ = "handover_ticks"
     __sealed__ = ("note_ct",)
+    # which task, ticked or not, by whom and when (the latest counts): stamped from revision 0015
+    __facts__ = (*Sealed.__facts__, "task", "done", "by_role", "created_at")  # type: ignore[assignment]
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
     task: Mapped[str] = mapped_column(String(32))

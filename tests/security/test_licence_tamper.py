@@ -67,3 +67,33 @@ def test_a_conditions_type_or_end_date_changed_in_sql_is_detected(world, change:
     with world.platform.transaction() as s:
         failures = list(s.scalars(select(AuditEntry).where(AuditEntry.action == "integrity.fail")))
     assert any(str(cid) in str(f.detail) for f in failures)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "done = NOT done",  # "s.47 notification made" shown as done
+        "task = 'VISOR_UPDATED'",  # a tick moved to another task
+        "created_at = created_at + INTERVAL '1 day'",  # an old tick made the latest
+    ],
+)
+def test_a_handover_tick_changed_in_the_database_is_not_believed(platform, change: str) -> None:  # type: ignore[no-untyped-def]
+    """A tick's task, state and time are stamped (`HandoverTick.__facts__`): the edited tick
+    is withheld, audited as an integrity failure, and the task reads as before it."""
+    from datetime import date, timedelta
+
+    from tests.integration.mappa_world import build_world
+    from tests.integration.test_handover_licence import set_release, tick, view
+
+    world = build_world(platform)
+    set_release(world, date.today() + timedelta(weeks=6))
+    tick(world, "pom", "APPROVED_PREMISES", done=False)
+    if "INTERVAL" in change and platform.db.engine.dialect.name == "sqlite":
+        change = "created_at = datetime(created_at, '+1 day')"
+    sql(platform, f"UPDATE handover_ticks SET {change}")
+    tasks = {t.task.value: t for t in view(world, "com").tasks}
+    assert not tasks["APPROVED_PREMISES"].done and tasks["APPROVED_PREMISES"].at is None
+    assert not tasks["VISOR_UPDATED"].done and tasks["VISOR_UPDATED"].at is None
+    with platform.transaction() as s:
+        failed = s.scalars(select(AuditEntry).where(AuditEntry.action == "integrity.fail")).all()
+        assert failed and "handover_ticks" in failed[0].detail
