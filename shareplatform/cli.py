@@ -47,13 +47,14 @@ def db_upgrade(revision: str) -> None:
         click.echo(f"Database at {revision}; keys checked in {platform.config.KEYS_DIR}")
         with platform.transaction() as session:  # rows from before facts were attested: once
             adopted = platform.system_writer.adopt_facts(session)
-            from .lifecycle.licence import adopt_stamps
+            from .widened import adopt_widened_stamps
 
-            licences = adopt_stamps(session, platform.system_writer)
+            widened = adopt_widened_stamps(session, platform.system_writer)
         if adopted:
             click.echo(f"Stamped the authorisation facts of {adopted} existing rows")
-        if licences:
-            click.echo(f"Stamped the type and dates of {licences} existing licence conditions")
+        for table, stamped in widened.items():
+            if stamped:
+                click.echo(f"Stamped the widened facts of {stamped} existing rows of {table}")
         # first set-up: the default policy from policies/, so the instance is usable at once
         from .policy_admin.cli import import_policy
 

@@ -116,6 +116,37 @@ class SystemWriter:
         )
         return sum(counts.values())
 
+    def adopt_widened(
+        self, session: Session, action: str, model: type[Any], added: tuple[str, ...]
+    ) -> int | None:
+        """Stamp again the rows of `model` whose stamp predates `added` joining its facts, once
+        in the life of the database (the audit entry `action` records it; later runs do
+        nothing, so a stamp forged afterwards is never laundered). Only rows whose old stamp
+        still verifies: one forged before the adoption stays unverified. Returns how many, or
+        None when it had run before."""
+        if session.scalar(select(AuditEntry.seq).where(AuditEntry.action == action).limit(1)):
+            return None
+        attestor = attestor_of(session)
+        table = model.__table__
+        names = attested_columns(model)
+        legacy = [n for n in names if n not in added]
+        rows = session.execute(select(*(table.c[n] for n in names), table.c.facts_mac))
+        stamped = 0
+        for row in rows.mappings().all():
+            old = [row[n] for n in legacy]
+            if attestor.intact(model, row) or not attestor.check_values(
+                model, old, row["facts_mac"]
+            ):
+                continue
+            mac = attestor.mac(model, row)
+            session.execute(update(table).where(table.c.id == row["id"]).values(facts_mac=mac))
+            stamped += 1
+        detail = {"table": table.name, "stamped": stamped}
+        self.record(
+            session, Event(action=action, object_type="facts", outcome="done", detail=detail)
+        )
+        return stamped
+
 
 def _counted(event: Event, count: int) -> Event:
     return Event(

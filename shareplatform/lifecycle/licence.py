@@ -15,28 +15,22 @@ import enum
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ..access.vocabulary import Act, Kind
 from ..audit.log import Event
-from ..audit.models import AuditEntry
 from ..cases.models import Case
 from ..cases.services import get_case
 from ..context import Ctx
-from ..crypto.attested import attested_columns, attestor_of
 from ..domain.errors import Conflict, InvalidValue, NotFound
 from ..domain.labels import Classification, Label
 from .common import OS, case_facts, demand, may, names, need, parse_id, write_own
-from .release_models import HandoverTick, LicenceCondition
+from .release_models import LicenceCondition
 
 if TYPE_CHECKING:
-    from sqlalchemy import Table
-    from sqlalchemy.orm import Session
-
     from ..access.kernel import Opened
-    from ..access.system import SystemWriter
 
 
 class ConditionType(enum.StrEnum):
@@ -76,18 +70,6 @@ _TITLES = {
 ELECTRONIC_MONITORING = frozenset({ConditionType.EM_CURFEW_TAG, ConditionType.EM_GPS_TRAIL})
 
 
-# The columns a stamp covered before revision 0015 (type and dates were not stamped then).
-LEGACY_FACTS = (
-    "id",
-    "classification",
-    "caveats",
-    "data_key_id",
-    "case_id",
-    "author_id",
-    "supersedes_id",
-)
-# A handover tick's stamp before revision 0015 (its task, state and role were not stamped then).
-TICK_LEGACY_FACTS = ("id", "classification", "caveats", "data_key_id", "case_id", "by_id")
 WITHHELD = (
     "This licence condition failed its integrity check, so it is withheld and not counted by "
     "the national standards. The failure has been recorded and the service team alerted."
@@ -389,51 +371,3 @@ def condition_periods(ctx: Ctx, case: Case) -> list[tuple[str, date, date | None
         if ok:
             out.append((row.condition_type, row.starts_on, row.ends_on))
     return out
-
-
-# Stamps widened at revision 0015: each table, the columns its stamp covered before, and the
-# audit action that marks its one adoption.
-ADOPTIONS = (
-    ("licence.adopt", LicenceCondition, LEGACY_FACTS),
-    ("handover.adopt", HandoverTick, TICK_LEGACY_FACTS),
-)
-
-
-def adopt_stamps(session: Session, system: SystemWriter) -> int | None:
-    """Stamp the widened facts (a condition's type and dates, a tick's task and state) of rows
-    written before revision 0015, once in the life of the database (audited; later runs do
-    nothing, so a stamp removed or forged afterwards is never laundered). Only a row whose old
-    stamp still verifies is stamped again; the rest stay unverified. For the command line,
-    which holds the system writer. None when every adoption had already run."""
-    total: int | None = None
-    for action, model, legacy in ADOPTIONS:
-        done = select(AuditEntry.seq).where(AuditEntry.action == action).limit(1)
-        if session.scalar(done) is None:
-            total = (total or 0) + _adopt(session, system, action, model, legacy)
-    return total
-
-
-def _adopt(
-    session: Session, system: SystemWriter, action: str, model: Any, legacy: tuple[str, ...]
-) -> int:
-    attestor = attestor_of(session)
-    table = cast("Table", model.__table__)
-    columns = [table.c[n] for n in attested_columns(model)] + [table.c.facts_mac]
-    stamped = 0
-    for row in session.execute(select(*columns)).mappings().all():
-        old = [row[name] for name in legacy]
-        if attestor.intact(model, row) or not attestor.check_values(model, old, row["facts_mac"]):
-            continue
-        new_mac = attestor.mac(model, row)
-        session.execute(update(table).where(table.c.id == row["id"]).values(facts_mac=new_mac))
-        stamped += 1
-    system.record(
-        session,
-        Event(
-            action=action,
-            object_type=model.__tablename__,
-            outcome="done",
-            detail={"stamped": stamped},
-        ),
-    )
-    return stamped

@@ -136,6 +136,7 @@ def _meeting(m: Any) -> dict[str, Any]:
         "withdrawn": m.withdrawn,
         "superseded_reason": m.superseded_reason,
         "corrects": m.corrects,
+        "integrity": m.integrity,
         "highest": "SECRET" if m.closed_minutes is not None else "OFFICIAL-SENSITIVE",
     }
 

@@ -22,6 +22,7 @@ from ..accounts.models import User
 from ..audit.log import Event
 from ..cases.models import Case
 from ..cases.services import get_case, set_level
+from ..casework import originators
 from ..context import Ctx
 from ..db import utcnow
 from ..domain.cases import MappaLevel
@@ -153,10 +154,13 @@ def may_record(ctx: Ctx, case: Case) -> bool:
 
 # -- validation -----------------------------------------------------------------------------------
 def _check_downgrade(ctx: Ctx, case: Case, old: MappaDecision, label: Label, reason: str) -> None:
-    """A correction at a lower label is a downgrade: the signer's alone (docs/domain.md,
+    """A correction at a lower label is a downgrade: the originator's alone (docs/domain.md,
     "Labels"), audited with its reason whether refused or allowed, as records are
-    (shareplatform/records/services.py)."""
-    mine = old.signed_by_id == ctx.subject.user_id
+    (shareplatform/records/services.py). The originator is whoever signed each version the
+    downgrade would lower, back to the first: correcting someone's SECRET decision at SECRET does
+    not make it yours to lower (shareplatform/casework.py `originators`)."""
+    signers = originators(ctx.session, old, label, lambda d: d.signed_by_id)
+    mine = signers == {ctx.subject.user_id}
     ctx.access.record(
         ctx.session,
         ctx.subject,
@@ -198,6 +202,9 @@ def prepare_decision(
 ) -> Prepared:
     """Validate a decision; return what would be recorded (confirmation step). Stores nothing."""
     case = get_case(ctx, case_id)
+    if data.disclosure_ids:  # decided first: whether a disclosure exists is the corridor's to know
+        event = case_event(case, "mappa.decision.prepare", SECRET, outcome="allow")
+        demand_write(ctx, case, Kind.DECISION, SECRET, event, NOT_ON_PANEL)
     disclosures = _disclosures(ctx, case, data.disclosure_ids)
     label = _label_for(data, disclosures)
     level, event = _demand_prepare(ctx, case, Kind.DECISION, label, NOT_ON_PANEL)

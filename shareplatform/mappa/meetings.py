@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import cast
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 
 from ..access.facts import Facts, relation
 from ..access.kernel import Opened
@@ -59,6 +60,10 @@ from .vocab import (
 NOT_CORRIDOR = (
     "Only senior managers in the sterile corridor who sit on this case's MAPPA panel may {}."
 )
+SUPERSESSION_FORGED = (
+    "a correction or withdrawal recorded for this meeting fails its integrity check: whether "
+    "this record still stands cannot be shown"
+)
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ class MeetingView:
     corrects: uuid.UUID | None = None  # the meeting this one corrects
     chair_id: uuid.UUID | None = None
     co_chair_id: uuid.UUID | None = None
+    integrity: str = ""  # a correction or withdrawal naming this meeting failed its check
 
     @property
     def superseded(self) -> bool:
@@ -348,7 +354,7 @@ def correct_meeting(
     """Record a corrected meeting that supersedes this one, with the reason. Nothing is changed in
     place: the original stays readable, marked as superseded by the correction."""
     _row, new = _supersede(
-        ctx, meeting_id, "correct", reason, lambda c: record_meeting(ctx, c.id, data)
+        ctx, meeting_id, "correct", reason, lambda c: record_meeting(ctx, c.id, data), whole=True
     )
     assert new is not None
     return new
@@ -361,7 +367,19 @@ def withdraw_meeting(ctx: Ctx, meeting_id: uuid.UUID | str, reason: str) -> Meet
 
 
 def may_supersede(ctx: Ctx, case: Case) -> bool:
+    """May the user withdraw the case's meetings (and, with `may_correct`, correct them)?"""
     return may(ctx, case, kind=Kind.MEETING_OPEN, act=Act.WRITE, label=OS)
+
+
+def may_correct(ctx: Ctx, case: Case) -> bool:
+    """A correction replaces the whole record, its SECRET closed part included, so it needs the
+    right to write that part too: without it the closed part would silently fall out of the live
+    record. Asked of every meeting, not only those with a closed part: refusing only those would
+    tell someone outside the corridor which meetings have one (MAPPA administrators never see
+    SECRET, docs/domain.md)."""
+    return may_supersede(ctx, case) and may(
+        ctx, case, kind=Kind.MEETING_CLOSED, act=Act.WRITE, label=SECRET
+    )
 
 
 def _supersede(
@@ -370,31 +388,43 @@ def _supersede(
     verb: str,
     reason: str,
     replacement: Callable[[Case], MappaMeeting | None],
+    *,
+    whole: bool = False,
 ) -> tuple[MeetingSupersession, MappaMeeting | None]:
     """Correct or withdraw (`verb`) a meeting: decided, checked and given a reason before the
-    replacement (None: withdrawn) is recorded and the original marked."""
+    replacement (None: withdrawn) is recorded and the original marked. `whole`: the replacement
+    stands for every part of the meeting, so the user must be able to write the closed part."""
     old, case = _readable_meeting(ctx, meeting_id)
-    demand_write(
-        ctx,
-        case,
-        Kind.MEETING_OPEN,
-        OS,
-        case_event(case, f"mappa.meeting.{verb}", OS, old.id),
-        f"Only those who may record this case's meetings may {verb} one.",
-    )
+    event = case_event(case, f"mappa.meeting.{verb}", OS, old.id)
+    message = f"Only those who may record this case's meetings may {verb} one."
+    demand_write(ctx, case, Kind.MEETING_OPEN, OS, event, message)
+    if whole:
+        demand_write(ctx, case, Kind.MEETING_CLOSED, SECRET, event, CORRECT_WHOLE)
     done = ctx.session.scalar(
         select(MeetingSupersession.id).where(MeetingSupersession.meeting_id == old.id)
     )
     if done is not None:
-        raise InvalidValue("reason", "", why="this meeting has already been corrected or withdrawn")
+        raise InvalidValue("reason", "", why=ALREADY)
     why = need_text("reason", reason, f"say why the meeting record is being {DONE[verb]}")
-    new = replacement(case)
-    row = _write_supersession(ctx, case, old, new.id if new else None, why)
-    ctx.session.flush()
+    try:
+        # a concurrent correction or withdrawal may win between the check above and this insert
+        # (the unique meeting_id): then nothing of this one stays, and the answer is the same
+        with ctx.session.begin_nested():
+            new = replacement(case)
+            row = _write_supersession(ctx, case, old, new.id if new else None, why)
+            ctx.session.flush()
+    except IntegrityError:
+        raise InvalidValue("reason", "", why=ALREADY) from None
     return row, new
 
 
 DONE = {"correct": "corrected", "withdraw": "withdrawn"}
+ALREADY = "this meeting has already been corrected or withdrawn"
+CORRECT_WHOLE = (
+    "Only senior managers in the sterile corridor who sit on this case's MAPPA panel may correct "
+    "a meeting record, since a correction replaces every part of it. You may withdraw a record "
+    "made in error."
+)
 
 
 def _write_supersession(
@@ -492,7 +522,7 @@ def _views(ctx: Ctx, case: Case, rows: list[MappaMeeting], with_closed: bool) ->
             .order_by(MappaDecision.created_at)
         ):
             decisions.setdefault(mid, []).append(did)
-    marks, corrects = _supersessions(ctx, case, ids)
+    marks, corrects, broken = _supersessions(ctx, case, ids)
     out = []
     for row, plain in opened.rows:
         m = cast(MappaMeeting, row)
@@ -518,6 +548,8 @@ def _views(ctx: Ctx, case: Case, rows: list[MappaMeeting], with_closed: bool) ->
             out[-1].superseded_by, out[-1].superseded_reason = mark
             out[-1].withdrawn = mark[0] is None
         out[-1].corrects = corrects.get(m.id)
+        if m.id in broken:
+            out[-1].integrity = SUPERSESSION_FORGED
     return out
 
 
@@ -537,13 +569,15 @@ Marks = dict[uuid.UUID, tuple[uuid.UUID | None, str]]
 
 def _supersessions(
     ctx: Ctx, case: Case, ids: list[uuid.UUID]
-) -> tuple[Marks, dict[uuid.UUID, uuid.UUID]]:
-    """Superseded meetings -> (their correction, or None when withdrawn; the reason), and
-    corrections -> the meeting each corrects."""
+) -> tuple[Marks, dict[uuid.UUID, uuid.UUID], set[uuid.UUID]]:
+    """Superseded meetings -> (their correction, or None when withdrawn; the reason),
+    corrections -> the meeting each corrects, and the meetings named by a supersession whose
+    stamp fails (the access layer has withheld and audited it; its pointers are not to be
+    believed, so every meeting it names is marked rather than shown as standing)."""
     marks: Marks = {}
     corrects: dict[uuid.UUID, uuid.UUID] = {}
     if not ids:
-        return marks, corrects
+        return marks, corrects, set()
     rows = ctx.session.scalars(
         select(MeetingSupersession).where(
             or_(
@@ -553,14 +587,16 @@ def _supersessions(
         )
     ).all()
     if not rows:
-        return marks, corrects
+        return marks, corrects, set()
     opened = _open_parts(ctx, case, list(rows))
     for r, plain in opened.rows:
         row = cast(MeetingSupersession, r)
         marks[row.meeting_id] = (row.replacement_id, plain["reason"] or "")
         if row.replacement_id is not None:
             corrects[row.replacement_id] = row.meeting_id
-    return marks, corrects
+    failed = [cast(MeetingSupersession, r) for r in opened.failed]
+    broken = {i for r in failed for i in (r.meeting_id, r.replacement_id) if i in ids}
+    return marks, corrects, broken
 
 
 # -- disclosures -----------------------------------------------------------------------------------

@@ -49,10 +49,16 @@ class MappaMeeting(Sealed, Base):
 
 class MeetingSupersession(Sealed, Base):
     """A meeting corrected (by a replacement meeting) or withdrawn, with the reason (OFFICIAL-
-    SENSITIVE, like the open part). The original row stays as it was: this row marks it."""
+    SENSITIVE, like the open part). The original row stays as it was: this row marks it.
+
+    Which meeting replaces the original (or none: withdrawn) decides what readers are shown, so it
+    is stamped with the other facts: re-pointed or cleared in the database, the row fails its
+    check and the meetings it names are shown with an integrity marker
+    (shareplatform/mappa/meetings.py `_supersessions`)."""
 
     __tablename__ = "mappa_meeting_supersessions"
     __sealed__ = ("reason_ct",)
+    __facts__ = (*Sealed.__facts__, "replacement_id")  # type: ignore[assignment]
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("mappa_meetings.id"), unique=True)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)

@@ -131,6 +131,13 @@ class MeetingSchema(Schema):
     corrects = fields.UUID(
         allow_none=True, required=True, metadata={"description": "The meeting this one corrects"}
     )
+    integrity = fields.String(
+        required=True,
+        metadata={
+            "description": "Empty, or why the record is not verified (a correction or "
+            "withdrawal naming it failed its integrity check)"
+        },
+    )
     highest = fields.String(required=True, metadata={"description": "Highest classification shown"})
 
 

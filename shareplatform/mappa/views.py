@@ -21,7 +21,7 @@ from ..domain.labels import Caveat, Classification
 from ..mappa import exports
 from ..mappa import services as mappa
 from ..mappa.common import conceal
-from ..mappa.meetings import may_supersede
+from ..mappa.meetings import may_correct, may_supersede
 from ..mappa.reading import readable_labels
 from ..web.forms import form_date
 from ..web.permissions import Permission, requires
@@ -219,7 +219,7 @@ def correct_meeting(meeting_id: str):
     c = ctx()
     old = mappa.meeting_view(c, meeting_id)  # refused as if absent when unreadable
     case = get_case(c, old.case_id)
-    if not may_supersede(c, case):
+    if not may_correct(c, case):  # a correction replaces every part, the closed one included
         raise NotPermitted("You may not correct this meeting.")
     errors: list[dict[str, str]] = []
     form = request.form if request.method == "POST" else _meeting_prefill(old)
@@ -254,6 +254,7 @@ def withdraw_meeting(meeting_id: str):
             meeting=view,
             caps=exports.export_caps(c, case),
             can_supersede=True,
+            can_correct=may_correct(c, case),
             errors=[{"text": f"Reason: {exc.why}", "href": "#withdraw-reason"}],
             status=400,
         )
@@ -297,6 +298,7 @@ def meeting(meeting_id: str):
         meeting=view,
         caps=exports.export_caps(c, case),
         can_supersede=may_supersede(c, case),
+        can_correct=may_correct(c, case),
         errors=[],
     )
 

@@ -13,13 +13,14 @@ from sqlalchemy import func, select
 from shareplatform.audit.models import AuditEntry
 from shareplatform.audit.verify import verify
 from shareplatform.cases.models import Case
-from shareplatform.crypto.attested import attestor_of
+from shareplatform.crypto.attested import attested_columns, attestor_of
 from shareplatform.domain.errors import Conflict, InvalidValue, NotFound, NotPermitted
 from shareplatform.lifecycle import licence
 from shareplatform.lifecycle.release_models import LicenceCondition
 from shareplatform.reports.compliance import case_compliance, scope_compliance
 from shareplatform.reports.scope import scope_for
 from shareplatform.reports.standards import add_months
+from shareplatform.widened import WIDENED, adopt_widened_stamps
 from tests.integration.mappa_world import World, build_world
 
 TODAY = date.today()
@@ -169,7 +170,9 @@ def test_rows_from_before_0015_are_withheld_until_adopted_once(world, platform) 
     with platform.transaction() as s:  # the stamp the old code made: no type or dates
         row = s.execute(select(LicenceCondition.__table__).where(LicenceCondition.id == cid))
         values = row.mappings().one()
-        old = attestor_of(s)._digest(LicenceCondition, [values[n] for n in licence.LEGACY_FACTS])
+        added = dict((m, a) for _, m, a in WIDENED)[LicenceCondition]
+        legacy = [n for n in attested_columns(LicenceCondition) if n not in added]
+        old = attestor_of(s)._digest(LicenceCondition, [values[n] for n in legacy])
         s.execute(
             LicenceCondition.__table__.update()
             .where(LicenceCondition.id == cid)
@@ -178,8 +181,8 @@ def test_rows_from_before_0015_are_withheld_until_adopted_once(world, platform) 
     assert [c.withheld for c in current(world)] == [True]
     assert case_status(world)[EM] == "not met" and totals(world)[EM] == (0, 1, 0)
     with platform.transaction() as s:
-        assert licence.adopt_stamps(s, platform.system_writer) == 1
+        assert adopt_widened_stamps(s, platform.system_writer)["licence_conditions"] == 1
     assert [c.withheld for c in current(world)] == [False]
     assert case_status(world)[EM] == "met"
     with platform.transaction() as s:
-        assert licence.adopt_stamps(s, platform.system_writer) is None  # once only
+        assert adopt_widened_stamps(s, platform.system_writer) == {}  # once only

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from functools import partial
 
 import pytest
 from sqlalchemy import select
@@ -118,8 +119,9 @@ ORDINARY = {"caveats": (), "actions": [], "classification": "OFFICIAL-SENSITIVE"
 
 def test_only_the_signer_lowers_a_decision(ordinary_decision) -> None:  # type: ignore[no-untyped-def]
     """docs/domain.md, "Labels": a MAPPA decision corrected to a lower label by anyone but the
-    chair who signed it is refused (shareplatform/domain/rules.py `lowers`); at the same label the
-    correction stands, and its own signer may then lower it."""
+    chair who signed it is refused (shareplatform/domain/rules.py `lowers`). At the same label the
+    correction stands, but that does not make the material its corrector's to lower: every
+    version above the new label counts (shareplatform/casework.py `originators`)."""
     from shareplatform.mappa.services import correct_decision, prepare_correction
 
     world, dec, data = ordinary_decision
@@ -130,12 +132,77 @@ def test_only_the_signer_lowers_a_decision(ordinary_decision) -> None:  # type: 
         same = data(decision="Typo fixed")
         prepared = prepare_correction(world.ctx(s, "lro"), dec, same, "Typo")
         fixed = correct_decision(world.ctx(s, "lro"), dec, same, "Typo", prepared.token).id
+    with world.platform.transaction() as s, pytest.raises(NotPermitted, match="originator"):
+        # two steps: lro signed the correction, but the original is honsu's
+        prepare_correction(world.ctx(s, "lro"), fixed, lowered, "Lowering")
     with world.platform.transaction() as s:
-        with pytest.raises(NotPermitted, match="originator"):  # the correction is lro's now
-            prepare_correction(world.ctx(s, "honsu"), fixed, lowered, "Lowering")
-        prepared = prepare_correction(world.ctx(s, "lro"), fixed, lowered, "Lowering")
-        lower = correct_decision(world.ctx(s, "lro"), fixed, lowered, "Lowering", prepared.token)
+        refused = s.scalar(
+            select(AuditEntry).where(
+                AuditEntry.action == "mappa.decision.downgrade",
+                AuditEntry.object_id == str(fixed),
+            )
+        )
+        assert refused is not None and refused.outcome == "deny"
+
+
+def test_the_chair_who_signed_a_decision_lowers_it(ordinary_decision) -> None:  # type: ignore[no-untyped-def]
+    from shareplatform.mappa.services import correct_decision, prepare_correction
+
+    world, dec, data = ordinary_decision
+    lowered = data(classification="OFFICIAL", decision="Lowered")
+    with world.platform.transaction() as s:
+        prepared = prepare_correction(world.ctx(s, "honsu"), dec, lowered, "Released by me")
+        lower = correct_decision(
+            world.ctx(s, "honsu"), dec, lowered, "Released by me", prepared.token
+        )
         assert lower.classification == "OFFICIAL"
+
+
+def test_a_corrector_does_not_lower_a_secret_decision_they_did_not_sign(platform) -> None:  # type: ignore[no-untyped-def]
+    """The review's case: a corridor manager corrects the chair's SECRET decision at SECRET, then
+    tries to lower their own correction."""
+    from shareplatform.mappa.services import correct_decision, prepare_correction
+    from tests.integration.mappa_world import (
+        build_world,
+        decide,
+        decision_data,
+        disclosure,
+        meeting,
+    )
+
+    world = build_world(platform)
+    with platform.transaction() as s:
+        mt = meeting(world, s)
+        rests_on = [disclosure(world, s).id]
+        dec = decide(world, s, decision_data(world, mt.id, rests_on, actions=[])).id
+    secret = decision_data(world, mt.id, rests_on, actions=[], decision="Typo fixed")
+    lowered = decision_data(
+        world, mt.id, [], actions=[], caveats=(), classification="OFFICIAL-SENSITIVE"
+    )
+    with platform.transaction() as s:
+        prepared = prepare_correction(world.ctx(s, "lro"), dec, secret, "Typo")
+        fixed = correct_decision(world.ctx(s, "lro"), dec, secret, "Typo", prepared.token).id
+    with platform.transaction() as s, pytest.raises(NotPermitted, match="originator"):
+        prepare_correction(world.ctx(s, "lro"), fixed, lowered, "Lowering my correction")
+
+
+def test_a_disclosure_id_tells_nothing_to_one_not_on_the_panel(platform) -> None:  # type: ignore[no-untyped-def]
+    """The permission is decided before the disclosures named are looked up: a corridor manager
+    off the panel gets the same refusal for a real disclosure as for a made-up one."""
+    from shareplatform.mappa.services import prepare_decision
+    from tests.integration.mappa_world import build_world, decision_data, disclosure, meeting
+
+    world = build_world(platform)
+    with platform.transaction() as s:
+        mt, real = meeting(world, s), disclosure(world, s)
+    answers = []
+    for named in (real.id, uuid.uuid4()):
+        with platform.transaction() as s:
+            data = decision_data(world, mt.id, [named], actions=[])
+            answers.append(
+                _answer(partial(prepare_decision, world.ctx(s, "sol2"), mt.case_id, data))
+            )
+    assert answers[0] == answers[1] and answers[0][0] is NotPermitted
 
 
 def test_a_refused_decision_downgrade_is_audited(ordinary_decision) -> None:  # type: ignore[no-untyped-def]
