@@ -25,7 +25,7 @@ from ..lifecycle.checklists import checklists_for_case
 from ..lifecycle.common import readable_records
 from ..lifecycle.plans import alert_for, latest_assessment, latest_readable
 from ..lifecycle.workflow import current_stage
-from ..mappa.models import MappaAction, MappaMeeting
+from ..mappa.models import MappaAction, MappaMeeting, MeetingSupersession
 from ..mappa.reading import ActionView, action_views
 from ..mappa.vocab import ActionState
 
@@ -124,14 +124,8 @@ def _days(on: date | None, today: date) -> int | None:
 def _key_dates(ctx: Ctx, view: CaseView) -> list[KeyDate]:
     case, today = view.case, ctx.today
     review = case.next_review
-    if may(ctx, case, kind=Kind.MEETING, label=OS):
-        # each meeting sets the next review date (docs/domain.md); the latest meeting's counts
-        set_at_meeting = ctx.session.scalar(
-            select(MappaMeeting.next_review)
-            .where(MappaMeeting.case_id == case.id, MappaMeeting.next_review.is_not(None))
-            .order_by(MappaMeeting.held_on.desc(), MappaMeeting.created_at.desc())
-        )
-        review = set_at_meeting or review
+    if may(ctx, case, kind=Kind.MEETING_OPEN, label=OS):  # the date is in the open part
+        review = _review_set_at_meeting(ctx, view) or review
     plan_review, plan_note = _plan_review(ctx, view)
     return [
         KeyDate("Release", case.release_date, _days(case.release_date, today)),
@@ -140,6 +134,25 @@ def _key_dates(ctx: Ctx, view: CaseView) -> list[KeyDate]:
         KeyDate("Next MAPPA review", review, _days(review, today)),
         KeyDate("Plan review", plan_review, _days(plan_review, today), plan_note),
     ]
+
+
+def _review_set_at_meeting(ctx: Ctx, view: CaseView) -> date | None:
+    """Each meeting sets the next review date (docs/domain.md): the latest meeting's counts,
+    unless it was corrected or withdrawn (its correction, being a meeting, sets its own). A
+    meeting whose stamp fails is passed over (shareplatform/crypto/attested.py)."""
+    replaced = select(MeetingSupersession.meeting_id).where(
+        MeetingSupersession.case_id == view.case.id
+    )
+    meetings = ctx.session.scalars(
+        select(MappaMeeting)
+        .where(
+            MappaMeeting.case_id == view.case.id,
+            MappaMeeting.next_review.is_not(None),
+            MappaMeeting.id.not_in(replaced),
+        )
+        .order_by(MappaMeeting.held_on.desc(), MappaMeeting.created_at.desc())
+    )
+    return next((m.next_review for m in meetings if m.facts_intact), None)
 
 
 def _plan_review(ctx: Ctx, view: CaseView) -> tuple[date | None, str]:

@@ -38,7 +38,7 @@ from ..domain.errors import NotFound
 from ..domain.labels import Classification
 from ..mappa.models import ActionStatus, Breakout, MappaAction, MappaDecision
 from ..mappa.reading import action_views
-from ..mappa.vocab import ActionState
+from ..mappa.vocab import LIVE_STATES
 from ..records.models import Record
 from ..records.services import record_facts
 from .models import Notification
@@ -282,7 +282,7 @@ def _sweep_overdue(
         .join(Case, Case.id == MappaAction.case_id)
         .where(
             MappaAction.due_on < today,
-            latest == ActionState.OPEN.value,
+            latest.in_(sorted(LIVE_STATES)),  # in progress is still to do, as on the dashboard
             ~select(successor.id)
             .where(successor.supersedes_id == MappaAction.decision_id)
             .exists(),

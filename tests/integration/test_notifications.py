@@ -116,3 +116,31 @@ def test_break_glass_notifies_the_units_managers(world) -> None:  # type: ignore
     assert "Emergency access was taken to case SP-T1" in _titles(p, "honsu")
     assert _titles(p, "far") == []  # another unit
     assert _titles(p, "com") == []  # not a reviewer
+
+
+def test_sweep_counts_an_action_in_progress_as_still_to_do(world) -> None:  # type: ignore[no-untyped-def]
+    """An overdue action its owner has started (IN_PROGRESS) is as live as an open one
+    (shareplatform/mappa/vocab.py LIVE_STATES); a done one is not."""
+    from shareplatform.mappa.models import MappaAction
+    from shareplatform.mappa.services import update_action
+
+    p = world.platform
+    with p.transaction() as s:
+        m = meeting(world, s)
+        d = disclosure(world, s)
+        decide(world, s, decision_data(world, m.id, [d.id]))
+        owned = {a.owner_id: a.id for a in s.query(MappaAction)}
+    started, finished = owned[world.ids["lro"]], owned[world.ids["com"]]
+    with p.transaction() as s:
+        update_action(world.ctx(s, "lro"), started, "IN_PROGRESS")
+        update_action(world.ctx(s, "com"), finished, "DONE")
+    later = date.today() + timedelta(days=350)
+    with p.transaction() as s:
+        notes.sweep(s, p.access, p.indexer, later)
+    with p.transaction() as s:
+        overdue = {
+            n.object_id
+            for n in s.query(notes.Notification)
+            if n.kind == notes.Kinds.ACTION_OVERDUE.value
+        }
+    assert overdue == {started}
