@@ -11,7 +11,7 @@ Rows written before this revision carry a stamp over the old facts only, so unde
 they fail their check: until they are stamped again they are treated as unverified, exactly as a
 tampered row is. The licence conditions page shows each as a withheld line ("failed its
 integrity check", no type, dates or details), and the national standards, per case and across
-cases, do not count it. `adopt_stamps` (shareplatform/lifecycle/licence.py), run by the command
+cases, do not count it. `adopt_widened_stamps` (shareplatform/widened.py), run by the command
 line with the system writer (it holds the keys), stamps them once in the life of the database
 (audited as `licence.adopt`): only rows whose old stamp still verifies, so a row forged before
 the adoption stays unverified. No key is available here, so this revision cannot stamp them.
@@ -20,7 +20,8 @@ the adoption stays unverified. No key is available here, so this revision cannot
 Handover ticks likewise: their task, state, role and time join their stamp
 (`HandoverTick.__facts__`); no column changes, and older ticks are adopted the same way
 (audited as `handover.adopt`). Until then an older tick is withheld and its task reads as not
-yet done.
+yet done. A meeting supersession's replacement joins its stamp at this revision too (no column
+change; adopted as `mappa.meeting.adopt`).
 
 Revision ID: 0015
 Revises: 0014
