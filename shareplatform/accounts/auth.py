@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import secrets as pysecrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -91,6 +92,7 @@ SIGNED_OUT = {
 
 
 GENERIC_FAILURE = "Enter a correct username and password"
+WRONG_CODE = "Enter the current 6-digit code from your authenticator app"
 LOCKED = (
     "Your account is locked after too many failed attempts. Try again after {until} "
     "(UTC), or ask your user administrator to unlock it."
@@ -103,6 +105,45 @@ THROTTLED = (
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def audit_sign_in(
+    session: Session,
+    access: AccessLayer,
+    action: str,
+    outcome: str,
+    object_id: str = "",
+    reason: str = "",
+    detail: Mapping[str, object] | None = None,
+) -> None:
+    """Audit a step of signing in or out: no subject, the user is not (or no longer) signed in."""
+    access.record(
+        session,
+        None,
+        Event(
+            action=action,
+            object_type="user",
+            outcome=outcome,
+            label=Classification.OFFICIAL,
+            object_id=object_id,
+            reason=reason,
+            detail=dict(detail or {}),
+        ),
+    )
+
+
+def audit_user(
+    session: Session,
+    access: AccessLayer,
+    user: User,
+    action: str,
+    outcome: str,
+    reason: str = "",
+    detail: Mapping[str, object] | None = None,
+) -> None:
+    """Audit a change to `user`'s own credentials, naming the account in the detail."""
+    named = {"username": user.username, **(detail or {})}
+    audit_sign_in(session, access, action, outcome, str(user.id), reason, named)
 
 
 def _new_session(session: Session, user: User, mfa_done: bool, user_agent: str | None) -> str:
@@ -193,18 +234,9 @@ def _fail(
         if user.failed_logins >= settings.max_failures:
             user.locked_until = now + window
             user.failed_logins = 0
-    access.record(
-        session,
-        None,
-        Event(
-            action="signin." + step,
-            object_type="user",
-            outcome="fail",
-            label=Classification.OFFICIAL,
-            object_id=str(user.id) if user else "",
-            reason=reason,
-            detail={"username": username[:64], "address": address or ""},
-        ),
+    detail = {"username": username[:64], "address": address or ""}
+    audit_sign_in(
+        session, access, "signin." + step, "fail", str(user.id) if user else "", reason, detail
     )
 
 
@@ -260,34 +292,15 @@ def password_step(
     username = (username or "").strip()
     message = throttled(session, settings, address, now)
     if message:
-        access.record(
-            session,
-            None,
-            Event(
-                action="signin.password",
-                object_type="user",
-                outcome="deny",
-                label=Classification.OFFICIAL,
-                reason="address throttled",
-                detail={"address": address or ""},
-            ),
-        )
+        detail = {"address": address or ""}
+        audit_sign_in(session, access, "signin.password", "deny", "", "address throttled", detail)
         return Outcome(False, message)
     user = session.scalar(select(User).where(User.username == username)) if username else None
     locked = _locked_message(session, settings, user, username, now)
     if locked:
         secrets.check_password(None, password)  # same cost as a real check
-        access.record(
-            session,
-            None,
-            Event(
-                action="signin.password",
-                object_type="user",
-                outcome="deny",
-                label=Classification.OFFICIAL,
-                object_id=str(user.id) if user else "",
-                reason="locked",
-            ),
+        audit_sign_in(
+            session, access, "signin.password", "deny", str(user.id) if user else "", "locked"
         )
         return Outcome(False, locked)
     if user is None or not secrets.check_password(user.password_hash, password):
@@ -299,48 +312,16 @@ def password_step(
         )
     # the password is right: only now say why the account cannot be used
     if user.disabled_at is not None:
-        access.record(
-            session,
-            None,
-            Event(
-                action="signin.password",
-                object_type="user",
-                outcome="deny",
-                label=Classification.OFFICIAL,
-                object_id=str(user.id),
-                reason="disabled",
-            ),
-        )
+        audit_sign_in(session, access, "signin.password", "deny", str(user.id), "disabled")
         return Outcome(False, "This account has been disabled. Contact your user administrator.")
     vetting = _vetting_problem(user, today)
     if vetting:
-        access.record(
-            session,
-            None,
-            Event(
-                action="signin.password",
-                object_type="user",
-                outcome="deny",
-                label=Classification.OFFICIAL,
-                object_id=str(user.id),
-                reason="vetting expired",
-            ),
-        )
+        audit_sign_in(session, access, "signin.password", "deny", str(user.id), "vetting expired")
         return Outcome(False, vetting)
     if user.password_hash and secrets.needs_rehash(user.password_hash):
         user.password_hash = secrets.hash_password(password)
     token = _new_session(session, user, mfa_done=False, user_agent=user_agent)
-    access.record(
-        session,
-        None,
-        Event(
-            action="signin.password",
-            object_type="user",
-            outcome="allow",
-            label=Classification.OFFICIAL,
-            object_id=str(user.id),
-        ),
-    )
+    audit_sign_in(session, access, "signin.password", "allow", str(user.id))
     needs_enrol = user.must_enrol or user.totp_secret_sealed is None
     return Outcome(True, token=token, next_step="enrol" if needs_enrol else "code")
 
@@ -366,6 +347,43 @@ def _pending_user(session: Session, active: ActiveSession) -> User | None:
     return session.get(User, active.user_id)
 
 
+def totp_step(sealer: ServiceSecrets, user: User, code: str, now: datetime) -> int | None:
+    """The time step of a right, unused TOTP `code` for `user`; None for a wrong code or a secret
+    that does not open."""
+    from .services import totp_secret
+
+    secret = totp_secret(sealer, user)
+    return matching_step(secret, code, now, user.totp_last_step) if secret else None
+
+
+def locked_out(
+    session: Session, settings: AuthSettings, user: User, active: ActiveSession, now: datetime
+) -> Outcome | None:
+    """While `user` is locked, the half-signed-in session ends and the lock is the answer."""
+    locked = _locked_message(session, settings, user, user.username, now)
+    if not locked:
+        return None
+    end_session(session, active.id_hash)
+    return Outcome(False, locked)
+
+
+def second_factor_failed(
+    session: Session,
+    access: AccessLayer,
+    settings: AuthSettings,
+    user: User,
+    active: ActiveSession,
+    address: str | None,
+    step: str,
+    now: datetime,
+    message: str,
+    reason: str = "",
+) -> Outcome:
+    """A wrong second factor counts as a failed sign-in; the failure that locks ends the session."""
+    _fail(session, access, settings, user, user.username, address, step, now, reason)
+    return locked_out(session, settings, user, active, now) or Outcome(False, message)
+
+
 def code_step(
     session: Session,
     access: AccessLayer,
@@ -382,10 +400,9 @@ def code_step(
     user = _pending_user(session, active)
     if user is None:
         return Outcome(False, "Sign in again")
-    locked = _locked_message(session, settings, user, user.username, now)
-    if locked:
-        end_session(session, active.id_hash)
-        return Outcome(False, locked)
+    held = locked_out(session, settings, user, active, now)
+    if held:
+        return held
     from .services import totp_secret
 
     secret = totp_secret(sealer, user)
@@ -393,12 +410,9 @@ def code_step(
         return Outcome(False, "Set up your authenticator app first", next_step="enrol")
     step = matching_step(secret, code, now, user.totp_last_step)
     if step is None:
-        _fail(session, access, settings, user, user.username, address, "code", now)
-        locked = _locked_message(session, settings, user, user.username, now)
-        if locked:
-            end_session(session, active.id_hash)
-            return Outcome(False, locked)
-        return Outcome(False, "Enter the current 6-digit code from your authenticator app")
+        return second_factor_failed(
+            session, access, settings, user, active, address, "code", now, WRONG_CODE
+        )
     return _complete(session, access, user, active, step, user_agent)
 
 
@@ -420,18 +434,7 @@ def _complete(
     user.locked_until = None
     end_session(session, active.id_hash)  # a new id once fully signed in (no session fixation)
     token = _new_session(session, user, mfa_done=True, user_agent=user_agent)
-    access.record(
-        session,
-        None,
-        Event(
-            action=action,
-            object_type="user",
-            outcome="allow",
-            label=Classification.OFFICIAL,
-            object_id=str(user.id),
-            detail=detail or {},
-        ),
-    )
+    audit_sign_in(session, access, action, "allow", str(user.id), detail=detail)
     return Outcome(True, token=token, next_step="done")
 
 
@@ -483,27 +486,14 @@ def finish_enrolment(
         return Outcome(False, "Sign in again")
     if user.must_change_password:
         return Outcome(False, "Choose a new password first", next_step="password")
-    from .services import totp_secret
-
-    secret = totp_secret(sealer, user)
-    step = matching_step(secret, code, now, user.totp_last_step) if secret else None
+    step = totp_step(sealer, user, code, now)
     if step is None:
         _fail(session, access, settings, user, user.username, address, "enrol", now)
         return Outcome(
             False, "Enter the 6-digit code your authenticator app shows for this account"
         )
     user.must_enrol = False
-    access.record(
-        session,
-        None,
-        Event(
-            action="signin.enrol",
-            object_type="user",
-            outcome="done",
-            label=Classification.OFFICIAL,
-            object_id=str(user.id),
-        ),
-    )
+    audit_sign_in(session, access, "signin.enrol", "done", str(user.id))
     return _complete(session, access, user, active, step, user_agent)
 
 
@@ -596,18 +586,8 @@ def sign_out(
     else:
         end_session(session, active.id_hash)
         count = 1
-    access.record(
-        session,
-        None,
-        Event(
-            action="signout",
-            object_type="user",
-            outcome="done",
-            label=Classification.OFFICIAL,
-            object_id=str(active.user_id),
-            detail={"everywhere": everywhere, "sessions": count, "tokens_revoked": tokens},
-        ),
-    )
+    detail = {"everywhere": everywhere, "sessions": count, "tokens_revoked": tokens}
+    audit_sign_in(session, access, "signout", "done", str(active.user_id), detail=detail)
     return count
 
 

@@ -140,27 +140,10 @@ def _operator() -> str:
 
 
 def _audit(session, user, action: str, reason: str = "", detail: dict | None = None) -> None:
-    from ..audit.log import Event
-    from ..domain.labels import Classification
+    from .auth import audit_user
 
-    _platform().access.record(
-        session,
-        None,
-        Event(
-            action=action,
-            object_type="user",
-            outcome="done",
-            label=Classification.OFFICIAL,
-            object_id=str(user.id),
-            reason=reason,
-            detail={
-                "username": user.username,
-                "via": "command line",
-                "operator": _operator(),
-                **(detail or {}),
-            },
-        ),
-    )
+    via = {"via": "command line", "operator": _operator(), **(detail or {})}
+    audit_user(session, _platform().access, user, action, "done", reason, via)
 
 
 def _code_hours() -> int:

@@ -23,10 +23,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..access.kernel import AccessLayer
-from ..audit.log import Event
 from ..db import utcnow
 from ..domain.errors import InvalidValue
-from ..domain.labels import Classification
 from . import auth, secrets, webauthn
 from .models import RecoveryCode, User
 
@@ -152,7 +150,7 @@ def redeem(
         if user.disabled_at is not None
         else auth._vetting_problem(user, now.date())
     )
-    _audit(access, session, user, "recovery.use", "deny" if problem else "done", problem)
+    auth.audit_user(session, access, user, "recovery.use", "deny" if problem else "done", problem)
     if problem:
         return auth.Outcome(False, problem)
     user.must_change_password = True
@@ -193,7 +191,7 @@ def choose_password(
     check_new_password(password, confirm)
     user.password_hash = secrets.hash_password(password)
     user.must_change_password = False
-    _audit(access, session, user, "password.set", "done", "after a recovery code")
+    auth.audit_user(session, access, user, "password.set", "done", "after a recovery code")
 
 
 def change_password(
@@ -222,29 +220,5 @@ def change_password(
         raise InvalidValue("password", "", why="choose a password different from the current one")
     user.password_hash = secrets.hash_password(password)
     ended = auth.revoke_credentials(session, user.id, now, keep=active.id_hash)
-    _audit(access, session, user, "password.change", "done", "", ended)
+    auth.audit_user(session, access, user, "password.change", "done", "", ended)
     return ended
-
-
-def _audit(
-    access: AccessLayer,
-    session: Session,
-    user: User,
-    action: str,
-    outcome: str,
-    reason: str,
-    detail: dict[str, int] | None = None,
-) -> None:
-    access.record(
-        session,
-        None,
-        Event(
-            action=action,
-            object_type="user",
-            outcome=outcome,
-            label=Classification.OFFICIAL,
-            object_id=str(user.id),
-            reason=reason,
-            detail={"username": user.username, **(detail or {})},
-        ),
-    )

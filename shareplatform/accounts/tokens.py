@@ -146,19 +146,8 @@ def create_token(
         window_count=0,
     )
     session.add(token)
-    subject = None if by_system else access.subject(session, user)
-    access.record(
-        session,
-        subject,
-        Event(
-            action="token.create",
-            object_type="token",
-            outcome="done",
-            label=Classification.OFFICIAL,
-            object_id=str(token.id),
-            detail={"user": user.username, "scope": parsed.value, "days": days},
-        ),
-    )
+    about: dict[str, object] = {"scope": parsed.value, "days": days}
+    _audit_change(session, access, user, token, "token.create", by_system, about)
     session.flush()
     return _summary(token, now), raw
 
@@ -190,21 +179,35 @@ def revoke_token(
     now = utcnow()
     if token.revoked_at is None:
         token.revoked_at = now
-        subject = None if by_system else access.subject(session, user)
-        access.record(
-            session,
-            subject,
-            Event(
-                action="token.revoke",
-                object_type="token",
-                outcome="done",
-                label=Classification.OFFICIAL,
-                object_id=str(token.id),
-                detail={"user": user.username},
-            ),
-        )
+        _audit_change(session, access, user, token, "token.revoke", by_system)
     session.flush()
     return _summary(token, now)
+
+
+def _audit_change(
+    session: Session,
+    access: AccessLayer,
+    user: User,
+    token: ApiToken,
+    action: str,
+    by_system: bool,
+    about: dict[str, object] | None = None,
+) -> None:
+    """Audit a change to one of `user`'s tokens: as the user from the web page, as "system" from
+    the command line (`by_system`)."""
+    subject = None if by_system else access.subject(session, user)
+    access.record(
+        session,
+        subject,
+        Event(
+            action=action,
+            object_type="token",
+            outcome="done",
+            label=Classification.OFFICIAL,
+            object_id=str(token.id),
+            detail={"user": user.username, **(about or {})},
+        ),
+    )
 
 
 def authenticate(

@@ -48,10 +48,8 @@ from webauthn.helpers.structs import (
 )
 
 from ..access.kernel import AccessLayer
-from ..audit.log import Event
 from ..crypto.service_secrets import ServiceSecrets
 from ..db import utcnow
-from ..domain.labels import Classification
 from . import auth
 from .models import KEY_NAME_MAX, User, WebAuthnChallenge, WebAuthnCredential
 
@@ -187,13 +185,10 @@ def begin_registration(
     held = held or auth.throttled(session, settings, address, now)
     if held:
         raise KeyRefused(held)
-    from .services import totp_secret
-
-    secret = totp_secret(sealer, user)
-    step = auth.matching_step(secret, code, now, user.totp_last_step) if secret else None
+    step = auth.totp_step(sealer, user, code, now)
     if step is None:
         auth._fail(session, access, settings, user, user.username, address, "key.confirm", now)
-        raise KeyRefused("Enter the current 6-digit code from your authenticator app")
+        raise KeyRefused(auth.WRONG_CODE)
     user.totp_last_step = step  # the code is used up
     options = generate_registration_options(
         rp_id=rp.id,
@@ -228,7 +223,7 @@ def finish_registration(
     challenge = _take_challenge(session, active.id_hash, REGISTER, now)
     name = _nickname(session, user.id, nickname)
     if challenge is None:
-        _audit(access, session, user, "mfa.key.add", "fail", "no outstanding challenge")
+        auth.audit_user(session, access, user, "mfa.key.add", "fail", "no outstanding challenge")
         raise KeyRefused("That took too long or was already used: add the key again")
     try:
         parsed = parse_registration_credential_json(credential)
@@ -239,7 +234,7 @@ def finish_registration(
             expected_origin=rp.origin,
         )
     except MALFORMED as exc:
-        _audit(access, session, user, "mfa.key.add", "fail", _why(exc))
+        auth.audit_user(session, access, user, "mfa.key.add", "fail", _why(exc))
         raise KeyRefused("Your security key's answer could not be checked: try again") from None
     taken = session.scalar(
         select(WebAuthnCredential.id).where(
@@ -247,7 +242,7 @@ def finish_registration(
         )
     )
     if taken is not None:
-        _audit(access, session, user, "mfa.key.add", "fail", "key already registered")
+        auth.audit_user(session, access, user, "mfa.key.add", "fail", "key already registered")
         raise KeyRefused("That security key is already registered")
     transports = [t.value for t in parsed.response.transports or []]
     key = WebAuthnCredential(
@@ -264,7 +259,7 @@ def finish_registration(
     session.flush()
     detail: dict[str, object] = {"key": str(key.id), "nickname": name, "aaguid": verified.aaguid}
     detail |= {"transports": ",".join(transports), "user_verified": verified.user_verified}
-    _audit(access, session, user, "mfa.key.add", "done", "", detail)
+    auth.audit_user(session, access, user, "mfa.key.add", "done", "", detail)
     return key
 
 
@@ -305,19 +300,16 @@ def finish_authentication(
         user = _pending_user(session, active)
     except KeyRefused as exc:
         return auth.Outcome(False, str(exc))
-    locked = auth._locked_message(session, settings, user, user.username, now)
-    if locked:
-        auth.end_session(session, active.id_hash)
-        return auth.Outcome(False, locked)
+    held = auth.locked_out(session, settings, user, active, now)
+    if held:
+        return held
     challenge = _take_challenge(session, active.id_hash, SIGN_IN, now)
     key, why = _verify_use(session, rp, user, credential, challenge)
     if key is None:
-        auth._fail(session, access, settings, user, user.username, address, "key", now, why)
-        locked = auth._locked_message(session, settings, user, user.username, now)
-        if locked:
-            auth.end_session(session, active.id_hash)
-            return auth.Outcome(False, locked)
-        return auth.Outcome(False, "Your security key could not be checked: try again")
+        message = "Your security key could not be checked: try again"
+        return auth.second_factor_failed(
+            session, access, settings, user, active, address, "key", now, message, why
+        )
     key.last_used_at = now
     detail: dict[str, object] = {"key": str(key.id), "nickname": key.nickname}
     return auth._complete(session, access, user, active, None, user_agent, "signin.key", detail)
@@ -379,7 +371,7 @@ def remove_key(
     session.delete(key)
     session.flush()
     detail: dict[str, object] = {"key": str(key_id), "nickname": name}
-    _audit(access, session, user, "mfa.key.remove", "done", "", detail)
+    auth.audit_user(session, access, user, "mfa.key.remove", "done", "", detail)
     return name
 
 
@@ -407,27 +399,3 @@ def _pending_user(session: Session, active: auth.ActiveSession) -> User:
 
 def _why(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:200]
-
-
-def _audit(
-    access: AccessLayer,
-    session: Session,
-    user: User,
-    action: str,
-    outcome: str,
-    reason: str,
-    detail: dict[str, object] | None = None,
-) -> None:
-    access.record(
-        session,
-        None,
-        Event(
-            action=action,
-            object_type="user",
-            outcome=outcome,
-            label=Classification.OFFICIAL,
-            object_id=str(user.id),
-            reason=reason,
-            detail={"username": user.username, **(detail or {})},
-        ),
-    )

@@ -7,18 +7,21 @@ form field). The ceremonies themselves live in shareplatform/accounts/webauthn.p
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 
 from ..web import db_session, platform
 from ..web.forms import ConfirmForm
 from ..web.permissions import Permission, requires
 from ..web.rendering import render
 from ..web.shell import safe_next, start_session
-from . import webauthn
+from . import auth, webauthn
 from .identity import active, current_user, settings
 
 bp = Blueprint("keys", __name__, template_folder="templates")
@@ -52,18 +55,29 @@ def _options(text: str) -> Response:
     return current_app.response_class(text, mimetype="application/json")
 
 
-def _no_keys() -> tuple[Response, int]:
-    return _refused("Security keys are not set up on this service", 404)
+KeyView = Callable[[webauthn.RelyingParty, auth.ActiveSession], ResponseReturnValue]
+
+
+def _with_keys(view: KeyView) -> Callable[[], ResponseReturnValue]:
+    """A JSON key step: refused (404) where security keys are not set up; else given the relying
+    party and the caller's session (the route's permission has already required one)."""
+
+    @functools.wraps(view)
+    def step() -> ResponseReturnValue:
+        rp, act = relying_party(), active()
+        assert act is not None
+        if rp is None:
+            return _refused("Security keys are not set up on this service", 404)
+        return view(rp, act)
+
+    return step
 
 
 # -- signing in -----------------------------------------------------------------------------------
 @bp.route("/sign-in/key/options", methods=["POST"])
 @requires(Permission.PRE_MFA)
-def sign_in_options():
-    rp, act = relying_party(), active()
-    assert act is not None
-    if rp is None:
-        return _no_keys()
+@_with_keys
+def sign_in_options(rp: webauthn.RelyingParty, act: auth.ActiveSession) -> ResponseReturnValue:
     try:
         with platform().db.transaction() as session:
             return _options(webauthn.begin_authentication(session, rp, act))
@@ -73,11 +87,8 @@ def sign_in_options():
 
 @bp.route("/sign-in/key", methods=["POST"])
 @requires(Permission.PRE_MFA)
-def sign_in_with_key():
-    rp, act = relying_party(), active()
-    assert act is not None
-    if rp is None:
-        return _no_keys()
+@_with_keys
+def sign_in_with_key(rp: webauthn.RelyingParty, act: auth.ActiveSession) -> ResponseReturnValue:
     with platform().db.transaction() as session:  # committed before the answer leaves
         outcome = webauthn.finish_authentication(
             session,
@@ -122,11 +133,8 @@ def _page(problem: str = "") -> tuple[str, int]:
 
 @bp.route("/account/keys/options", methods=["POST"])
 @requires(Permission.SIGNED_IN)
-def add_options():
-    rp, act = relying_party(), active()
-    assert act is not None
-    if rp is None:
-        return _no_keys()
+@_with_keys
+def add_options(rp: webauthn.RelyingParty, act: auth.ActiveSession) -> ResponseReturnValue:
     body = _body()
     try:  # a wrong code is counted and audited: kept (the unit of work commits a 400)
         options = webauthn.begin_registration(
@@ -147,11 +155,8 @@ def add_options():
 
 @bp.route("/account/keys", methods=["POST"])
 @requires(Permission.SIGNED_IN)
-def add():
-    rp, act = relying_party(), active()
-    assert act is not None
-    if rp is None:
-        return _no_keys()
+@_with_keys
+def add(rp: webauthn.RelyingParty, act: auth.ActiveSession) -> ResponseReturnValue:
     body = _body()
     try:
         key = webauthn.finish_registration(
