@@ -68,8 +68,8 @@ def kind_classes(
     return {kinds[0]: tuple(kinds) for kinds in classes.values()}
 
 
-def _names(rules: list[Rule], role: Role) -> frozenset[str]:
-    """The p-line subjects that apply to a role (itself and its groups, transitively)."""
+def role_and_groups(rules: list[Rule], role: Role) -> set[str]:
+    """A role's own name and every group it belongs to, following g lines transitively."""
     parents: dict[str, set[str]] = {}
     for r in rules:
         if r.ptype == "g":
@@ -80,8 +80,13 @@ def _names(rules: list[Rule], role: Role) -> frozenset[str]:
             if group not in seen:
                 seen.add(group)
                 todo.append(group)
+    return seen
+
+
+def _names(rules: list[Rule], role: Role) -> frozenset[str]:
+    """The p-line subjects that apply to a role (itself and its groups, transitively)."""
     named = {r.values[0] for r in rules if r.ptype == "p"}
-    return frozenset(seen & named)
+    return frozenset(role_and_groups(rules, role) & named)
 
 
 def changed_lines(live: list[Rule], draft: list[Rule]) -> list[Rule]:

@@ -110,19 +110,9 @@ class PolicyLine:
 
 def _members(rules: list[Rule]) -> dict[str, set[str]]:
     """Roles in each role-or-group name, following g lines transitively."""
-    parents: dict[str, set[str]] = {}
-    for r in rules:
-        if r.ptype == "g":
-            parents.setdefault(r.values[0], set()).add(r.values[1])
     out: dict[str, set[str]] = {}
     for role in Role:
-        seen, todo = {role.value}, [role.value]
-        while todo:
-            for group in parents.get(todo.pop(), ()):
-                if group not in seen:
-                    seen.add(group)
-                    todo.append(group)
-        for name in seen:
+        for name in guardrails.role_and_groups(rules, role):
             out.setdefault(name, set()).add(role.value)
     return out
 
