@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,8 +23,9 @@ from shareplatform.accounts import tokens
 from shareplatform.accounts.models import User
 from shareplatform.audit.models import AuditEntry
 from shareplatform.crypto import keyring
+from shareplatform.platform import Platform
 from shareplatform.records.services import record_page
-from tests.factories import ctx_for, fresh_platform
+from tests.factories import ctx_for, fresh_platform, make_config
 from tests.security import builders
 from tests.support.load import Writers, wait_for
 from tests.support.processes import Gunicorn, flask, instance_env
@@ -134,12 +137,18 @@ def _keys_state(instance: Instance) -> str:
     return _ok(flask(instance.env, "keys", "status"))
 
 
-def _secret_bodies_readable(instance: Instance) -> None:
-    from shareplatform.platform import Platform
-    from tests.factories import make_config
-
+@contextmanager
+def _platform(instance: Instance) -> Iterator[Platform]:
+    """A platform of this process over the instance's database and keys, closed afterwards."""
     platform = Platform(make_config(instance.url, instance.keys))
     try:
+        yield platform
+    finally:
+        platform.close()
+
+
+def _secret_bodies_readable(instance: Instance) -> None:
+    with _platform(instance) as platform:
         with platform.transaction() as session:
             ctx = ctx_for(platform, session, instance.honsu)
             bodies = [record_page(ctx, rid)[0].body for rid in instance.secret_ids]
@@ -154,8 +163,6 @@ def _secret_bodies_readable(instance: Instance) -> None:
             )
             counts = keyring.key_counts(session, "SECRET")
             current = keyring.current_versions(session)["SECRET"]
-    finally:
-        platform.close()
     assert set(counts) == {("SECRET", current)}  # nothing left under an older version
     return actions  # type: ignore[return-value]
 
@@ -198,21 +205,14 @@ def test_a_killed_rotation_completes_when_run_again(instance: Instance, point: s
 
 
 def _kek_creation(instance: Instance, object_id: str) -> str:
-    from shareplatform.platform import Platform
-    from tests.factories import make_config
-
-    platform = Platform(make_config(instance.url, instance.keys))
-    try:
-        with platform.transaction() as session:
-            return str(
-                session.scalar(
-                    select(AuditEntry.detail).where(
-                        AuditEntry.action == "keys.kek.create", AuditEntry.object_id == object_id
-                    )
+    with _platform(instance) as platform, platform.transaction() as session:
+        return str(
+            session.scalar(
+                select(AuditEntry.detail).where(
+                    AuditEntry.action == "keys.kek.create", AuditEntry.object_id == object_id
                 )
             )
-    finally:
-        platform.close()
+        )
 
 
 @pytest.mark.parametrize("point", ["keys.retire.after_mark", "keys.retire.after_destroy"])
@@ -255,19 +255,12 @@ def test_a_killed_shred_completes_when_run_again(instance: Instance) -> None:
 def _shred_entries(instance: Instance, record_id: str) -> int:
     from sqlalchemy import func
 
-    from shareplatform.platform import Platform
-    from tests.factories import make_config
-
-    platform = Platform(make_config(instance.url, instance.keys))
-    try:
-        with platform.transaction() as session:
-            return int(
-                session.scalar(
-                    select(func.count()).where(
-                        AuditEntry.action == "record.shred", AuditEntry.object_id == record_id
-                    )
+    with _platform(instance) as platform, platform.transaction() as session:
+        return int(
+            session.scalar(
+                select(func.count()).where(
+                    AuditEntry.action == "record.shred", AuditEntry.object_id == record_id
                 )
-                or 0
             )
-    finally:
-        platform.close()
+            or 0
+        )

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Self
 
 import requests
 from sqlalchemy import select
@@ -58,53 +59,48 @@ def load_instance(db_url: str, keys: Path, clients: int) -> LoadInstance:
 class Acknowledged:
     record_id: str
     body: str
-    at: float
+    at: float  # when the 201 came back
+    started: float  # when the note was posted
+    title: str
 
 
-class Writers:
-    """Client threads posting SECRET notes through the API; every 201 is remembered. Each
-    attempt carries a body of its own, so a duplicate row is visible as a repeated body."""
+def post_note(
+    http: requests.Session, base: str, case_id: str, title: str, body: str
+) -> requests.Response:
+    """Post one SECRET minute on the case through the API (the session carries the token)."""
+    return http.post(
+        f"{base}/api/v1/cases/{case_id}/records",
+        json={
+            "record_type": "MINUTES",
+            "occurred_on": date.today().isoformat(),
+            "classification": "SECRET",
+            "title": title,
+            "body": body,
+        },
+        timeout=30,
+    )
 
-    def __init__(self, base: str, case_id: str, tokens_: list[str], tag: str = "") -> None:
-        self.base, self.case_id, self.tokens, self.tag = base, case_id, tokens_, tag
-        self.acked: list[Acknowledged] = []
-        self.refused: list[str] = []
+
+class _Clients:
+    """One client thread per token, each with its own HTTP session, from `with` until its end."""
+
+    def __init__(self, base: str, case_id: str, tokens_: list[str]) -> None:
+        self.base, self.case_id, self.tokens = base, case_id, tokens_
         self._stop = threading.Event()
         self._threads = [
-            threading.Thread(target=self._run, args=(n,), daemon=True) for n in range(len(tokens_))
+            threading.Thread(target=self._client, args=(n,), daemon=True)
+            for n in range(len(tokens_))
         ]
 
-    def _run(self, n: int) -> None:
+    def _client(self, n: int) -> None:
         with requests.Session() as http:
             http.headers["Authorization"] = f"Bearer {self.tokens[n]}"
-            count = 0
-            while not self._stop.is_set():
-                count += 1
-                note = f"{self.tag}{n}-{count}"
-                body = f"Closed-session note {note}: the panel agreed to review the plan."
-                try:
-                    resp = http.post(
-                        f"{self.base}/api/v1/cases/{self.case_id}/records",
-                        json={
-                            "record_type": "MINUTES",
-                            "occurred_on": date.today().isoformat(),
-                            "classification": "SECRET",
-                            "title": f"Minute {note}",
-                            "body": body,
-                        },
-                        timeout=30,
-                    )
-                except requests.RequestException as exc:
-                    self.refused.append(repr(exc))
-                    time.sleep(0.05)  # a server being restarted: do not spin
-                    continue
-                if resp.status_code == 201:
-                    self.acked.append(Acknowledged(resp.json()["id"], body, time.monotonic()))
-                else:
-                    self.refused.append(f"{resp.status_code} {resp.text[:200]}")
-                    time.sleep(0.05)  # an outage answers at once: do not spin
+            self._run(http, n)
 
-    def __enter__(self) -> Writers:
+    def _run(self, http: requests.Session, n: int) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
         for t in self._threads:
             t.start()
         return self
@@ -115,46 +111,62 @@ class Writers:
             t.join(timeout=60)
 
 
-class Readers:
+class Writers(_Clients):
+    """Client threads posting SECRET notes through the API; every 201 is remembered. Each
+    attempt carries a title and body of its own, so a duplicate row is visible as a repeat."""
+
+    def __init__(self, base: str, case_id: str, tokens_: list[str], tag: str = "") -> None:
+        super().__init__(base, case_id, tokens_)
+        self.tag = tag
+        self.acked: list[Acknowledged] = []
+        self.refused: list[str] = []
+
+    def _run(self, http: requests.Session, n: int) -> None:
+        count = 0
+        while not self._stop.is_set():
+            count += 1
+            note = f"{self.tag}{n}-{count}"
+            title = f"Minute {note}"
+            body = f"Closed-session note {note}: the panel agreed to review the plan."
+            started = time.monotonic()
+            try:
+                resp = post_note(http, self.base, self.case_id, title, body)
+            except requests.RequestException as exc:
+                self.refused.append(repr(exc))
+                time.sleep(0.05)  # a server being restarted: do not spin
+                continue
+            if resp.status_code == 201:
+                at = time.monotonic()
+                self.acked.append(Acknowledged(resp.json()["id"], body, at, started, title))
+            else:
+                self.refused.append(f"{resp.status_code} {resp.text[:200]}")
+                time.sleep(0.05)  # an outage answers at once: do not spin
+
+
+class Readers(_Clients):
     """Client threads loading the first page of the case's records; answers counted by status
     (a connection refused or reset while a server is killed counts as "error")."""
 
     def __init__(self, base: str, case_id: str, tokens_: list[str]) -> None:
-        self.base, self.case_id, self.tokens = base, case_id, tokens_
+        super().__init__(base, case_id, tokens_)
         self.answers: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._run, args=(n,), daemon=True) for n in range(len(tokens_))
-        ]
 
     def _count(self, what: str) -> None:
         with self._lock:
             self.answers[what] = self.answers.get(what, 0) + 1
 
-    def _run(self, n: int) -> None:
-        with requests.Session() as http:
-            http.headers["Authorization"] = f"Bearer {self.tokens[n]}"
-            while not self._stop.is_set():
-                try:
-                    resp = http.get(
-                        f"{self.base}/api/v1/cases/{self.case_id}/records?page_size=20",
-                        timeout=30,
-                    )
-                    self._count(str(resp.status_code))
-                except requests.RequestException:
-                    self._count("error")
-                    time.sleep(0.05)
-
-    def __enter__(self) -> Readers:
-        for t in self._threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        for t in self._threads:
-            t.join(timeout=60)
+    def _run(self, http: requests.Session, n: int) -> None:
+        while not self._stop.is_set():
+            try:
+                resp = http.get(
+                    f"{self.base}/api/v1/cases/{self.case_id}/records?page_size=20",
+                    timeout=30,
+                )
+                self._count(str(resp.status_code))
+            except requests.RequestException:
+                self._count("error")
+                time.sleep(0.05)
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str = "") -> None:
@@ -182,6 +194,19 @@ def case_bodies(base: str, token: str, case_id: str) -> list[str]:
             bodies += [i["record"]["body"] for i in data["items"] if not i["withheld"]]
             page = data["next_page"]
     return bodies
+
+
+def unreadable(base: str, token: str, acked: list[Acknowledged]) -> list[tuple[str, int]]:
+    """The acknowledged notes that do not read back with their body through the API (lost), with
+    the status each answered."""
+    lost = []
+    with requests.Session() as http:
+        http.headers["Authorization"] = f"Bearer {token}"
+        for note in acked:
+            resp = http.get(f"{base}/api/v1/records/{note.record_id}", timeout=30)
+            if resp.status_code != 200 or resp.json()["body"] != note.body:
+                lost.append((note.record_id, resp.status_code))
+    return lost
 
 
 @dataclass
@@ -213,13 +238,7 @@ def settle(instance: LoadInstance, acked: list[Acknowledged], base: str) -> Outc
     from shareplatform.platform import Platform
     from tests.factories import make_config
 
-    lost = 0
-    with requests.Session() as http:
-        http.headers["Authorization"] = f"Bearer {instance.tokens[0]}"
-        for note in acked:
-            resp = http.get(f"{base}/api/v1/records/{note.record_id}", timeout=30)
-            if resp.status_code != 200 or resp.json()["body"] != note.body:
-                lost += 1
+    lost = len(unreadable(base, instance.tokens[0], acked))
     bodies = case_bodies(base, instance.tokens[0], instance.case_id)
     notes = [b for b in bodies if b.startswith("Closed-session note ")]
     duplicated = len(notes) - len(set(notes))

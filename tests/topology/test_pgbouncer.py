@@ -6,19 +6,15 @@ through PgBouncer (shareplatform/db.py)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import select, text
+from sqlalchemy import text
 
-from shareplatform.accounts import tokens
-from shareplatform.accounts.models import User
 from shareplatform.db import ConnectionLimits, make_engine
-from tests.factories import fresh_platform
-from tests.security import builders
 from tests.support import pgbouncer
+from tests.support.load import load_instance, post_note
 from tests.support.processes import Gunicorn, flask, instance_env
 
 pytestmark = pytest.mark.slow
@@ -32,18 +28,6 @@ def bouncer(pg_server):  # type: ignore[no-untyped-def]
         pytest.skip("PostgreSQL or PgBouncer not available here")
     with pgbouncer.PgBouncer(pg_server) as running:
         yield running
-
-
-def _seed(url: str, keys: Path) -> tuple[str, str]:
-    platform = fresh_platform(url, keys)  # migrations go straight to the server
-    small = builders.small_world(platform)
-    with platform.transaction() as session:
-        honsu = session.scalar(select(User).where(User.username == small.honsu))
-        _, token = tokens.create_token(
-            session, platform.access, honsu, "bouncer", "read-write", 1, by_system=True
-        )
-    platform.close()
-    return str(small.case_id), token
 
 
 def test_limits_are_set_on_each_transaction_through_pgbouncer(bouncer, pg_server) -> None:  # type: ignore[no-untyped-def]
@@ -64,7 +48,8 @@ def test_the_app_reads_and_writes_through_pgbouncer(bouncer, pg_server, tmp_path
     name = f"b_{uuid.uuid4().hex[:12]}"
     direct = pg_server.create_database(name)
     keys = tmp_path / "keys"
-    case_id, token = _seed(direct, keys)
+    seeded = load_instance(direct, keys, 1)  # migrations go straight to the server
+    case_id, token = seeded.case_id, seeded.tokens[0]
     env = instance_env(bouncer.url(name), keys, SHAREPLATFORM_DB_PGBOUNCER="1")
     written = {}
     log = tmp_path / "gunicorn.log"
@@ -72,17 +57,7 @@ def test_the_app_reads_and_writes_through_pgbouncer(bouncer, pg_server, tmp_path
         http.headers["Authorization"] = f"Bearer {token}"
         for n in range(NOTES):
             body = f"Note {n} through the pooler."
-            resp = http.post(
-                f"{server.url}/api/v1/cases/{case_id}/records",
-                json={
-                    "record_type": "MINUTES",
-                    "occurred_on": date.today().isoformat(),
-                    "classification": "SECRET",
-                    "title": f"Pooled {n}",
-                    "body": body,
-                },
-                timeout=30,
-            )
+            resp = post_note(http, server.url, case_id, f"Pooled {n}", body)
             assert resp.status_code == 201, resp.text[:500]
             written[resp.json()["id"]] = body
         for record_id, body in written.items():
