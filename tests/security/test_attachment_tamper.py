@@ -13,10 +13,10 @@ from sqlalchemy import select, update
 from shareplatform.attachments import services as att
 from shareplatform.attachments.models import Attachment
 from shareplatform.audit.models import AuditEntry
-from shareplatform.cases.services import add_member, add_nominal, open_case
 from shareplatform.domain.errors import NotFound
 from shareplatform.records.services import NewRecord, post_record
 from tests.integration.mappa_world import build_world
+from tests.support import factories as f
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\nATTACHED-PAYLOAD\n%%EOF\n"
 YESTERDAY = date.today() - timedelta(days=1)
@@ -35,22 +35,7 @@ def test_a_file_re_pointed_at_another_case_is_sent_to_nobody(platform, column: s
         new = att.NewAttachment("licence.pdf", PDF, "OFFICIAL-SENSITIVE")
         aid = att.attach(c, "record", rid, new).id
     with platform.transaction() as s:  # 'far' leads a case of their own in another unit
-        nominal = add_nominal(
-            s, platform.system_writer, platform.indexer, given_name="Other", family_name="Person"
-        )
-        other = open_case(
-            s,
-            platform.system_writer,
-            nominal=nominal,
-            reference="SP-T2",
-            category="TERRORIST",
-            phase="COMMUNITY",
-            lead_agency="NSD",
-            nsd_unit="London",
-            ct_unit=None,
-        )
-        s.flush()
-        add_member(s, other, world.ids["far"], "HONSU", YESTERDAY - timedelta(days=9), panel=True)
+        other = f.case(platform, s, "SP-T2", panel=[(world.ids["far"], "HONSU")], nsd_unit="London")
         other_id = other.id
     with platform.transaction() as s:
         theirs = post_record(world.ctx(s, "far"), other_id, _note("Mine")).id
