@@ -6,6 +6,7 @@ then inserted in bulk, as imports and the benchmark generator do.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -154,16 +155,12 @@ def records(
         for s in specs
     ]
     plains: list[dict[str, str | None]] = [{"title": s.title, "body": s.body} for s in specs]
-    keys = platform.system_writer.seal_bulk(
-        session,
-        Record,
-        rows,
-        plains,
-        event
-        or Event(
-            action="test.build", object_type="record", outcome="done", label=Classification.SECRET
-        ),
+    event = event or Event(
+        action="test.build", object_type="record", outcome="done", label=Classification.SECRET
     )
+    if len(rows) == 1 and not event.object_id:  # one record: its entry names it, as a service's
+        event = dataclasses.replace(event, object_id=str(rows[0]["id"]))
+    keys = platform.system_writer.seal_bulk(session, Record, rows, plains, event)
     session.execute(insert(DataKey), keys)
     session.execute(insert(Record), rows)
     session.execute(
