@@ -129,10 +129,12 @@ def before_commit() -> None:
 # shareplatform/db.py) retries a waiting writer at most every 100 ms: an import committing chunk
 # after chunk would take the lock back before any waiting request retried. So on SQLite a chunk
 # holds the lock about CHUNK_SECONDS, then the import lets it go for as long as the chunk held it,
-# up to YIELD_SECONDS (longer than that retry interval). PostgreSQL queues writers on its locks and
+# up to YIELD_SECONDS (longer than that retry interval): about half the time each, which keeps
+# other users' p99 near its quiet value (docs/benchmarks.md, measure 9; 0.25 s chunks gave 1.8-2.3x
+# at twice the import's speed). PostgreSQL queues writers on its locks and
 # the audit head is taken only at commit (shareplatform/audit/log.py), so chunks there go back to
 # back.
-CHUNK_SECONDS = 0.25
+CHUNK_SECONDS = 0.12
 YIELD_SECONDS = 0.12
 
 
